@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* slableak: keep the live set of allocations in selected slab caches and a
+ * per (stack, cache, epoch) summary of it, entirely in the kernel.
+ *
+ * Cost model (measured on the dev VMs, see docs/performance.md): a stack
+ * capture is ~750 ns, a hash insert ~80 ns, a delete ~40 ns. So the fast
+ * reject (size class) comes first, the stack is taken only for allocations we
+ * keep, and frees of objects from other caches return before any map work
+ * where the kernel lets us name the cache of an address. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "slableak.h"
+#include "core_shims.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Knobs, set by the loader before load; the verifier folds them. */
+const volatile __u32 n_caches = 0;
+const volatile struct slk_cache_sel caches[SLK_MAX_CACHES] = {};
+const volatile __u32 req_lo_min = 0; /* union of the selected size classes */
+const volatile __u32 req_hi_max = 0;
+const volatile __u32 sample_every = 1;
+
+/* Changed by userspace while running: the epoch width grows with run time. */
+volatile __u32 epoch_shift = 30;
+/* kmem_cache pointers of the selected caches, learned on first allocation;
+ * lets the free path reject other caches without touching the live map. */
+__u64 known_cache[SLK_MAX_CACHES] = {};
+
+extern struct kmem_cache *bpf_get_kmem_cache(__u64 addr) __ksym __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 20); /* resized by --max-tracked */
+	__type(key, __u64);
+	__type(value, struct slk_live);
+} live SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, struct slk_agg_key);
+	__type(value, struct slk_agg_val);
+} aggs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1 << 14);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, SLK_MAX_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* kmem_cache pointer -> selected cache index, or -1 for "not selected". */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __s32);
+} cache_verdict SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slk_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} sample_countdown SEC(".maps");
+
+static __always_inline struct slk_stats *cpu_stats(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&stats, &zero);
+}
+
+static __always_inline bool name_equals(const char *kname, const volatile char *want)
+{
+	char buf[SLK_CACHE_NAME_LEN];
+	int i;
+
+	if (bpf_probe_read_kernel_str(buf, sizeof(buf), kname) < 0)
+		return false;
+	for (i = 0; i < SLK_CACHE_NAME_LEN; i++) {
+		if (buf[i] != want[i])
+			return false;
+		if (!buf[i])
+			return true;
+	}
+	return true;
+}
+
+/* Selected-cache index of kmem_cache @s, or -1. The name comparison runs once
+ * per cache pointer; afterwards it is one small hash lookup. */
+static __always_inline int cache_index_of(struct kmem_cache *s, struct slk_stats *st)
+{
+	__u64 key = (__u64)s;
+	__s32 *cached, idx = -1;
+	const char *kname;
+	int i;
+
+	cached = bpf_map_lookup_elem(&cache_verdict, &key);
+	if (cached)
+		return *cached;
+	if (st)
+		__sync_fetch_and_add(&st->cache_lookups, 1);
+	kname = BPF_CORE_READ(s, name);
+	for (i = 0; i < SLK_MAX_CACHES; i++) {
+		if (i >= n_caches)
+			break;
+		if (name_equals(kname, caches[i].name)) {
+			idx = i;
+			known_cache[i] = key;
+			break;
+		}
+	}
+	bpf_map_update_elem(&cache_verdict, &key, &idx, BPF_ANY);
+	return idx;
+}
+
+/* The kmalloc cache type the kernel picks from gfp flags (first match wins,
+ * mm/slab.h kmalloc_type()). */
+static __always_inline __u32 kmalloc_type_of(__u64 gfp)
+{
+	if (gfp & SLK_GFP_DMA)
+		return SLK_KMALLOC_DMA;
+	if (gfp & SLK_GFP_RECLAIMABLE)
+		return SLK_KMALLOC_RECLAIM;
+	if (gfp & SLK_GFP_ACCOUNT)
+		return SLK_KMALLOC_CGROUP;
+	return SLK_KMALLOC_NORMAL;
+}
+
+static __always_inline int derived_index_of(__u64 bytes_req, __u64 gfp)
+{
+	__u32 type = kmalloc_type_of(gfp);
+	int i;
+
+	for (i = 0; i < SLK_MAX_CACHES; i++) {
+		if (i >= n_caches)
+			break;
+		if (bytes_req > caches[i].req_lo && bytes_req <= caches[i].req_hi &&
+		    type == caches[i].kmalloc_type)
+			return i;
+	}
+	return -1;
+}
+
+static __always_inline void agg_key_of(struct slk_agg_key *k, const struct slk_live *e)
+{
+	k->epoch = e->alloc_ns >> e->epoch_shift;
+	k->stack_id = e->stack_id;
+	k->cache_idx = e->cache_idx;
+	k->epoch_shift = e->epoch_shift;
+	k->pad = 0;
+}
+
+/* Account the end of a tracked object's life in its aggregate. */
+static __always_inline void agg_release(const struct slk_live *e)
+{
+	struct slk_agg_key k;
+	struct slk_agg_val *v;
+
+	agg_key_of(&k, e);
+	v = bpf_map_lookup_elem(&aggs, &k);
+	if (!v)
+		return;
+	/* frees first, objects last: userspace deletes a past epoch only when it
+	 * reads objects == 0, and by then the other fields are final. */
+	__sync_fetch_and_add(&v->frees, 1);
+	__sync_fetch_and_add(&v->bytes, -(__s64)e->bytes);
+	__sync_fetch_and_add(&v->objects, -1);
+}
+
+/* The allocator handed out @ptr again while we still held it as live: the
+ * old object was freed by a path with no per-object event (kfree_bulk,
+ * sheaves, kfree_nolock...). Retire it now so it is not a phantom leak. */
+static __always_inline void retire_stale(__u64 ptr, struct slk_stats *st)
+{
+	struct slk_live *old, copy;
+
+	old = bpf_map_lookup_elem(&live, &ptr);
+	if (!old)
+		return;
+	copy = *old;
+	if (bpf_map_delete_elem(&live, &ptr))
+		return; /* another CPU retired it */
+	agg_release(&copy);
+	__sync_fetch_and_add(&st->implicit_frees, 1);
+}
+
+static __always_inline bool sampled(struct slk_stats *st)
+{
+	__u32 zero = 0, *left;
+
+	if (sample_every <= 1)
+		return true;
+	left = bpf_map_lookup_elem(&sample_countdown, &zero);
+	if (!left)
+		return true;
+	if (*left > 1) {
+		(*left)--;
+		__sync_fetch_and_add(&st->allocs_unsampled, 1);
+		return false;
+	}
+	/* Random gap with mean sample_every: a fixed stride could beat in step
+	 * with a periodic allocation pattern and bias the estimate. */
+	*left = 1 + bpf_get_prandom_u32() % (2 * sample_every - 1);
+	return true;
+}
+
+static __always_inline int track_alloc(void *ctx, __u64 ptr, __u64 bytes_alloc, int idx,
+				       struct slk_stats *st)
+{
+	struct slk_agg_key k = {};
+	struct slk_agg_val zero = {}, *v;
+	struct slk_live e = {};
+	long sid;
+
+	__sync_fetch_and_add(&st->allocs_selected, 1);
+	retire_stale(ptr, st);
+	if (!sampled(st))
+		return 0;
+
+	sid = bpf_get_stackid(ctx, &stacks, 0);
+	if (sid < 0) {
+		__sync_fetch_and_add(&st->stack_errors, 1);
+		sid = SLK_STACK_UNAVAILABLE;
+	}
+	e.alloc_ns = bpf_ktime_get_ns();
+	e.stack_id = (__u32)sid;
+	e.cache_idx = idx;
+	e.epoch_shift = epoch_shift & 63;
+	e.bytes = bytes_alloc;
+
+	agg_key_of(&k, &e);
+	v = bpf_map_lookup_elem(&aggs, &k);
+	if (!v) {
+		bpf_map_update_elem(&aggs, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&aggs, &k);
+		if (!v) {
+			__sync_fetch_and_add(&st->drop_agg_full, 1);
+			return 0;
+		}
+	}
+	if (bpf_map_update_elem(&live, &ptr, &e, BPF_ANY)) {
+		__sync_fetch_and_add(&st->drop_live_full, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&v->allocs, 1);
+	__sync_fetch_and_add(&v->bytes, (__s64)bytes_alloc);
+	__sync_fetch_and_add(&v->objects, 1);
+	__sync_fetch_and_add(&st->allocs_tracked, 1);
+	return 0;
+}
+
+static __always_inline bool in_size_window(__u64 bytes_req)
+{
+	return bytes_req > req_lo_min && bytes_req <= req_hi_max;
+}
+
+/* Exact method: the kernel tells us the cache of the address (6.13+). */
+SEC("tp_btf/kmalloc")
+int BPF_PROG(kmalloc_kfunc, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc)
+{
+	struct slk_stats *st;
+	struct kmem_cache *s;
+	int idx;
+
+	if (!ptr || !in_size_window(bytes_req))
+		return 0;
+	if (!slk_ksym_exists(bpf_get_kmem_cache))
+		return 0;
+	st = cpu_stats();
+	if (!st)
+		return 0;
+	s = bpf_get_kmem_cache((__u64)ptr);
+	if (!s)
+		return 0;
+	idx = cache_index_of(s, st);
+	if (idx < 0)
+		return 0;
+	return track_alloc(ctx, (__u64)ptr, bytes_alloc, idx, st);
+}
+
+static __always_inline int on_kmalloc_derived(void *ctx, const void *ptr, __u64 bytes_req,
+					      __u64 bytes_alloc, __u64 gfp)
+{
+	struct slk_stats *st;
+	int idx;
+
+	if (!ptr || !in_size_window(bytes_req))
+		return 0;
+	idx = derived_index_of(bytes_req, gfp);
+	if (idx < 0)
+		return 0;
+	st = cpu_stats();
+	if (!st)
+		return 0;
+	return track_alloc(ctx, (__u64)ptr, bytes_alloc, idx, st);
+}
+
+/* Derived method: cache named from size class and gfp flags. */
+SEC("tp_btf/kmalloc")
+int BPF_PROG(kmalloc_derived, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc, gfp_t gfp_flags)
+{
+	return on_kmalloc_derived(ctx, ptr, bytes_req, bytes_alloc, gfp_flags);
+}
+
+/* Before v6.1 NUMA-aware kmallocs have their own event (a third of all
+ * kmallocs on 5.10); same leading arguments. */
+SEC("tp_btf/kmalloc_node")
+int BPF_PROG(kmalloc_node_derived, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc, gfp_t gfp_flags)
+{
+	return on_kmalloc_derived(ctx, ptr, bytes_req, bytes_alloc, gfp_flags);
+}
+
+static __always_inline int untrack(__u64 ptr)
+{
+	struct slk_live *e, copy;
+	struct slk_stats *st;
+
+	e = bpf_map_lookup_elem(&live, &ptr);
+	if (!e)
+		return 0;
+	copy = *e;
+	if (bpf_map_delete_elem(&live, &ptr))
+		return 0;
+	agg_release(&copy);
+	st = cpu_stats();
+	if (st)
+		__sync_fetch_and_add(&st->frees_tracked, 1);
+	return 0;
+}
+
+static __always_inline bool is_known_cache(__u64 s)
+{
+	int i;
+
+	for (i = 0; i < SLK_MAX_CACHES; i++) {
+		if (i >= n_caches)
+			break;
+		if (known_cache[i] == s)
+			return true;
+	}
+	return false;
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(kfree_kfunc, unsigned long call_site, const void *ptr)
+{
+	struct kmem_cache *s;
+
+	if (!ptr || !slk_ksym_exists(bpf_get_kmem_cache))
+		return 0;
+	s = bpf_get_kmem_cache((__u64)ptr);
+	if (!s || !is_known_cache((__u64)s))
+		return 0;
+	return untrack((__u64)ptr);
+}
+
+/* kmem_cache_free passes the cache itself (6.1+, and the kfunc method
+ * implies 6.13+): no lookup needed to reject other caches. */
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(kmem_cache_free_kfunc, unsigned long call_site, const void *ptr,
+	     const struct kmem_cache *s)
+{
+	if (!ptr || !is_known_cache((__u64)s))
+		return 0;
+	return untrack((__u64)ptr);
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(kfree_derived, unsigned long call_site, const void *ptr)
+{
+	if (!ptr)
+		return 0;
+	return untrack((__u64)ptr);
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(kmem_cache_free_derived, unsigned long call_site, const void *ptr)
+{
+	if (!ptr)
+		return 0;
+	return untrack((__u64)ptr);
+}
+
+/* Benchmark floor: attached, and return at once. Never loaded by the tool
+ * itself; the benchmark measures the dispatch cost every design pays. */
+SEC("tp_btf/kmalloc")
+int BPF_PROG(kmalloc_floor)
+{
+	return 0;
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(kfree_floor)
+{
+	return 0;
+}

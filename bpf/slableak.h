@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Structures shared by the BPF programs and the userspace loader.
+ * Fixed-width fields only: the same bytes are read on both sides, and
+ * userspace static_asserts the sizes below. */
+#ifndef SLABLEAK_H
+#define SLABLEAK_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h> /* userspace; BPF side gets the types from vmlinux.h */
+#endif
+
+#define SLK_MAX_CACHES 8
+#define SLK_CACHE_NAME_LEN 32
+#define SLK_MAX_STACK_DEPTH 48
+
+/* Stack id used when an allocation is tracked but its stack could not be
+ * recorded (stack map bucket taken by another stack, or map full). The bytes
+ * still count; the report shows them under "[stack unavailable]". */
+#define SLK_STACK_UNAVAILABLE 0xffffffffu
+
+/* How the kernel side decides which cache an allocation landed in. */
+enum slk_cache_method {
+	SLK_METHOD_KFUNC = 1,   /* bpf_get_kmem_cache(ptr)->name: exact (6.13+) */
+	SLK_METHOD_DERIVED = 2, /* size class + gfp flags: kmalloc-* only */
+};
+
+/* kmalloc cache "types", as the kernel picks them from gfp flags. */
+enum slk_kmalloc_type {
+	SLK_KMALLOC_NORMAL = 0,
+	SLK_KMALLOC_RECLAIM = 1,
+	SLK_KMALLOC_CGROUP = 2,
+	SLK_KMALLOC_DMA = 3,
+};
+
+/* One selected cache as configured by userspace (read-only in the kernel). */
+struct slk_cache_sel {
+	char name[SLK_CACHE_NAME_LEN]; /* exact kmem_cache->name */
+	__u32 req_lo;                  /* bytes_req range of its size class: (lo, hi] */
+	__u32 req_hi;
+	__u32 kmalloc_type;            /* enum slk_kmalloc_type, derived method only */
+	__u32 pad;
+};
+
+/* Value of the live map, keyed by object address. */
+struct slk_live {
+	__u64 alloc_ns;  /* bpf_ktime_get_ns() at allocation */
+	__u32 stack_id;
+	__u16 cache_idx;
+	__u8 epoch_shift; /* the aggregate key this object was counted in */
+	__u8 pad;
+	__u32 bytes;      /* bytes_alloc */
+	__u32 pad2;
+};
+
+/* Per (stack, cache, allocation epoch) aggregate: the kernel's own summary of
+ * the live set, so that userspace never walks the live map. An epoch is
+ * alloc_ns >> epoch_shift; userspace widens the epoch as the run grows longer
+ * so the number of keys a leaking stack holds stays logarithmic in time. */
+struct slk_agg_key {
+	__u64 epoch;
+	__u32 stack_id;
+	__u16 cache_idx;
+	__u8 epoch_shift;
+	__u8 pad;
+};
+
+struct slk_agg_val {
+	__s64 objects; /* outstanding (signed: a free may race ahead of the add) */
+	__s64 bytes;
+	__u64 allocs;  /* tracked allocations counted in this key */
+	__u64 frees;   /* of those, freed (explicitly or implicitly) */
+};
+
+/* Tracer health; one per CPU, summed by userspace. */
+struct slk_stats {
+	__u64 allocs_selected;   /* allocations that landed in a selected cache */
+	__u64 allocs_tracked;    /* of those, inserted in the live map */
+	__u64 allocs_unsampled;  /* skipped by --sample-every */
+	__u64 frees_tracked;     /* frees of tracked objects */
+	__u64 implicit_frees;    /* address handed out again while still live */
+	__u64 drop_live_full;    /* live map full */
+	__u64 drop_agg_full;     /* aggregate map full */
+	__u64 stack_errors;      /* bpf_get_stackid failed (collision or full) */
+	__u64 stack_reused;      /* stack taken from the fingerprint cache */
+	__u64 fingerprint_mismatch; /* a verification capture disagreed */
+	__u64 cache_lookups;     /* slow path: a new kmem_cache pointer was named */
+};
+
+#endif /* SLABLEAK_H */

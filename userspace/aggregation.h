@@ -1,0 +1,58 @@
+// Folds the kernel's per (stack, cache, epoch) rows into one row per
+// (cache, symbolized stack): outstanding objects and bytes, allocations and
+// frees since start, ages and growth. Pure: no BPF, no syscalls.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "growth.h"
+#include "kernel_read.h"
+#include "snapshot.h"
+#include "symbolizer.h"
+
+namespace slableak {
+
+enum class SortKey { bytes, objects, age, growth };
+SortKey parse_sort_key(const std::string& s);  // throws a usage Error
+
+// Age of the objects counted in @key at @now_ns, in seconds: measured to the
+// middle of the epoch, so it is within half an epoch width of the truth.
+double epoch_age_seconds(const slk_agg_key& key, uint64_t now_ns);
+// Age class index (0 .. kAgeBuckets-1) of an age in seconds.
+size_t age_bucket_of(double age_s);
+// Epoch width the kernel should use after @elapsed_s of running: about 1/32
+// of the run, between 1 s and 18 min, so a leaking stack holds a few dozen
+// keys per doubling of run time and ages stay within ~3% of the run.
+uint32_t epoch_shift_for(double elapsed_s);
+
+class Aggregator {
+ public:
+  using Resolve = std::function<const SymbolizedStack&(uint32_t stack_id)>;
+
+  Aggregator(std::vector<std::string> cache_names, uint32_t sample_every, double growth_window_s);
+
+  // Builds the stacks of a report from one kernel read. Returns, in
+  // @retire, the keys of past epochs with nothing outstanding: the caller
+  // deletes them from the kernel map; their totals are kept here.
+  // Objects younger than @min_age_s are left out of the outstanding counts.
+  std::vector<StackReport> ingest(const KernelRead& read, const Resolve& resolve,
+                                  std::vector<slk_agg_key>* retire, double min_age_s = 0);
+
+  // Totals per cache of the last ingest, by cache index.
+  const std::vector<std::pair<int64_t, int64_t>>& cache_totals() const { return cache_totals_; }
+
+ private:
+  std::vector<std::string> cache_names_;
+  uint32_t sample_every_;
+  GrowthTracker growth_;
+  // allocs/frees of retired keys, per (cache index, kernel stack id)
+  std::map<std::pair<uint16_t, uint32_t>, std::pair<uint64_t, uint64_t>> retired_;
+  std::vector<std::pair<int64_t, int64_t>> cache_totals_;  // objects, bytes
+};
+
+void sort_stacks(std::vector<StackReport>& stacks, SortKey key);
+
+}  // namespace slableak

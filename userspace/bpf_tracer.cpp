@@ -1,0 +1,243 @@
+#include "bpf_tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "error.h"
+#include "slableak.skel.h"
+
+namespace slableak {
+namespace {
+
+// libbpf's log (verifier output included) is kept, not printed: it is only
+// shown when loading fails, as the reason.
+std::string& libbpf_log() {
+  static std::string log;
+  return log;
+}
+
+int collect_libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[4096];
+  int n = vsnprintf(buf, sizeof buf, fmt, args);
+  auto& log = libbpf_log();
+  log += buf;
+  if (log.size() > (1 << 20)) log.erase(0, log.size() - (1 << 19));
+  return n;
+}
+
+std::string log_tail(size_t lines) {
+  const auto& log = libbpf_log();
+  size_t pos = log.size(), count = 0;
+  while (pos > 0 && count <= lines) {
+    pos = log.rfind('\n', pos - 1);
+    if (pos == std::string::npos) {
+      pos = 0;
+      break;
+    }
+    ++count;
+  }
+  std::string tail = log.substr(pos);
+  while (!tail.empty() && (tail.front() == '\n')) tail.erase(0, 1);
+  return tail;
+}
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t fd_memlock(int fd) {
+  std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd));
+  std::string key;
+  uint64_t v = 0;
+  while (in >> key) {
+    if (key == "memlock:") {
+      in >> v;
+      return v;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+BpfTracer::BpfTracer(const TracerConfig& cfg) {
+  libbpf_set_print(collect_libbpf_log);
+  libbpf_log().clear();
+  ncpus_ = libbpf_num_possible_cpus();
+  if (ncpus_ <= 0) throw runtime_error("cannot count possible CPUs");
+  if (cfg.caches.empty() || cfg.caches.size() > SLK_MAX_CACHES)
+    throw usage_error("select between 1 and " + std::to_string(SLK_MAX_CACHES) + " caches");
+
+  skel_ = slableak_bpf__open();
+  if (!skel_) throw runtime_error(std::string("cannot open the BPF object: ") + std::strerror(errno));
+
+  auto* ro = skel_->rodata;
+  ro->n_caches = static_cast<uint32_t>(cfg.caches.size());
+  ro->sample_every = cfg.sample_every ? cfg.sample_every : 1;
+  uint32_t lo = UINT32_MAX, hi = 0;
+  for (size_t i = 0; i < cfg.caches.size(); ++i) {
+    slk_cache_sel sel{};
+    std::strncpy(sel.name, cfg.caches[i].name.c_str(), SLK_CACHE_NAME_LEN - 1);
+    sel.req_lo = cfg.caches[i].req_lo;
+    sel.req_hi = cfg.caches[i].req_hi;
+    sel.kmalloc_type = static_cast<uint32_t>(cfg.caches[i].type);
+    std::memcpy(const_cast<slk_cache_sel*>(&ro->caches[i]), &sel, sizeof sel);
+    lo = std::min(lo, sel.req_lo);
+    hi = std::max(hi, sel.req_hi);
+  }
+  ro->req_lo_min = lo;
+  ro->req_hi_max = hi;
+
+  auto& p = skel_->progs;
+  const bool kf = cfg.programs == ProgramSet::kfunc, dv = cfg.programs == ProgramSet::derived,
+             fl = cfg.programs == ProgramSet::floor;
+  bpf_program__set_autoload(p.kmalloc_kfunc, kf);
+  bpf_program__set_autoload(p.kfree_kfunc, kf);
+  bpf_program__set_autoload(p.kmem_cache_free_kfunc, kf);
+  bpf_program__set_autoload(p.kmalloc_derived, dv);
+  bpf_program__set_autoload(p.kmalloc_node_derived, dv && cfg.kmalloc_node_event);
+  bpf_program__set_autoload(p.kfree_derived, dv);
+  bpf_program__set_autoload(p.kmem_cache_free_derived, dv);
+  bpf_program__set_autoload(p.kmalloc_floor, fl);
+  bpf_program__set_autoload(p.kfree_floor, fl);
+
+  if (cfg.max_tracked == 0 || cfg.max_tracked > UINT32_MAX)
+    throw usage_error("--max-tracked must be between 1 and 4294967295");
+  cap_ = {cfg.max_tracked, cfg.max_aggregates, cfg.max_stacks};
+  bpf_map__set_max_entries(skel_->maps.live, static_cast<uint32_t>(cfg.max_tracked));
+  bpf_map__set_max_entries(skel_->maps.aggs, cfg.max_aggregates);
+  bpf_map__set_max_entries(skel_->maps.stacks, cfg.max_stacks);
+
+  int err = slableak_bpf__load(skel_);
+  if (err) {
+    const int e = -err;
+    std::string why = log_tail(12);
+    slableak_bpf__destroy(skel_);
+    skel_ = nullptr;
+    if (e == ENOMEM || e == E2BIG)
+      throw usage_error("the kernel refused maps of this size (" + std::string(std::strerror(e)) +
+                        "): use a smaller --max-tracked (asked " + std::to_string(cfg.max_tracked) + ")");
+    if (e == EPERM || e == EACCES)
+      throw env_error("the kernel refused to load BPF programs (" + std::string(std::strerror(e)) +
+                      "): run as root; check kernel.unprivileged_bpf_disabled and lockdown");
+    throw runtime_error("loading the BPF programs failed (" + std::string(std::strerror(e)) + "):\n" + why);
+  }
+  err = slableak_bpf__attach(skel_);
+  if (err) {
+    const int e = -err;
+    std::string why = log_tail(6);
+    slableak_bpf__destroy(skel_);
+    skel_ = nullptr;
+    throw runtime_error("attaching to the kmem tracepoints failed (" + std::string(std::strerror(e)) + "): " + why);
+  }
+}
+
+BpfTracer::~BpfTracer() {
+  if (skel_) slableak_bpf__destroy(skel_);
+}
+
+void BpfTracer::set_epoch_shift(uint32_t shift) { skel_->data->epoch_shift = shift; }
+
+KernelRead BpfTracer::read() const {
+  KernelRead r;
+  r.now_ns = monotonic_ns();
+
+  // Aggregates: batched reads; fall back to key-by-key on kernels without
+  // batch support for hash maps.
+  const int afd = bpf_map__fd(skel_->maps.aggs);
+  std::vector<slk_agg_key> keys(cap_.aggregates);
+  std::vector<slk_agg_val> vals(cap_.aggregates);
+  uint32_t total = 0;
+  bool batched = true;
+  {
+    slk_agg_key out_batch{};
+    void* in = nullptr;
+    for (;;) {
+      uint32_t count = static_cast<uint32_t>(cap_.aggregates) - total;
+      if (count == 0) break;
+      int err = bpf_map_lookup_batch(afd, in, &out_batch, keys.data() + total, vals.data() + total, &count, nullptr);
+      const int e = errno;
+      total += count;
+      if (err) {
+        if (e == ENOENT) break;
+        if (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP) batched = false;
+        else if (e == ENOSPC) continue;
+        else throw runtime_error(std::string("reading the aggregate map failed: ") + std::strerror(e));
+        break;
+      }
+      in = &out_batch;
+    }
+  }
+  if (!batched) {
+    total = 0;
+    slk_agg_key k{}, next{};
+    void* prev = nullptr;
+    while (total < cap_.aggregates && bpf_map_get_next_key(afd, prev, &next) == 0) {
+      if (bpf_map_lookup_elem(afd, &next, &vals[total]) == 0) keys[total++] = next;
+      k = next;
+      prev = &k;
+    }
+  }
+  r.aggs.reserve(total);
+  std::set<uint32_t> ids;
+  for (uint32_t i = 0; i < total; ++i) {
+    r.aggs.push_back(AggRow{keys[i], vals[i]});
+    if (keys[i].stack_id != SLK_STACK_UNAVAILABLE) ids.insert(keys[i].stack_id);
+  }
+
+  const int sfd = bpf_map__fd(skel_->maps.stacks);
+  std::vector<uint64_t> ips(SLK_MAX_STACK_DEPTH);
+  for (uint32_t id : ids) {
+    std::fill(ips.begin(), ips.end(), 0);
+    if (bpf_map_lookup_elem(sfd, &id, ips.data()) == 0) r.stacks.emplace(id, ips);
+  }
+
+  std::vector<slk_stats> per_cpu(static_cast<size_t>(ncpus_));
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stats), &zero, per_cpu.data()) == 0) {
+    auto* sum = reinterpret_cast<uint64_t*>(&r.stats);
+    for (const auto& c : per_cpu) {
+      const auto* v = reinterpret_cast<const uint64_t*>(&c);
+      for (size_t i = 0; i < sizeof(slk_stats) / sizeof(uint64_t); ++i) sum[i] += v[i];
+    }
+  }
+
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    const int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;
+    bpf_prog_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) r.recursion_misses += info.recursion_misses;
+  }
+  return r;
+}
+
+void BpfTracer::retire(const std::vector<slk_agg_key>& keys) {
+  const int fd = bpf_map__fd(skel_->maps.aggs);
+  for (const auto& k : keys) bpf_map_delete_elem(fd, &k);
+}
+
+uint64_t BpfTracer::kernel_map_bytes() const {
+  uint64_t total = 0;
+  bpf_map* m;
+  bpf_object__for_each_map(m, skel_->obj) {
+    const int fd = bpf_map__fd(m);
+    if (fd >= 0) total += fd_memlock(fd);
+  }
+  return total;
+}
+
+}  // namespace slableak

@@ -1,0 +1,61 @@
+// The one owner of the BPF skeleton: open -> configure -> load -> attach in
+// the constructor, detach and free in the destructor. libbpf's negative errno
+// becomes an Error here and nowhere else.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cache_naming.h"
+#include "kernel_read.h"
+
+struct slableak_bpf;
+
+namespace slableak {
+
+struct CacheSelection {
+  std::string name;
+  uint32_t req_lo = 0;  // kmalloc requests in (req_lo, req_hi] land in this size class
+  uint32_t req_hi = 0;
+  KmallocType type = KmallocType::normal;
+};
+
+enum class ProgramSet { kfunc, derived, floor };
+
+struct TracerConfig {
+  std::vector<CacheSelection> caches;
+  ProgramSet programs = ProgramSet::kfunc;
+  bool kmalloc_node_event = false;
+  uint64_t max_tracked = 1'000'000;
+  uint32_t max_stacks = 16384;
+  uint32_t max_aggregates = 65536;
+  uint32_t sample_every = 1;
+};
+
+struct MapCapacity {
+  uint64_t live = 0, aggregates = 0, stacks = 0;
+};
+
+class BpfTracer {
+ public:
+  explicit BpfTracer(const TracerConfig& cfg);
+  ~BpfTracer();
+  BpfTracer(const BpfTracer&) = delete;
+  BpfTracer& operator=(const BpfTracer&) = delete;
+
+  KernelRead read() const;
+  // Deletes aggregate keys whose epochs are over and empty (see Aggregator).
+  void retire(const std::vector<slk_agg_key>& keys);
+  void set_epoch_shift(uint32_t shift);
+  MapCapacity capacity() const { return cap_; }
+  // Kernel memory charged for our maps (memlock in fdinfo).
+  uint64_t kernel_map_bytes() const;
+
+ private:
+  slableak_bpf* skel_ = nullptr;
+  MapCapacity cap_;
+  int ncpus_ = 1;
+};
+
+}  // namespace slableak

@@ -1,0 +1,52 @@
+// How the kernel names kmalloc caches, and how a user's --cache maps onto
+// what the BPF programs can test (size class, gfp type, exact name).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slableak {
+
+enum class KmallocType : uint32_t { normal = 0, reclaim = 1, cgroup = 2, dma = 3 };
+
+// kmalloc size classes served by slab caches on x86-64 (8 B .. 8 KiB).
+const std::vector<uint32_t>& kmalloc_size_classes();
+
+// Smallest size class holding a request of @bytes_req, as kmalloc picks it;
+// nullopt above 8 KiB (those go to the page allocator).
+std::optional<uint32_t> size_class_for(uint64_t bytes_req);
+// Requests that land in @size_class are in (lower_bound, size_class].
+uint32_t size_class_lower_bound(uint32_t size_class);
+
+KmallocType kmalloc_type_from_gfp(uint64_t gfp_flags);
+
+// "kmalloc-2k", "kmalloc-cg-192", "kmalloc-rcl-1k", "dma-kmalloc-8k".
+std::string kmalloc_cache_name(KmallocType type, uint32_t size_class);
+// "2k" for 2048, "192" for 192.
+std::string size_suffix(uint32_t size_class);
+
+// What a cache name tells us without asking the kernel.
+struct CacheName {
+  enum class Kind {
+    kmalloc,   // kmalloc-N, kmalloc-cg-N, kmalloc-rcl-N, dma-kmalloc-N
+    random,    // kmalloc-rnd-NN-N (CONFIG_RANDOM_KMALLOC_CACHES, 6.6+)
+    bucket,    // a kmem_buckets cache such as msg_msg-2k (CONFIG_SLAB_BUCKETS, 6.11+)
+    other,     // a named cache (dentry, ...): not fed by kmalloc events
+  };
+  Kind kind = Kind::other;
+  uint32_t size_class = 0;                 // 0 for Kind::other
+  KmallocType type = KmallocType::normal;  // meaningful for kmalloc and random
+};
+
+// @known_caches: every cache name on the host; used to tell a bucket family
+// (prefix-8 .. prefix-8k) from an unrelated cache that happens to end in a size.
+CacheName classify_cache_name(std::string_view name, const std::vector<std::string>& known_caches);
+
+// Up to @max names from @candidates closest to @name (edit distance, then
+// shared prefix), for "did you mean" messages.
+std::vector<std::string> similar_names(std::string_view name, const std::vector<std::string>& candidates,
+                                       size_t max = 5);
+
+}  // namespace slableak

@@ -1,0 +1,28 @@
+#include <cstdio>
+#include <iostream>
+
+#include "cache_naming.h"
+#include "commands.h"
+
+namespace slableak {
+
+int run_caches() {
+  const auto caches = read_slabinfo();
+  const auto names = cache_names(caches);
+  std::printf("%-28s %8s %12s %12s  %s\n", "NAME", "OBJSIZE", "ACTIVE", "TOTAL", "KIND");
+  for (const auto& c : caches) {
+    const auto cn = classify_cache_name(c.name, names);
+    const char* kind = "named (not selectable)";
+    switch (cn.kind) {
+      case CacheName::Kind::kmalloc: kind = "kmalloc"; break;
+      case CacheName::Kind::random: kind = "kmalloc random (exact method only)"; break;
+      case CacheName::Kind::bucket: kind = "kmalloc bucket (exact method only)"; break;
+      case CacheName::Kind::other: break;
+    }
+    std::printf("%-28s %8u %12llu %12llu  %s\n", c.name.c_str(), c.objsize,
+                static_cast<unsigned long long>(c.active_objs), static_cast<unsigned long long>(c.num_objs), kind);
+  }
+  return 0;
+}
+
+}  // namespace slableak

@@ -1,0 +1,63 @@
+// The script contract (docs/json.md): one object, a "stacks" array whose
+// elements carry at least cache, objects, bytes and frames.
+#include <nlohmann/json.hpp>
+
+#include "report.h"
+
+namespace slableak {
+
+void write_json(std::ostream& os, const Snapshot& s, size_t top) {
+  using nlohmann::json;
+  json j;
+  j["schema_version"] = 1;
+  j["time"] = s.unix_time;
+  j["elapsed_seconds"] = s.elapsed_s;
+  j["cache_method"] = s.method;
+  j["sample_every"] = s.sample_every;
+  j["estimated"] = s.estimated();
+  j["caches"] = json::array();
+  for (const auto& c : s.caches) {
+    json cj = {{"name", c.name},
+               {"object_size", c.object_size},
+               {"attributed_objects", c.attributed_objects},
+               {"attributed_bytes", c.attributed_bytes}};
+    if (c.in_slabinfo) {
+      cj["slabinfo_active_start"] = c.slab_active_start;
+      cj["slabinfo_active_now"] = c.slab_active_now;
+      cj["slabinfo_delta"] = c.slab_active_now - c.slab_active_start;
+      cj["explained_ratio"] = c.explained_ratio();
+    }
+    j["caches"].push_back(std::move(cj));
+  }
+  j["stacks"] = json::array();
+  size_t n = 0;
+  for (const auto& st : s.stacks) {
+    if (top && n >= top) break;
+    ++n;
+    json ages = json::object();
+    for (size_t i = 0; i < kAgeBuckets; ++i) ages[age_bucket_label(i)] = st.age_objects[i];
+    j["stacks"].push_back({{"cache", st.cache},
+                           {"stack_id", st.stack_id},
+                           {"objects", st.objects},
+                           {"bytes", st.bytes},
+                           {"allocs", st.allocs},
+                           {"frees", st.frees},
+                           {"oldest_age_seconds", st.oldest_age_s},
+                           {"objects_by_age", ages},
+                           {"growth_objects_per_second", st.growth_objects_per_s},
+                           {"growth_bytes_per_second", st.growth_bytes_per_s},
+                           {"frames", st.frames}});
+  }
+  const auto& h = s.health;
+  j["tracer"] = {{"allocs_selected", h.allocs_selected},   {"allocs_tracked", h.allocs_tracked},
+                 {"allocs_unsampled", h.allocs_unsampled}, {"frees_tracked", h.frees_tracked},
+                 {"implicit_frees", h.implicit_frees},     {"drop_live_map_full", h.drop_live_full},
+                 {"drop_aggregate_map_full", h.drop_agg_full}, {"stack_capture_failed", h.stack_errors},
+                 {"recursion_misses", h.recursion_misses}, {"live_objects", h.live_objects},
+                 {"live_capacity", h.live_capacity},       {"aggregate_entries", h.agg_entries},
+                 {"aggregate_capacity", h.agg_capacity},   {"stack_entries", h.stack_entries},
+                 {"stack_capacity", h.stack_capacity},     {"kernel_map_bytes", h.kernel_map_bytes}};
+  os << j.dump(2) << "\n";
+}
+
+}  // namespace slableak

@@ -1,0 +1,69 @@
+// The human report: a header per cache that says how much of the slab growth
+// is explained, then the stacks, then tracer health (every drop, by reason).
+#include <cstdio>
+#include <string>
+
+#include "report.h"
+#include "units.h"
+
+namespace slableak {
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string signed_count(int64_t v) { return (v > 0 ? "+" : "") + std::to_string(v); }
+
+}  // namespace
+
+void write_table(std::ostream& os, const Snapshot& s, size_t top) {
+  os << "slableak: " << format_duration(s.elapsed_s) << " traced; cache method: " << method_description(s.method)
+     << "\n";
+  if (s.estimated())
+    os << "sampling: 1 in " << s.sample_every << " allocations tracked; counts below are estimates (x"
+       << s.sample_every << ")\n";
+  os << "\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-22s %8s %14s %12s %12s %10s\n", "CACHE", "OBJSIZE", "SLABINFO-DELTA",
+                "ATTRIBUTED", "BYTES", "EXPLAINED");
+  os << line;
+  for (const auto& c : s.caches) {
+    const int64_t delta = c.slab_active_now - c.slab_active_start;
+    const std::string explained = delta > 0 ? fmt("%.0f%%", 100 * c.explained_ratio()) : "-";
+    std::snprintf(line, sizeof line, "%-22s %8u %14s %12lld %12s %10s\n", c.name.c_str(), c.object_size,
+                  c.in_slabinfo ? signed_count(delta).c_str() : "n/a", static_cast<long long>(c.attributed_objects),
+                  format_bytes(static_cast<double>(c.attributed_bytes)).c_str(), explained.c_str());
+    os << line;
+  }
+  os << "\n";
+  size_t shown = 0;
+  for (const auto& st : s.stacks) {
+    if (top && shown >= top) break;
+    if (st.objects <= 0 && st.allocs == 0) continue;
+    ++shown;
+    std::snprintf(line, sizeof line, "#%zu %s  %lld objects  %s  oldest %s  growth %s/s (%s/s)  allocs %llu frees %llu  id %s\n",
+                  shown, st.cache.c_str(), static_cast<long long>(st.objects),
+                  format_bytes(static_cast<double>(st.bytes)).c_str(),
+                  st.objects > 0 ? format_duration(st.oldest_age_s).c_str() : "-",
+                  fmt("%+.1f", st.growth_objects_per_s).c_str(), format_bytes(st.growth_bytes_per_s).c_str(),
+                  static_cast<unsigned long long>(st.allocs), static_cast<unsigned long long>(st.frees),
+                  st.stack_id.c_str());
+    os << line;
+    for (const auto& f : st.frames) os << "    " << f << "\n";
+  }
+  if (shown == 0) os << "no outstanding allocations attributed yet\n";
+  const auto& h = s.health;
+  os << "\ntracer: selected allocs " << h.allocs_selected << ", tracked " << h.allocs_tracked;
+  if (s.estimated()) os << ", unsampled " << h.allocs_unsampled;
+  os << ", tracked frees " << h.frees_tracked << ", implicit frees " << h.implicit_frees << "\n";
+  os << "drops: live map full " << h.drop_live_full << ", aggregate map full " << h.drop_agg_full
+     << ", stack capture failed " << h.stack_errors << ", recursion misses " << h.recursion_misses << "\n";
+  os << "maps: live " << h.live_objects << "/" << h.live_capacity << ", aggregates " << h.agg_entries << "/"
+     << h.agg_capacity << ", stacks " << h.stack_entries << "/" << h.stack_capacity << ", kernel memory "
+     << format_bytes(static_cast<double>(h.kernel_map_bytes)) << "\n";
+}
+
+}  // namespace slableak

@@ -1,0 +1,56 @@
+// A tracing session: checks the host, starts the tracer, and turns kernel
+// reads into Snapshots. Shared by snapshot, top and export.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aggregation.h"
+#include "bpf_tracer.h"
+#include "slabinfo.h"
+#include "snapshot.h"
+#include "symbolizer.h"
+
+namespace slableak {
+
+struct SessionOptions {
+  std::vector<std::string> caches{"kmalloc-2k"};
+  std::string method = "auto";  // auto | kfunc | derived
+  uint64_t max_tracked = 1'000'000;
+  uint32_t max_stacks = 16384;
+  uint32_t max_aggregates = 65536;
+  uint32_t sample_every = 1;
+  bool show_addresses = false;
+  double growth_window_s = 60;
+};
+
+class Session {
+ public:
+  // Throws an Error (usage or environment) before anything is attached if
+  // the host or the options are not usable.
+  explicit Session(const SessionOptions& opt);
+  ~Session();
+
+  Snapshot collect(double min_age_s = 0);
+  const std::string& method() const { return method_; }
+  double elapsed_s() const;
+  double attach_ms() const { return attach_ms_; }
+  uint64_t kernel_map_bytes() const { return tracer_->kernel_map_bytes(); }
+
+ private:
+  SessionOptions opt_;
+  std::string method_;
+  std::vector<CacheSelection> selection_;
+  std::vector<SlabCache> slab_start_;
+  std::unique_ptr<Symbolizer> symbolizer_;
+  std::unique_ptr<Aggregator> aggregator_;
+  std::unique_ptr<BpfTracer> tracer_;
+  uint64_t start_ns_ = 0;
+  double attach_ms_ = 0;
+};
+
+// /proc/slabinfo of this host, parsed (needs root).
+std::vector<SlabCache> read_slabinfo();
+double monotonic_seconds();
+
+}  // namespace slableak

@@ -1,0 +1,44 @@
+#include "signals.h"
+
+#include <signal.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace slableak {
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+
+void on_stop(int sig) { g_stop = sig; }
+
+}  // namespace
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR so we notice
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+bool stop_requested() { return g_stop != 0; }
+int stop_signal() { return g_stop; }
+
+bool sleep_unless_stopped(std::chrono::nanoseconds d) {
+  using namespace std::chrono;
+  const auto deadline = steady_clock::now() + d;
+  while (!g_stop) {
+    const auto left = deadline - steady_clock::now();
+    if (left <= nanoseconds::zero()) return true;
+    const auto step = std::min<nanoseconds>(left, milliseconds(100));
+    timespec ts{static_cast<time_t>(step.count() / 1'000'000'000), static_cast<long>(step.count() % 1'000'000'000)};
+    nanosleep(&ts, nullptr);
+  }
+  return false;
+}
+
+}  // namespace slableak

@@ -1,0 +1,14 @@
+// SIGINT/SIGTERM request a clean stop: loops check stop_requested() and the
+// caller still prints or writes its last report.
+#pragma once
+#include <chrono>
+
+namespace slableak {
+
+void install_stop_handlers();
+bool stop_requested();
+int stop_signal();  // the signal that asked us to stop, 0 if none
+// Sleeps up to @d; returns false as soon as a stop is requested.
+bool sleep_unless_stopped(std::chrono::nanoseconds d);
+
+}  // namespace slableak

@@ -1,0 +1,76 @@
+// The report model: one plain value that flows from aggregation to every
+// output (table, JSON, folded, Prometheus).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace slableak {
+
+// Coarse age classes of outstanding objects; upper bounds in seconds.
+inline constexpr std::array<double, 6> kAgeBounds = {10, 60, 600, 3600, 21600, 86400};
+inline constexpr size_t kAgeBuckets = kAgeBounds.size() + 1;  // last is +Inf
+// Label for bucket i: "10s", "1m", ..., "+Inf" (objects younger than the bound).
+std::string age_bucket_label(size_t i);
+
+struct StackReport {
+  std::string cache;
+  std::string stack_id;                // stable digest of the frames
+  std::vector<std::string> frames;     // innermost first
+  std::vector<std::string> functions;  // frames without offsets (folded output)
+  int64_t objects = 0;                 // outstanding (scaled when sampling)
+  int64_t bytes = 0;
+  uint64_t allocs = 0;  // seen since start (scaled)
+  uint64_t frees = 0;
+  double oldest_age_s = 0;                       // oldest outstanding object
+  std::array<int64_t, kAgeBuckets> age_objects{};  // outstanding objects per age class
+  double growth_objects_per_s = 0;               // least-squares slope over the window
+  double growth_bytes_per_s = 0;
+};
+
+struct CacheHeader {
+  std::string name;
+  uint32_t object_size = 0;
+  bool in_slabinfo = false;
+  int64_t slab_active_start = 0;  // /proc/slabinfo active_objs at start
+  int64_t slab_active_now = 0;
+  int64_t attributed_objects = 0;  // outstanding objects slableak holds for it
+  int64_t attributed_bytes = 0;
+  // attributed / slab delta; meaningful when the delta is positive.
+  double explained_ratio() const;
+};
+
+struct TracerHealth {
+  uint64_t allocs_selected = 0;
+  uint64_t allocs_tracked = 0;
+  uint64_t allocs_unsampled = 0;
+  uint64_t frees_tracked = 0;
+  uint64_t implicit_frees = 0;
+  uint64_t drop_live_full = 0;
+  uint64_t drop_agg_full = 0;
+  uint64_t stack_errors = 0;
+  uint64_t recursion_misses = 0;
+  uint64_t live_objects = 0;  // entries in the live map
+  uint64_t live_capacity = 0;
+  uint64_t agg_entries = 0;
+  uint64_t agg_capacity = 0;
+  uint64_t stack_entries = 0;
+  uint64_t stack_capacity = 0;
+  uint64_t kernel_map_bytes = 0;
+};
+
+struct Snapshot {
+  double unix_time = 0;     // when the report was taken
+  double elapsed_s = 0;     // since slableak attached
+  std::string method;       // "kfunc" or "derived"
+  uint32_t sample_every = 1;
+  bool estimated() const { return sample_every > 1; }
+  std::vector<CacheHeader> caches;
+  std::vector<StackReport> stacks;  // sorted as requested
+  TracerHealth health;
+};
+
+std::string method_description(const std::string& method);
+
+}  // namespace slableak
