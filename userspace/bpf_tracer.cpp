@@ -127,8 +127,9 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
     slableak_bpf__destroy(skel_);
     skel_ = nullptr;
     if (e == ENOMEM || e == E2BIG)
-      throw usage_error("the kernel refused maps of this size (" + std::string(std::strerror(e)) +
-                        "): use a smaller --max-tracked (asked " + std::to_string(cfg.max_tracked) + ")");
+      throw usage_error("the kernel refused a live map of " + std::to_string(cfg.max_tracked) + " entries (" +
+                        (e == E2BIG ? "E2BIG" : "ENOMEM") +
+                        "): use a smaller --max-tracked (1M costs about 100 MiB of kernel memory)");
     if (e == EPERM || e == EACCES)
       throw env_error("the kernel refused to load BPF programs (" + std::string(std::strerror(e)) +
                       "): run as root; check kernel.unprivileged_bpf_disabled and lockdown");

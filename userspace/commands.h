@@ -17,6 +17,16 @@ struct ReportOptions {
   double interval_s = 2;
 };
 
+struct ExportOptions {
+  double interval_s = 15;
+  std::string textfile_dir = "/var/lib/prometheus/node-exporter";
+  bool no_textfile = false;
+  bool once = false;
+  std::string listen;  // empty: no HTTP endpoint
+  size_t top_stacks = 20;
+};
+
+int run_export(const SessionOptions& so, const ExportOptions& eo);
 int run_snapshot(const SessionOptions& so, const ReportOptions& ro);
 int run_top(const SessionOptions& so, const ReportOptions& ro);
 int run_caches();

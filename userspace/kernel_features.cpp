@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "error.h"
@@ -35,8 +36,11 @@ KernelFeatures probe_kernel_features() {
   KernelFeatures f;
   utsname u{};
   if (uname(&u) == 0) f.release = u.release;
-  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
-    throw env_error("no kernel BTF at /sys/kernel/btf/vmlinux: slableak needs a kernel built with "
+  // SLABLEAK_SYSFS_BTF lets the tests point this check elsewhere.
+  const char* env = std::getenv("SLABLEAK_SYSFS_BTF");
+  const std::string path = env && *env ? env : "/sys/kernel/btf/vmlinux";
+  if (access(path.c_str(), R_OK) != 0)
+    throw env_error("no kernel BTF at " + path + ": slableak needs a kernel built with "
                     "CONFIG_DEBUG_INFO_BTF=y (standard on Debian/Ubuntu 5.10+ kernels)");
   btf* vmlinux = btf__load_vmlinux_btf();
   if (!vmlinux)

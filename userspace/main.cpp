@@ -12,6 +12,11 @@ using namespace slableak;
 
 namespace {
 
+// Exporter defaults, chosen from the benchmark (docs/performance.md): the
+// exporter runs for weeks, so it samples and keeps a smaller live map.
+constexpr uint32_t kExportDefaultSampleEvery = 64;
+constexpr uint64_t kExportDefaultMaxTracked = 262144;
+
 struct Raw {
   std::string duration = "30s", min_age = "0s", interval = "2s", max_tracked = "1M";
   bool min_age_set = false;
@@ -57,6 +62,19 @@ int main(int argc, char** argv) {
   top->add_option("--sort", ro.sort, "bytes, objects, age or growth")->capture_default_str();
   top->add_option("--min-age", raw.min_age, "count only objects at least this old")->capture_default_str();
 
+  ExportOptions eo;
+  std::string export_interval = "15s";
+  auto* exp = app.add_subcommand("export", "write Prometheus metrics every interval until stopped");
+  add_session_options(exp, so, raw);
+  exp->add_option("-i,--interval", export_interval, "collection and write interval")->capture_default_str();
+  exp->add_option("--textfile-dir", eo.textfile_dir, "node_exporter textfile directory (slableak.prom is written there)")
+      ->capture_default_str();
+  exp->add_flag("--no-textfile", eo.no_textfile, "do not write the textfile (use with --listen)");
+  exp->add_flag("--once", eo.once, "collect for one interval, write, and exit");
+  exp->add_option("--listen", eo.listen, "also serve GET /metrics on HOST:PORT (127.0.0.1:PORT is the sane choice)");
+  exp->add_option("--top-stacks", eo.top_stacks, "stacks per cache with their own series; the rest sum into \"other\"")
+      ->capture_default_str();
+
   auto* caches = app.add_subcommand("caches", "list slab caches from /proc/slabinfo (no BPF)");
 
   auto* check = app.add_subcommand("check", "load, attach and detach once: a deployment self-test");
@@ -77,6 +95,14 @@ int main(int argc, char** argv) {
                        ? 0
                        : std::chrono::duration<double>(parse_duration(raw.min_age, "--min-age")).count();
     so.growth_window_s = std::max(60.0, ro.duration_s);
+    if (*exp) {
+      eo.interval_s = std::chrono::duration<double>(parse_duration(export_interval, "--interval")).count();
+      // Growth is fitted over several intervals so one refresh does not swing it.
+      so.growth_window_s = std::max(300.0, 4 * eo.interval_s);
+      if (exp->count("--sample-every") == 0) so.sample_every = kExportDefaultSampleEvery;
+      if (exp->count("--max-tracked") == 0) so.max_tracked = kExportDefaultMaxTracked;
+      return run_export(so, eo);
+    }
     if (*snap) return run_snapshot(so, ro);
     if (*top) return run_top(so, ro);
     if (*caches) return run_caches();

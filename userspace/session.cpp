@@ -21,6 +21,7 @@ std::vector<SlabCache> read_slabinfo() { return parse_slabinfo(read_text_file("/
 Session::Session(const SessionOptions& opt) : opt_(opt) {
   require_bpf_privileges();
   const KernelFeatures kf = probe_kernel_features();
+  kernel_release_ = kf.release;
   if (opt.method == "kfunc" && !kf.has_kmem_cache_kfunc)
     throw env_error("--method kfunc needs bpf_get_kmem_cache (Linux 6.13+); this kernel (" + kf.release +
                     ") lacks it: use --method derived");

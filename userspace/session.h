@@ -33,6 +33,7 @@ class Session {
 
   Snapshot collect(double min_age_s = 0);
   const std::string& method() const { return method_; }
+  const std::string& kernel_release() const { return kernel_release_; }
   double elapsed_s() const;
   double attach_ms() const { return attach_ms_; }
   uint64_t kernel_map_bytes() const { return tracer_->kernel_map_bytes(); }
@@ -40,6 +41,7 @@ class Session {
  private:
   SessionOptions opt_;
   std::string method_;
+  std::string kernel_release_;
   std::vector<CacheSelection> selection_;
   std::vector<SlabCache> slab_start_;
   std::unique_ptr<Symbolizer> symbolizer_;

@@ -1,0 +1,166 @@
+// The slableak binary as a user runs it: the JSON contract, Ctrl-C, and a
+// one-line error with a non-zero exit for every bad input, never leaving a
+// program attached.
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support.h"
+
+namespace slableak::test {
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+void expect_one_line_error(const RunResult& r, int status, const std::string& needle) {
+  EXPECT_EQ(r.status, status) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "expected one line: " << r.err;
+  EXPECT_TRUE(r.out.empty()) << "nothing half-written on stdout: " << r.out;
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+int64_t objects_under(const json& report, const std::string& cache, const std::string& fn) {
+  int64_t n = 0;
+  for (const auto& s : report.at("stacks")) {
+    if (s.at("cache") != cache) continue;
+    for (const auto& f : s.at("frames"))
+      if (f.get<std::string>().rfind(fn + "+", 0) == 0) {
+        n += s.at("objects").get<int64_t>();
+        break;
+      }
+  }
+  return n;
+}
+
+TEST(Cli, SnapshotJsonContract) {
+  REQUIRE_BPF();
+  Child snap({slableak_bin(), "snapshot", "--duration", "6s", "--format", "json", "--cache", "kmalloc-2k", "--top", "0"});
+  ASSERT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << snap.err();
+  Holder held("kmalloc", 2000);
+  ASSERT_EQ(snap.wait_exit(seconds(30)), 0) << snap.err();
+  const json j = json::parse(snap.out());
+  EXPECT_EQ(j.at("cache_method"), "kfunc");
+  EXPECT_EQ(j.at("sample_every"), 1);
+  ASSERT_TRUE(j.at("stacks").is_array());
+  ASSERT_FALSE(j.at("stacks").empty());
+  for (const auto& s : j.at("stacks")) {
+    EXPECT_TRUE(s.at("cache").is_string());
+    EXPECT_TRUE(s.at("objects").is_number());
+    EXPECT_TRUE(s.at("bytes").is_number());
+    ASSERT_TRUE(s.at("frames").is_array());
+    for (const auto& f : s.at("frames")) {
+      const std::string fs = f.get<std::string>();
+      // symbol+0xoff, never a raw kernel address by default (KASLR)
+      EXPECT_EQ(fs.find("0xffff"), std::string::npos) << fs;
+    }
+  }
+  EXPECT_NEAR(objects_under(j, "kmalloc-2k", "netlink_sendmsg"), 2000, 40);
+  ASSERT_EQ(j.at("caches").size(), 1u);
+  EXPECT_EQ(j.at("caches")[0].at("name"), "kmalloc-2k");
+  EXPECT_TRUE(j.at("tracer").contains("recursion_misses"));
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+TEST(Cli, InterruptStillPrintsTheReport) {
+  REQUIRE_BPF();
+  for (int sig : {SIGINT, SIGTERM}) {
+    Child snap({slableak_bin(), "snapshot", "--duration", "10m", "--format", "json"});
+    ASSERT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << snap.err();
+    Holder held("kmalloc", 500);
+    snap.signal(sig);
+    ASSERT_EQ(snap.wait_exit(seconds(10)), 0) << snap.err();
+    const json j = json::parse(snap.out());
+    EXPECT_NEAR(objects_under(j, "kmalloc-2k", "netlink_sendmsg"), 500, 10);
+    EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+  }
+}
+
+TEST(Cli, FoldedAndTableFormats) {
+  REQUIRE_BPF();
+  Child snap({slableak_bin(), "snapshot", "--duration", "4s", "--format", "folded"});
+  ASSERT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(20)).empty());
+  Holder held("kmalloc", 1000);
+  ASSERT_EQ(snap.wait_exit(seconds(30)), 0) << snap.err();
+  // "kmalloc-2k;entry...;netlink_sendmsg;... BYTES", outermost first.
+  EXPECT_NE(snap.out().find("kmalloc-2k;"), std::string::npos) << snap.out();
+  EXPECT_NE(snap.out().find(";netlink_sendmsg;"), std::string::npos) << snap.out();
+
+  Child table({slableak_bin(), "snapshot", "--duration", "3s"});
+  ASSERT_FALSE(table.wait_stderr_line("slableak: tracing", seconds(20)).empty());
+  Holder held2("kmalloc", 1000);
+  ASSERT_EQ(table.wait_exit(seconds(30)), 0);
+  EXPECT_NE(table.out().find("SLABINFO-DELTA"), std::string::npos);
+  EXPECT_NE(table.out().find("netlink_sendmsg+0x"), std::string::npos);
+  EXPECT_NE(table.out().find("drops: live map full"), std::string::npos);
+}
+
+TEST(Cli, NotRoot) {
+  REQUIRE_BPF();
+  const RunResult r = run_slableak({"snapshot", "--duration", "1s"}, seconds(20), /*drop_to_uid=*/65534);
+  expect_one_line_error(r, 3, "must run as root");
+}
+
+TEST(Cli, NoBtf) {
+  REQUIRE_BPF();
+  setenv("SLABLEAK_SYSFS_BTF", "/nonexistent/vmlinux", 1);
+  const RunResult r = run_slableak({"snapshot", "--duration", "1s"});
+  unsetenv("SLABLEAK_SYSFS_BTF");
+  expect_one_line_error(r, 3, "CONFIG_DEBUG_INFO_BTF");
+}
+
+TEST(Cli, WorksWithoutTracefs) {
+  REQUIRE_BPF();
+  // tp_btf programs attach by name: tracefs need not be mounted.
+  const RunResult r = run_slableak({"check"}, seconds(30), -1, /*no_tracefs=*/true);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("ok: attached"), std::string::npos) << r.out;
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+TEST(Cli, UnknownCacheListsSimilarNames) {
+  REQUIRE_BPF();
+  const RunResult r = run_slableak({"snapshot", "--cache", "kmalloc-2kb"});
+  expect_one_line_error(r, 2, "unknown cache 'kmalloc-2kb'");
+  EXPECT_NE(r.err.find("kmalloc-2k"), std::string::npos);
+}
+
+TEST(Cli, NonKmallocCacheRefused) {
+  REQUIRE_BPF();
+  const RunResult r = run_slableak({"snapshot", "--cache", "dentry"});
+  expect_one_line_error(r, 2, "not filled by kmalloc");
+}
+
+TEST(Cli, BadDuration) {
+  REQUIRE_BPF();
+  expect_one_line_error(run_slableak({"snapshot", "--duration", "30x"}), 2, "bad --duration '30x'");
+  expect_one_line_error(run_slableak({"snapshot", "--duration", "-5s"}), 2, "bad --duration");
+  expect_one_line_error(run_slableak({"snapshot", "--min-age", "soon"}), 2, "bad --min-age");
+}
+
+TEST(Cli, BadNumbers) {
+  REQUIRE_BPF();
+  expect_one_line_error(run_slableak({"snapshot", "--max-tracked", "12q"}), 2, "bad --max-tracked '12q'");
+  expect_one_line_error(run_slableak({"snapshot", "--max-tracked", "0"}), 2, "--max-tracked");
+  expect_one_line_error(run_slableak({"snapshot", "--sample-every", "0"}), 2, "--sample-every");
+  expect_one_line_error(run_slableak({"snapshot", "--format", "xml"}), 2, "bad --format 'xml'");
+}
+
+TEST(Cli, MaxTrackedTheKernelRefuses) {
+  REQUIRE_BPF();
+  const RunResult r = run_slableak({"snapshot", "--max-tracked", "4000000000", "--duration", "1s"});
+  expect_one_line_error(r, 2, "use a smaller --max-tracked");
+}
+
+TEST(Cli, CachesNeedsNoBpf) {
+  REQUIRE_BPF();
+  const RunResult r = run_slableak({"caches"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("kmalloc-2k "), std::string::npos);
+  EXPECT_NE(r.out.find("msg_msg-2k"), std::string::npos);
+  EXPECT_EQ(loaded_slableak_programs(), 0);
+}
+
+}  // namespace
+}  // namespace slableak::test

@@ -1,0 +1,210 @@
+#include "support.h"
+
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+namespace slableak::test {
+
+std::string slableak_bin() { return SLABLEAK_BIN; }
+std::string holder_bin() { return HOLDER_BIN; }
+
+bool running_in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci && std::string(ci) == "true";
+}
+
+std::string bpf_unavailable_reason() {
+  if (geteuid() != 0) return "not root: integration tests load BPF programs";
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) return "no /sys/kernel/btf/vmlinux";
+  return "";
+}
+
+Child::Child(const std::vector<std::string>& argv, int drop_to_uid, bool no_tracefs) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork");
+  if (pid_ == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    if (no_tracefs) {
+      // Private mount namespace: unmounting here leaves the host alone.
+      if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(120);
+      umount2("/sys/kernel/debug/tracing", MNT_DETACH);
+      umount2("/sys/kernel/tracing", MNT_DETACH);
+      if (access("/sys/kernel/tracing/events", F_OK) == 0) _exit(121);
+    }
+    if (drop_to_uid >= 0 && (setgid(drop_to_uid) != 0 || setuid(drop_to_uid) != 0)) _exit(122);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  in_ = in[1];
+  outfd_ = out[0];
+  errfd_ = err[0];
+}
+
+Child::~Child() {
+  if (in_ >= 0) close(in_);
+  if (pid_ > 0 && status_ < 0) {
+    kill(pid_, SIGTERM);
+    if (wait_exit(std::chrono::seconds(10)) < 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  if (outfd_ >= 0) close(outfd_);
+  if (errfd_ >= 0) close(errfd_);
+}
+
+void Child::write_line(const std::string& line) {
+  const std::string l = line + "\n";
+  if (in_ >= 0 && ::write(in_, l.data(), l.size()) != static_cast<ssize_t>(l.size())) {
+  }
+}
+
+void Child::close_stdin() {
+  if (in_ >= 0) close(in_);
+  in_ = -1;
+}
+
+void Child::signal(int sig) { kill(pid_, sig); }
+
+bool Child::pump(std::chrono::milliseconds timeout) {
+  pollfd p[2] = {{outfd_, POLLIN, 0}, {errfd_, POLLIN, 0}};
+  if (poll(p, 2, static_cast<int>(timeout.count())) <= 0) return false;
+  char buf[65536];
+  bool any = false;
+  for (int i = 0; i < 2; ++i) {
+    if (p[i].revents & (POLLIN | POLLHUP)) {
+      ssize_t n = read(p[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        (i == 0 ? out_ : err_).append(buf, static_cast<size_t>(n));
+        any = true;
+      }
+    }
+  }
+  return any;
+}
+
+std::string Child::take_line(std::string& buf, size_t& consumed, const std::string& prefix) {
+  for (;;) {
+    const size_t nl = buf.find('\n', consumed);
+    if (nl == std::string::npos) return "";
+    std::string line = buf.substr(consumed, nl - consumed);
+    consumed = nl + 1;
+    if (line.rfind(prefix, 0) == 0) return line;
+  }
+}
+
+std::string Child::wait_stdout_line(const std::string& prefix, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::string l = take_line(out_, out_seen_, prefix);
+    if (!l.empty()) return l;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return "";
+    pump(std::min(left, std::chrono::milliseconds(200)));
+  }
+}
+
+std::string Child::wait_stderr_line(const std::string& prefix, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::string l = take_line(err_, err_seen_, prefix);
+    if (!l.empty()) return l;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return "";
+    pump(std::min(left, std::chrono::milliseconds(200)));
+  }
+}
+
+int Child::wait_exit(std::chrono::milliseconds timeout) {
+  if (status_ >= 0) return status_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int st = 0;
+    pid_t r = waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+      while (pump(std::chrono::milliseconds(50))) {
+      }
+      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      return status_;
+    }
+    if (std::chrono::steady_clock::now() > deadline) return -1;
+    pump(std::chrono::milliseconds(50));
+  }
+}
+
+Holder::Holder(const std::string& vector, unsigned count)
+    : child_({holder_bin(), vector, std::to_string(count)}) {
+  const std::string ready = child_.wait_stdout_line("ready", std::chrono::seconds(60));
+  if (ready.empty())
+    throw std::runtime_error("holder " + vector + " did not get ready: " + child_.err());
+}
+
+void Holder::release() {
+  child_.write_line("release");
+  if (child_.wait_stdout_line("released", std::chrono::seconds(60)).empty())
+    throw std::runtime_error("holder did not release: " + child_.err());
+}
+
+RunResult run_slableak(const std::vector<std::string>& args, std::chrono::milliseconds timeout, int drop_to_uid,
+                 bool no_tracefs) {
+  std::vector<std::string> argv{slableak_bin()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Child c(argv, drop_to_uid, no_tracefs);
+  c.close_stdin();
+  RunResult r;
+  r.status = c.wait_exit(timeout);
+  r.out = c.out();
+  r.err = c.err();
+  return r;
+}
+
+int loaded_slableak_programs() {
+  static const std::set<std::string> ours = {"kmalloc_kfunc", "kfree_kfunc", "kmem_cache_free",
+                                             "kmalloc_derived", "kmalloc_node_de", "kfree_derived",
+                                             "kmalloc_floor", "kfree_floor"};
+  int n = 0;
+  __u32 id = 0;
+  while (bpf_prog_get_next_id(id, &id) == 0) {
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) continue;
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && ours.count(info.name)) ++n;
+    close(fd);
+  }
+  return n;
+}
+
+}  // namespace slableak::test
+
+namespace slableak::test {
+int slableak_programs_after(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int n = loaded_slableak_programs();
+  while (n > 0 && std::chrono::steady_clock::now() < deadline) {
+    usleep(50 * 1000);
+    n = loaded_slableak_programs();
+  }
+  return n;
+}
+}  // namespace slableak::test

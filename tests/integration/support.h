@@ -1,0 +1,90 @@
+// Helpers for integration tests: BPF availability (skip, or fail under
+// CI=true), child processes we start and end by PID, and a check that no
+// slableak program is left in the kernel.
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace slableak::test {
+
+// Empty if this host can load our programs, else why not.
+std::string bpf_unavailable_reason();
+bool running_in_ci();
+
+// Skips the test where BPF is unavailable; under CI=true that is a failure.
+#define REQUIRE_BPF()                                                            \
+  do {                                                                           \
+    const std::string why_ = ::slableak::test::bpf_unavailable_reason();         \
+    if (!why_.empty()) {                                                         \
+      if (::slableak::test::running_in_ci()) FAIL() << "CI=true but " << why_;    \
+      GTEST_SKIP() << why_;                                                      \
+    }                                                                            \
+  } while (0)
+
+// A child process with pipes on stdin, stdout and stderr.
+class Child {
+ public:
+  // @drop_to_uid >= 0: setuid to it before exec (for the not-root test).
+  // @new_mount_ns: run in a private mount namespace with tracefs unmounted.
+  Child(const std::vector<std::string>& argv, int drop_to_uid = -1, bool no_tracefs = false);
+  ~Child();  // SIGTERM, then SIGKILL, of this PID only
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void write_line(const std::string& line);
+  void close_stdin();
+  // Reads stdout until a line starting with @prefix; returns it, or "" on
+  // timeout or EOF.
+  std::string wait_stdout_line(const std::string& prefix, std::chrono::milliseconds timeout);
+  // Same on stderr.
+  std::string wait_stderr_line(const std::string& prefix, std::chrono::milliseconds timeout);
+  // Waits for exit, collecting the rest of stdout/stderr; returns the exit
+  // status (128+signal if killed), or -1 on timeout.
+  int wait_exit(std::chrono::milliseconds timeout);
+  void signal(int sig);
+  const std::string& out() const { return out_; }
+  const std::string& err() const { return err_; }
+
+ private:
+  bool pump(std::chrono::milliseconds timeout);
+  std::string take_line(std::string& buf, size_t& consumed, const std::string& prefix);
+  pid_t pid_ = -1;
+  int in_ = -1, outfd_ = -1, errfd_ = -1;
+  std::string out_, err_;
+  size_t out_seen_ = 0, err_seen_ = 0;
+  int status_ = -1;
+};
+
+// A holder (tests/support/holder.c) keeping COUNT objects of a vector.
+class Holder {
+ public:
+  Holder(const std::string& vector, unsigned count);
+  void release();  // frees everything, waits for "released"
+ private:
+  Child child_;
+};
+
+// Result of running the slableak binary to completion.
+struct RunResult {
+  int status = -1;
+  std::string out, err;
+};
+RunResult run_slableak(const std::vector<std::string>& args, std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                 int drop_to_uid = -1, bool no_tracefs = false);
+
+// BPF programs in the kernel whose names are slableak's.
+int loaded_slableak_programs();
+// Same, after giving the kernel up to @timeout to free programs whose last
+// reference is gone (freeing is deferred past an RCU grace period).
+int slableak_programs_after(std::chrono::milliseconds timeout);
+
+std::string slableak_bin();
+std::string holder_bin();
+
+}  // namespace slableak::test

@@ -1,0 +1,212 @@
+#include "prometheus_text.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <vector>
+
+namespace slableak {
+
+std::string escape_label_value(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string escape_help(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+namespace {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+std::string number(double v) {
+  char buf[64];
+  if (v == static_cast<double>(static_cast<int64_t>(v)) && v < 9e15 && v > -9e15)
+    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+  else
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// Families are written whole (HELP, TYPE, then every sample), once each.
+class Writer {
+ public:
+  void family(const std::string& name, const char* type, const std::string& help) {
+    os_ << "# HELP " << name << ' ' << escape_help(help) << "\n# TYPE " << name << ' ' << type << "\n";
+    name_ = name;
+  }
+  void sample(const Labels& labels, double v) {
+    os_ << name_;
+    if (!labels.empty()) {
+      os_ << '{';
+      for (size_t i = 0; i < labels.size(); ++i)
+        os_ << (i ? "," : "") << labels[i].first << "=\"" << escape_label_value(labels[i].second) << '"';
+      os_ << '}';
+    }
+    os_ << ' ' << number(v) << '\n';
+  }
+  std::string str() const { return os_.str(); }
+
+ private:
+  std::ostringstream os_;
+  std::string name_;
+};
+
+struct Row {
+  std::string stack_id;
+  double objects = 0, bytes = 0, oldest = 0, growth = 0;
+  const StackReport* stack = nullptr;  // nullptr for "other"
+};
+
+// Per cache: the top stacks by outstanding bytes, then one "other" row.
+std::map<std::string, std::vector<Row>> bounded_rows(const Snapshot& s, size_t top) {
+  std::map<std::string, std::vector<const StackReport*>> by_cache;
+  for (const auto& st : s.stacks)
+    if (st.objects > 0) by_cache[st.cache].push_back(&st);
+  std::map<std::string, std::vector<Row>> out;
+  for (auto& [cache, v] : by_cache) {
+    std::stable_sort(v.begin(), v.end(), [](auto* a, auto* b) {
+      if (a->bytes != b->bytes) return a->bytes > b->bytes;
+      return a->stack_id < b->stack_id;
+    });
+    auto& rows = out[cache];
+    Row other{"other"};
+    bool have_other = false;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const auto* st = v[i];
+      if (i < top) {
+        rows.push_back(Row{st->stack_id, double(st->objects), double(st->bytes), st->oldest_age_s,
+                           st->growth_bytes_per_s, st});
+      } else {
+        have_other = true;
+        other.objects += double(st->objects);
+        other.bytes += double(st->bytes);
+        other.oldest = std::max(other.oldest, st->oldest_age_s);
+        other.growth += st->growth_bytes_per_s;
+      }
+    }
+    if (have_other) rows.push_back(other);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
+  Writer w;
+  const auto rows = bounded_rows(s, info.top_stacks);
+  auto per_stack = [&](const std::string& name, const char* help, auto value) {
+    w.family(name, "gauge", help);
+    for (const auto& [cache, rs] : rows)
+      for (const auto& r : rs) w.sample({{"cache", cache}, {"stack_id", r.stack_id}}, value(r));
+  };
+  const std::string est = s.estimated() ? " (estimate: sampled 1 in slableak_sample_every)" : "";
+  per_stack("slableak_stack_outstanding_objects", ("Objects allocated since start and not freed, per kernel stack" + est).c_str(),
+            [](const Row& r) { return r.objects; });
+  per_stack("slableak_stack_outstanding_bytes", ("Bytes allocated since start and not freed, per kernel stack" + est).c_str(),
+            [](const Row& r) { return r.bytes; });
+  per_stack("slableak_stack_oldest_object_age_seconds", "Age of the oldest outstanding object of the stack",
+            [](const Row& r) { return r.oldest; });
+  per_stack("slableak_stack_growth_bytes_per_second", "Growth of outstanding bytes (least squares over the window)",
+            [](const Row& r) { return r.growth; });
+
+  w.family("slableak_stack_info", "gauge", "Readable kernel stack (innermost first, ';'-separated) for a stack_id");
+  for (const auto& [cache, rs] : rows)
+    for (const auto& r : rs) {
+      if (!r.stack) continue;
+      std::string frames;
+      for (const auto& f : r.stack->frames) frames += (frames.empty() ? "" : ";") + f;
+      const std::string top = r.stack->functions.empty() ? "" : r.stack->functions.front();
+      w.sample({{"cache", cache}, {"stack_id", r.stack_id}, {"top_frame", top}, {"frames", frames}}, 1);
+    }
+
+  // Per cache.
+  std::map<std::string, std::pair<uint64_t, uint64_t>> counts;  // allocs, frees
+  std::map<std::string, std::array<int64_t, kAgeBuckets>> ages;
+  for (const auto& c : s.caches) {
+    counts[c.name];
+    ages[c.name].fill(0);
+  }
+  for (const auto& st : s.stacks) {
+    counts[st.cache].first += st.allocs;
+    counts[st.cache].second += st.frees;
+    auto& a = ages[st.cache];
+    for (size_t i = 0; i < kAgeBuckets; ++i) a[i] += st.age_objects[i];
+  }
+  w.family("slableak_cache_outstanding_objects", "gauge", "Outstanding objects attributed, per cache" + est);
+  for (const auto& c : s.caches) w.sample({{"cache", c.name}}, double(c.attributed_objects));
+  w.family("slableak_cache_outstanding_bytes", "gauge", "Outstanding bytes attributed, per cache" + est);
+  for (const auto& c : s.caches) w.sample({{"cache", c.name}}, double(c.attributed_bytes));
+  w.family("slableak_cache_outstanding_objects_by_age", "gauge",
+           "Outstanding objects per age class; age is the upper bound of the class (+Inf for the oldest)");
+  for (const auto& [cache, a] : ages)
+    for (size_t i = 0; i < kAgeBuckets; ++i) w.sample({{"cache", cache}, {"age", age_bucket_label(i)}}, double(a[i]));
+  w.family("slableak_allocations_total", "counter", "Allocations in the cache seen by slableak since start" + est);
+  for (const auto& [cache, c] : counts) w.sample({{"cache", cache}}, double(c.first));
+  w.family("slableak_frees_total", "counter", "Frees of objects slableak tracked, since start" + est);
+  for (const auto& [cache, c] : counts) w.sample({{"cache", cache}}, double(c.second));
+  w.family("slableak_cache_object_size_bytes", "gauge", "Object size of the cache (/proc/slabinfo)");
+  for (const auto& c : s.caches) w.sample({{"cache", c.name}}, c.object_size);
+  w.family("slableak_cache_slabinfo_active_objects", "gauge", "active_objs of the cache in /proc/slabinfo");
+  for (const auto& c : s.caches)
+    if (c.in_slabinfo) w.sample({{"cache", c.name}}, double(c.slab_active_now));
+  w.family("slableak_cache_slabinfo_growth_objects", "gauge", "Change of active_objs in /proc/slabinfo since slableak started");
+  for (const auto& c : s.caches)
+    if (c.in_slabinfo) w.sample({{"cache", c.name}}, double(c.slab_active_now - c.slab_active_start));
+  w.family("slableak_cache_growth_explained_ratio", "gauge",
+           "Attributed outstanding objects divided by the slabinfo growth since start (0 when it did not grow)");
+  for (const auto& c : s.caches)
+    if (c.in_slabinfo) w.sample({{"cache", c.name}}, c.explained_ratio());
+
+  // Tracer health: every event dropped is counted by reason.
+  const auto& h = s.health;
+  w.family("slableak_tracer_events_total", "counter", "Events handled by the BPF programs, by kind");
+  w.sample({{"event", "alloc_selected"}}, double(h.allocs_selected));
+  w.sample({{"event", "alloc_tracked"}}, double(h.allocs_tracked));
+  w.sample({{"event", "alloc_unsampled"}}, double(h.allocs_unsampled));
+  w.sample({{"event", "free_tracked"}}, double(h.frees_tracked));
+  w.family("slableak_tracer_implicit_frees_total", "counter",
+           "Objects retired because their address was handed out again (freed by a path without an event)");
+  w.sample({}, double(h.implicit_frees));
+  w.family("slableak_tracer_dropped_total", "counter", "Events lost, by reason");
+  w.sample({{"reason", "live_map_full"}}, double(h.drop_live_full));
+  w.sample({{"reason", "aggregate_map_full"}}, double(h.drop_agg_full));
+  w.sample({{"reason", "stack_capture_failed"}}, double(h.stack_errors));
+  w.sample({{"reason", "recursion_miss"}}, double(h.recursion_misses));
+  w.family("slableak_tracer_map_entries", "gauge", "Entries in use per BPF map");
+  w.sample({{"map", "live"}}, double(h.live_objects));
+  w.sample({{"map", "aggregates"}}, double(h.agg_entries));
+  w.sample({{"map", "stacks"}}, double(h.stack_entries));
+  w.family("slableak_tracer_map_capacity", "gauge", "Maximum entries per BPF map");
+  w.sample({{"map", "live"}}, double(h.live_capacity));
+  w.sample({{"map", "aggregates"}}, double(h.agg_capacity));
+  w.sample({{"map", "stacks"}}, double(h.stack_capacity));
+  w.family("slableak_tracer_kernel_memory_bytes", "gauge", "Kernel memory charged for slableak's BPF maps");
+  w.sample({}, double(h.kernel_map_bytes));
+  w.family("slableak_sample_every", "gauge", "Sampling period in force: 1 in N allocations tracked (1 = exact)");
+  w.sample({}, s.sample_every);
+  w.family("slableak_textfile_write_errors_total", "counter", "Failed writes of the textfile");
+  w.sample({}, double(info.write_errors));
+  w.family("slableak_build_info", "gauge", "Build and run-time facts; value 1");
+  w.sample({{"version", info.version}, {"cache_method", s.method}, {"kernel", info.kernel}}, 1);
+  w.family("slableak_last_update_timestamp_seconds", "gauge", "Unix time of the last successful collection");
+  w.sample({}, info.last_update_unix);
+  return w.str();
+}
+
+}  // namespace slableak
