@@ -9,8 +9,8 @@ void write_folded(std::ostream& os, const Snapshot& s, size_t top) {
   size_t n = 0;
   for (const auto& st : s.stacks) {
     if (top && n >= top) break;
-    ++n;
     if (st.bytes <= 0) continue;
+    ++n;
     os << st.cache;
     for (auto it = st.functions.rbegin(); it != st.functions.rend(); ++it) {
       os << ';';

@@ -50,7 +50,9 @@ std::chrono::nanoseconds parse_duration(std::string_view text, std::string_view 
     any = true;
   }
   if (!(total_s > 0) || total_s > 365.0 * 86400) throw bad();
-  return std::chrono::nanoseconds(static_cast<int64_t>(std::llround(total_s * 1e9)));
+  const auto ns = static_cast<int64_t>(std::llround(total_s * 1e9));
+  if (ns <= 0) throw bad();  // "0.1ns" rounds to nothing
+  return std::chrono::nanoseconds(ns);
 }
 
 uint64_t parse_count(std::string_view text, std::string_view what) {
@@ -62,8 +64,9 @@ uint64_t parse_count(std::string_view text, std::string_view what) {
   uint64_t v = 0;
   size_t i = 0;
   for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
-    if (v > (std::numeric_limits<uint64_t>::max() - 9) / 10) throw bad();
-    v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+    const auto digit = static_cast<uint64_t>(s[i] - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - digit) / 10) throw bad();
+    v = v * 10 + digit;
   }
   if (i == 0) throw bad();
   s.remove_prefix(i);
@@ -79,7 +82,7 @@ uint64_t parse_count(std::string_view text, std::string_view what) {
 std::string format_duration(double seconds) {
   char buf[32];
   if (!std::isfinite(seconds) || seconds < 0) return "-";
-  if (seconds < 1) {
+  if (seconds < 0.9995) {  // what would print as "1000ms" is "1s"
     std::snprintf(buf, sizeof buf, "%.0fms", seconds * 1e3);
   } else if (seconds < 60) {
     std::snprintf(buf, sizeof buf, "%.0fs", std::floor(seconds));

@@ -1,0 +1,218 @@
+// The exporter as the fleet uses it: a textfile read by Debian's real
+// node_exporter, our own /metrics, both scraped over loopback with curl, the
+// output linted by promtool, and an atomic file that a reader never sees
+// half-written.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support.h"
+#include "textfile_writer.h"
+
+namespace slableak::test {
+namespace {
+
+using std::chrono::seconds;
+
+std::string make_temp_dir() {
+  char tmpl[] = "/tmp/slableak-test.XXXXXX";
+  const char* d = mkdtemp(tmpl);
+  if (!d) throw std::runtime_error("mkdtemp");
+  chmod(d, 0755);
+  return d;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs a command to completion and returns its exit status and stdout.
+RunResult run(const std::vector<std::string>& argv, seconds timeout = seconds(30)) {
+  Child c(argv);
+  c.close_stdin();
+  RunResult r;
+  r.status = c.wait_exit(timeout);
+  r.out = c.out();
+  r.err = c.err();
+  return r;
+}
+
+RunResult curl(const std::string& url) { return run({"/usr/bin/curl", "-sS", "--max-time", "10", url}); }
+
+// A free loopback port: bind to 0 and ask.
+int free_port() {
+  Child c({"/usr/bin/python3", "-c",
+           "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])"});
+  c.close_stdin();
+  c.wait_exit(seconds(10));
+  return std::stoi(c.out());
+}
+
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+// Lines of @text that are samples of @family carrying every label in @labels.
+std::vector<std::string> samples(const std::string& text, const std::string& family,
+                                 const std::vector<std::string>& labels = {}) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(family + "{", 0) != 0 && line.rfind(family + " ", 0) != 0) continue;
+    bool all = true;
+    for (const auto& l : labels) all = all && contains(line, l);
+    if (all) out.push_back(line);
+  }
+  return out;
+}
+
+double value_of(const std::string& sample) { return std::stod(sample.substr(sample.rfind(' ') + 1)); }
+
+class Exporter : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir(); }
+  void TearDown() override { run({"/bin/rm", "-rf", dir_}); }
+  std::string dir_;
+};
+
+TEST_F(Exporter, TextfileThroughNodeExporterAndOwnEndpoint) {
+  REQUIRE_BPF();
+  const int our_port = free_port();
+  Child exp({slableak_bin(), "export", "--interval", "2s", "--textfile-dir", dir_, "--sample-every", "1",
+             "--listen", "127.0.0.1:" + std::to_string(our_port)});
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << exp.err();
+  Holder held("kmalloc", 3000);
+  const std::string prom = dir_ + "/slableak.prom";
+  // Two intervals so the held set is in a written file.
+  std::this_thread::sleep_for(seconds(5));
+  const std::string text = read_file(prom);
+  ASSERT_FALSE(text.empty());
+
+  // promtool lints our real output: not one warning.
+  {
+    Child lint({PROMTOOL_BIN, "check", "metrics"});
+    lint.write_line(text);
+    lint.close_stdin();
+    EXPECT_EQ(lint.wait_exit(seconds(30)), 0) << lint.out() << lint.err();
+    EXPECT_EQ(lint.out() + lint.err(), "") << "promtool reported problems";
+  }
+
+  // Debian's node_exporter, textfile collector only, on a loopback port.
+  const int ne_port = free_port();
+  Child ne({NODE_EXPORTER_BIN, "--collector.disable-defaults", "--collector.textfile",
+            "--collector.textfile.directory=" + dir_, "--web.listen-address=127.0.0.1:" + std::to_string(ne_port)});
+  RunResult scrape;
+  for (int i = 0; i < 50; ++i) {
+    scrape = curl("http://127.0.0.1:" + std::to_string(ne_port) + "/metrics");
+    if (scrape.status == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(scrape.status, 0) << scrape.err << ne.err();
+  const auto errors = samples(scrape.out, "node_textfile_scrape_error");
+  ASSERT_EQ(errors.size(), 1u) << scrape.out;
+  EXPECT_EQ(value_of(errors[0]), 0);
+
+  for (const std::string& body :
+       {scrape.out, curl("http://127.0.0.1:" + std::to_string(our_port) + "/metrics").out}) {
+    // The held leak: its stack's info names the kernel function, and its
+    // outstanding objects are there under the same stack id.
+    const auto info = samples(body, "slableak_stack_info", {"cache=\"kmalloc-2k\"", "netlink_sendmsg+0x"});
+    ASSERT_EQ(info.size(), 1u) << body;
+    const auto id_at = info[0].find("stack_id=\"");
+    const std::string id = info[0].substr(id_at + 10, 16);
+    const auto objs = samples(body, "slableak_stack_outstanding_objects", {"stack_id=\"" + id + "\""});
+    ASSERT_EQ(objs.size(), 1u);
+    EXPECT_NEAR(value_of(objs[0]), 3000, 60);
+    EXPECT_EQ(samples(body, "slableak_build_info").size(), 1u);
+    // No raw kernel address anywhere (KASLR).
+    EXPECT_FALSE(contains(body, "0xffffffff")) << "raw kernel address in metrics";
+  }
+
+  // Only GET /metrics is served.
+  EXPECT_TRUE(contains(run({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                            "http://127.0.0.1:" + std::to_string(our_port) + "/"}).out, "404"));
+  EXPECT_TRUE(contains(run({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                            "http://127.0.0.1:" + std::to_string(our_port) + "/metrics"}).out, "405"));
+
+  // SIGTERM: the file goes (stale numbers must not be scraped), exit 0.
+  exp.signal(SIGTERM);
+  EXPECT_EQ(exp.wait_exit(seconds(20)), 0) << exp.err();
+  EXPECT_NE(access(prom.c_str(), F_OK), 0) << "slableak.prom left behind after SIGTERM";
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+TEST_F(Exporter, OnceWritesAndExits) {
+  REQUIRE_BPF();
+  const RunResult r = run_slableak({"export", "--once", "--interval", "1s", "--textfile-dir", dir_});
+  EXPECT_EQ(r.status, 0) << r.err;
+  const std::string text = read_file(dir_ + "/slableak.prom");
+  EXPECT_EQ(samples(text, "slableak_sample_every").size(), 1u);
+  EXPECT_GT(value_of(samples(text, "slableak_sample_every")[0]), 1) << "the exporter samples by default";
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+TEST_F(Exporter, BadDirectoryFailsAtStart) {
+  REQUIRE_BPF();
+  RunResult r = run_slableak({"export", "--textfile-dir", dir_ + "/missing"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(contains(r.err, "create it, or pass --textfile-dir")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+
+  // A directory nobody can create files in, root included.
+  r = run_slableak({"export", "--textfile-dir", "/proc"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(contains(r.err, "not writable")) << r.err;
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// A reader never sees a partial file while the writer replaces it.
+TEST_F(Exporter, AtomicRewriteUnderConcurrentReads) {
+  TextfileWriter w(dir_, "slableak.prom");
+  std::atomic<bool> stop{false};
+  std::atomic<int> writes{0};
+  std::thread writer([&] {
+    for (int gen = 0; !stop; ++gen) {
+      // Files of very different sizes make a torn read easy to spot.
+      std::string body;
+      const int lines = 1 + (gen % 7) * 400;
+      for (int i = 0; i < lines; ++i) body += "slableak_test_line{gen=\"" + std::to_string(gen) + "\"} " + std::to_string(i) + "\n";
+      body += "# END " + std::to_string(gen) + " " + std::to_string(lines) + "\n";
+      std::string err;
+      ASSERT_TRUE(w.write(body, &err)) << err;
+      ++writes;
+    }
+  });
+  while (writes == 0) std::this_thread::yield();
+  int reads = 0, bad = 0;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(120);
+  for (; (reads < 1000 || writes < 200) && std::chrono::steady_clock::now() < deadline; ++reads) {
+    const std::string text = read_file(dir_ + "/slableak.prom");
+    const auto end = text.rfind("# END ");
+    if (end == std::string::npos || text.back() != '\n') {
+      ++bad;
+      continue;
+    }
+    int gen = -1, lines = -1;
+    std::sscanf(text.c_str() + end, "# END %d %d", &gen, &lines);
+    const std::string tag = "gen=\"" + std::to_string(gen) + "\"";
+    int count = 0;
+    for (size_t p = text.find(tag); p != std::string::npos; p = text.find(tag, p + 1)) ++count;
+    if (count != lines) ++bad;
+  }
+  stop = true;
+  writer.join();
+  EXPECT_EQ(bad, 0) << "torn or partial reads out of " << reads;
+  EXPECT_GE(reads, 1000);
+  EXPECT_GE(writes.load(), 200);
+}
+
+}  // namespace
+}  // namespace slableak::test

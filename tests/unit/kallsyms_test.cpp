@@ -1,0 +1,118 @@
+#include "kallsyms.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+using namespace slableak;
+
+namespace {
+
+const char kText[] =
+    "ffffffff81000000 T _stext\n"
+    "ffffffff81000100 t a_helper_local\n"  // alphabetically first, but local
+    "ffffffff81000100 T helper_global\n"
+    "ffffffff81000200 T __pfx_real_fn\n"
+    "ffffffff81000200 T real_fn\n"
+    "ffffffff81000300 T zeta\n"
+    "ffffffff81000300 T alpha\n"
+    "ffffffff81000400 D some_data\n"
+    "ffffffff81000500 T last_core\n"
+    "ffffffffc0a01000 t mod_fn\t[mymod]\n"
+    "ffffffffc0a01100 T mod_fn2\t[mymod]\n";
+
+}  // namespace
+
+TEST(Kallsyms, DuplicateAddresses) {
+  const auto k = Kallsyms::parse(kText);
+  EXPECT_FALSE(k.addresses_hidden());
+  EXPECT_EQ(k.size(), 7u);  // data symbol dropped, duplicates folded
+  auto r = k.resolve(0xffffffff81000100);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "helper_global");  // global beats local
+  r = k.resolve(0xffffffff81000200);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "real_fn");  // __pfx_ loses
+  r = k.resolve(0xffffffff81000300);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "alpha");  // then alphabetical
+}
+
+TEST(Kallsyms, LookupBoundaries) {
+  const auto k = Kallsyms::parse(kText);
+  auto r = k.resolve(0xffffffff81000000);  // exactly at a symbol start
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "_stext");
+  EXPECT_EQ(r->offset, 0u);
+  EXPECT_TRUE(r->module.empty());
+  EXPECT_FALSE(k.resolve(0xffffffff80ffffff));  // one before the first symbol
+  r = k.resolve(0xffffffff810002ff);             // last byte of real_fn
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "real_fn");
+  EXPECT_EQ(r->offset, 0xffu);
+  r = k.resolve(0xffffffff81000410);  // a data symbol does not end the text before it
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "alpha");
+  EXPECT_EQ(r->offset, 0x110u);
+  r = k.resolve(0xffffffffc0a01000 + 0x2a);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "mod_fn");
+  EXPECT_EQ(r->module, "mymod");
+  EXPECT_EQ(r->offset, 0x2au);
+  r = k.resolve(0xffffffffc0a01100 + (1u << 20) - 1);  // just under 1 MiB past the last symbol
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "mod_fn2");
+  EXPECT_FALSE(k.resolve(0xffffffffc0a01100 + (1u << 20) + 0x1000));  // far past: not credible
+}
+
+TEST(Kallsyms, HiddenAddresses) {
+  const auto k = Kallsyms::parse(
+      "0000000000000000 T _stext\n"
+      "0000000000000000 t helper\n"
+      "0000000000000000 D data\n"
+      "0000000000000000 t mod_fn\t[mymod]\n");
+  EXPECT_TRUE(k.addresses_hidden());
+  EXPECT_EQ(k.size(), 0u);
+  EXPECT_FALSE(k.resolve(0xffffffff81000000));
+  EXPECT_FALSE(Kallsyms::parse("").addresses_hidden());
+}
+
+// tests/data/kallsyms_excerpt.txt: lines of /proc/kallsyms of a 6.18 host.
+TEST(Kallsyms, RealExcerpt) {
+  std::ifstream f(std::string(TESTDATA_DIR) + "/kallsyms_excerpt.txt");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string text = ss.str();
+  ASSERT_FALSE(text.empty());
+  const auto k = Kallsyms::parse(text);
+  EXPECT_EQ(k.size(), 33u);
+  auto r = k.resolve(0xffffffff816475a0 + 0x5a);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "__kmalloc_noprof");
+  EXPECT_EQ(r->offset, 0x5au);
+  r = k.resolve(0xffffffff81a9f7d0 + 0x1c1);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "do_msgsnd");
+  r = k.resolve(0xffffffffc0201000 + 0x10);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "ftrace_trampoline");
+  EXPECT_EQ(r->module, "__builtin__ftrace");
+  // In .rodata, 1.6 MiB past the last text symbol before it.
+  EXPECT_FALSE(k.resolve(0xffffffff82400010));
+}
+
+TEST(Kallsyms, FormatFrame) {
+  const std::string name = "load_msg", mod = "mymod";
+  const ResolvedAddress core{name, {}, 0x1a};
+  const ResolvedAddress in_mod{name, mod, 0x1a};
+  EXPECT_EQ(format_frame(core, 0xffffffff81000000, false), "load_msg+0x1a");
+  EXPECT_EQ(format_frame(in_mod, 0xffffffffc0a0101a, false), "load_msg+0x1a [mymod]");
+  EXPECT_EQ(format_frame(std::nullopt, 0xffffffff81234567, false), "[unknown]");
+  const std::string shown = format_frame(core, 0xffffffff8100001a, true);
+  EXPECT_EQ(shown.rfind("load_msg+0x1a", 0), 0u) << shown;
+  EXPECT_NE(shown.find("0xffffffff8100001a"), std::string::npos) << shown;
+  const std::string raw = format_frame(std::nullopt, 0xffffffff81234567, true);
+  EXPECT_NE(raw.find("0xffffffff81234567"), std::string::npos) << raw;
+}

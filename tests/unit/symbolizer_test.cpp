@@ -1,0 +1,63 @@
+#include "symbolizer.h"
+
+#include <gtest/gtest.h>
+
+using namespace slableak;
+
+namespace {
+
+Symbolizer make_symbolizer() {
+  return Symbolizer(Kallsyms::parse("ffffffff81000000 T __kmalloc_noprof\n"
+                                    "ffffffff81000100 T kmem_cache_alloc_noprof\n"
+                                    "ffffffff81000200 T load_msg\n"
+                                    "ffffffff81000300 t do_msgsnd\n"
+                                    "ffffffff81000500 T do_syscall_64\n"
+                                    "ffffffffc0001000 t bpf_prog_0123456789abcdef_kmalloc\t[bpf]\n"
+                                    "ffffffffc0002000 t my_alloc\t[mymod]\n"),
+                    false);
+}
+
+}  // namespace
+
+TEST(Symbolizer, AllocatorFrameNames) {
+  EXPECT_TRUE(is_allocator_frame("__kmalloc_noprof"));
+  EXPECT_TRUE(is_allocator_frame("kmem_cache_alloc_noprof"));
+  EXPECT_TRUE(is_allocator_frame("bpf_prog_0123456789abcdef_kmalloc"));
+  EXPECT_TRUE(is_allocator_frame("__traceiter_kmalloc"));
+  EXPECT_FALSE(is_allocator_frame("load_msg"));
+  EXPECT_FALSE(is_allocator_frame("do_syscall_64"));
+}
+
+TEST(Symbolizer, DropsAllocatorFramesOnlyAtInnermostEnd) {
+  const auto s = make_symbolizer();
+  const std::vector<uint64_t> ips = {
+      0xffffffffc0001010,  // bpf_prog_...: dropped
+      0xffffffff81000020,  // __kmalloc_noprof: dropped
+      0xffffffff8100025a,  // load_msg: first kept frame
+      0xffffffff81000108,  // kmem_cache_alloc_noprof mid-stack: kept
+      0xffffffffc0002004,  // my_alloc [mymod]
+      0xffffffff81000501,  // do_syscall_64
+      0,                   // end of stack
+      0xffffffff81000301,  // after the zero: ignored
+  };
+  const auto st = s.symbolize_uncached(ips);
+  const std::vector<std::string> frames = {"load_msg+0x5a", "kmem_cache_alloc_noprof+0x8", "my_alloc+0x4 [mymod]",
+                                           "do_syscall_64+0x1"};
+  const std::vector<std::string> functions = {"load_msg", "kmem_cache_alloc_noprof", "my_alloc [mymod]",
+                                              "do_syscall_64"};
+  EXPECT_EQ(st.frames, frames);
+  EXPECT_EQ(st.functions, functions);
+}
+
+TEST(Symbolizer, ZeroIpTerminatesAndCaches) {
+  auto s = make_symbolizer();
+  EXPECT_TRUE(s.symbolize_uncached({0, 0xffffffff8100025a}).frames.empty());
+  const auto& first = s.symbolize(7, {0xffffffff8100025a, 0xffffffff81000301});
+  ASSERT_EQ(first.frames.size(), 2u);
+  EXPECT_EQ(first.frames[1], "do_msgsnd+0x1");
+  // Same id: the cached stack comes back, whatever ips are passed.
+  const auto& again = s.symbolize(7, {0xffffffff81000501});
+  EXPECT_EQ(again.frames.size(), 2u);
+  ASSERT_NE(s.cached(7), nullptr);
+  EXPECT_EQ(s.cached(8), nullptr);
+}
