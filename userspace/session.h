@@ -16,6 +16,7 @@ namespace slableak {
 struct SessionOptions {
   std::vector<std::string> caches{"kmalloc-2k"};
   std::string method = "auto";  // auto | kfunc | derived
+  bool bench_floor = false;     // attach programs that return at once (benchmark only)
   uint64_t max_tracked = 1'000'000;
   uint32_t max_stacks = 16384;
   uint32_t max_aggregates = 65536;
