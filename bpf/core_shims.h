@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Kernel-version shims for the kmem tracepoints.
  *
- * slableak attaches tp_btf programs, whose arguments are the tracepoint's
- * TP_PROTO, passed as an array of u64. The leading arguments we use have kept
+ * slableak attaches tp_btf (exact method, 6.13+) or raw_tp (derived method,
+ * any kernel) programs; both get the tracepoint's TP_PROTO arguments as an
+ * array of u64. The leading arguments we use have kept
  * their positions since the events exist:
  *   kmalloc / kmalloc_node: (call_site, ptr, bytes_req, bytes_alloc, gfp_flags, ...)
  *   kfree:                  (call_site, ptr)

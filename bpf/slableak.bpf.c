@@ -52,6 +52,8 @@ struct {
 	__uint(value_size, SLK_MAX_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
 
+#include "stack_cache.h"
+
 /* kmem_cache pointer -> selected cache index, or -1 for "not selected". */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -215,8 +217,8 @@ static __always_inline bool sampled(struct slk_stats *st)
 	return true;
 }
 
-static __always_inline int track_alloc(void *ctx, __u64 ptr, __u64 bytes_alloc, int idx,
-				       struct slk_stats *st)
+static __always_inline int track_alloc(void *ctx, __u64 call_site, __u64 ptr, __u64 bytes_alloc,
+				       int idx, struct slk_stats *st)
 {
 	struct slk_agg_key k = {};
 	struct slk_agg_val zero = {}, *v;
@@ -228,11 +230,9 @@ static __always_inline int track_alloc(void *ctx, __u64 ptr, __u64 bytes_alloc, 
 	if (!sampled(st))
 		return 0;
 
-	sid = bpf_get_stackid(ctx, &stacks, 0);
-	if (sid < 0) {
-		__sync_fetch_and_add(&st->stack_errors, 1);
+	sid = stack_id_for(ctx, call_site, st);
+	if (sid < 0)
 		sid = SLK_STACK_UNAVAILABLE;
-	}
 	e.alloc_ns = bpf_ktime_get_ns();
 	e.stack_id = (__u32)sid;
 	e.cache_idx = idx;
@@ -287,11 +287,11 @@ int BPF_PROG(kmalloc_kfunc, unsigned long call_site, const void *ptr, size_t byt
 	idx = cache_index_of(s, st);
 	if (idx < 0)
 		return 0;
-	return track_alloc(ctx, (__u64)ptr, bytes_alloc, idx, st);
+	return track_alloc(ctx, call_site, (__u64)ptr, bytes_alloc, idx, st);
 }
 
-static __always_inline int on_kmalloc_derived(void *ctx, const void *ptr, __u64 bytes_req,
-					      __u64 bytes_alloc, __u64 gfp)
+static __always_inline int on_kmalloc_derived(void *ctx, __u64 call_site, const void *ptr,
+					      __u64 bytes_req, __u64 bytes_alloc, __u64 gfp)
 {
 	struct slk_stats *st;
 	int idx;
@@ -304,24 +304,27 @@ static __always_inline int on_kmalloc_derived(void *ctx, const void *ptr, __u64 
 	st = cpu_stats();
 	if (!st)
 		return 0;
-	return track_alloc(ctx, (__u64)ptr, bytes_alloc, idx, st);
+	return track_alloc(ctx, call_site, (__u64)ptr, bytes_alloc, idx, st);
 }
 
-/* Derived method: cache named from size class and gfp flags. */
-SEC("tp_btf/kmalloc")
+/* Derived method: cache named from size class and gfp flags. raw_tp, not
+ * tp_btf: before ~6.13 the verifier refuses tp_btf reads of the untyped
+ * "const void *ptr" argument ("arg1 type UNKNOWN is not a struct"); raw_tp
+ * passes the same u64 argument array without type checks. */
+SEC("raw_tp/kmalloc")
 int BPF_PROG(kmalloc_derived, unsigned long call_site, const void *ptr, size_t bytes_req,
 	     size_t bytes_alloc, gfp_t gfp_flags)
 {
-	return on_kmalloc_derived(ctx, ptr, bytes_req, bytes_alloc, gfp_flags);
+	return on_kmalloc_derived(ctx, call_site, ptr, bytes_req, bytes_alloc, gfp_flags);
 }
 
 /* Before v6.1 NUMA-aware kmallocs have their own event (a third of all
  * kmallocs on 5.10); same leading arguments. */
-SEC("tp_btf/kmalloc_node")
+SEC("raw_tp/kmalloc_node")
 int BPF_PROG(kmalloc_node_derived, unsigned long call_site, const void *ptr, size_t bytes_req,
 	     size_t bytes_alloc, gfp_t gfp_flags)
 {
-	return on_kmalloc_derived(ctx, ptr, bytes_req, bytes_alloc, gfp_flags);
+	return on_kmalloc_derived(ctx, call_site, ptr, bytes_req, bytes_alloc, gfp_flags);
 }
 
 static __always_inline int untrack(__u64 ptr)
@@ -379,7 +382,7 @@ int BPF_PROG(kmem_cache_free_kfunc, unsigned long call_site, const void *ptr,
 	return untrack((__u64)ptr);
 }
 
-SEC("tp_btf/kfree")
+SEC("raw_tp/kfree")
 int BPF_PROG(kfree_derived, unsigned long call_site, const void *ptr)
 {
 	if (!ptr)
@@ -387,7 +390,7 @@ int BPF_PROG(kfree_derived, unsigned long call_site, const void *ptr)
 	return untrack((__u64)ptr);
 }
 
-SEC("tp_btf/kmem_cache_free")
+SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(kmem_cache_free_derived, unsigned long call_site, const void *ptr)
 {
 	if (!ptr)

@@ -12,6 +12,10 @@
 #define SLK_MAX_CACHES 8
 #define SLK_CACHE_NAME_LEN 32
 #define SLK_MAX_STACK_DEPTH 48
+/* Stack fingerprints: return addresses read straight off the kernel stack at
+ * offsets learned per allocation site (see stack_cache.h). */
+#define SLK_FP_WORDS 8
+#define SLK_SCAN_WORDS 256 /* 2 KiB of stack above the program's frame */
 
 /* Stack id used when an allocation is tracked but its stack could not be
  * recorded (stack map bucket taken by another stack, or map full). The bytes
@@ -69,6 +73,34 @@ struct slk_agg_val {
 	__s64 bytes;
 	__u64 allocs;  /* tracked allocations counted in this key */
 	__u64 frees;   /* of those, freed (explicitly or implicitly) */
+};
+
+/* Per allocation site (call_site): where, relative to the BPF program's
+ * frame, the return addresses of the next callers sit on the stack. */
+struct slk_site {
+	__u16 off[SLK_FP_WORDS]; /* word index into the scanned window */
+	__u32 n;                 /* offsets learned (0: call_site alone) */
+	__u32 span;              /* words to read: max(off) + 1 */
+};
+
+/* One learning sample: the stack id captured at a new site and the raw
+ * stack words above the program's frame at that moment. */
+struct slk_learn {
+	__u32 stack_id;
+	__u32 nwords;
+	__u64 raw[SLK_SCAN_WORDS];
+};
+
+struct slk_fp_key {
+	__u64 call_site;
+	__u64 w[SLK_FP_WORDS];
+};
+
+struct slk_fp_val {
+	__u32 stack_id;
+	__u32 uses;
+	__u32 unstable; /* a verification capture disagreed: never trust again */
+	__u32 pad;
 };
 
 /* Tracer health; one per CPU, summed by userspace. */

@@ -6,14 +6,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdarg>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 
 #include "error.h"
 #include "slableak.skel.h"
+#include "stack_learning.h"
 
 namespace slableak {
 namespace {
@@ -26,9 +30,24 @@ std::string& libbpf_log() {
 }
 
 int collect_libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
+  // SLABLEAK_LIBBPF_DEBUG=1 streams libbpf's whole log (verifier included).
+  static const bool debug = std::getenv("SLABLEAK_LIBBPF_DEBUG") != nullptr;
+  if (debug) {
+    va_list copy;
+    va_copy(copy, args);
+    vfprintf(stderr, fmt, copy);
+    va_end(copy);
+  }
   if (level == LIBBPF_DEBUG) return 0;
-  char buf[4096];
-  int n = vsnprintf(buf, sizeof buf, fmt, args);
+  // The verifier log arrives as one message: size it, don't truncate it.
+  va_list measure;
+  va_copy(measure, args);
+  const int need = vsnprintf(nullptr, 0, fmt, measure);
+  va_end(measure);
+  if (need <= 0) return 0;
+  std::string buf(static_cast<size_t>(need) + 1, '\0');
+  const int n = vsnprintf(buf.data(), buf.size(), fmt, args);
+  buf.resize(static_cast<size_t>(need));
   auto& log = libbpf_log();
   log += buf;
   if (log.size() > (1 << 20)) log.erase(0, log.size() - (1 << 19));
@@ -86,6 +105,7 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
   auto* ro = skel_->rodata;
   ro->n_caches = static_cast<uint32_t>(cfg.caches.size());
   ro->sample_every = cfg.sample_every ? cfg.sample_every : 1;
+  ro->stack_cache = cfg.stack_cache;
   uint32_t lo = UINT32_MAX, hi = 0;
   for (size_t i = 0; i < cfg.caches.size(); ++i) {
     slk_cache_sel sel{};
@@ -123,14 +143,17 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
   int err = slableak_bpf__load(skel_);
   if (err) {
     const int e = -err;
-    std::string why = log_tail(12);
+    std::string why = log_tail(40);
     slableak_bpf__destroy(skel_);
     skel_ = nullptr;
-    if (e == ENOMEM || e == E2BIG)
+    const bool map_failed = libbpf_log().find("failed to create map") != std::string::npos ||
+                            libbpf_log().find("map 'live'") != std::string::npos;
+    if ((e == ENOMEM || e == E2BIG) && map_failed)
       throw usage_error("the kernel refused a live map of " + std::to_string(cfg.max_tracked) + " entries (" +
                         (e == E2BIG ? "E2BIG" : "ENOMEM") +
                         "): use a smaller --max-tracked (1M costs about 100 MiB of kernel memory)");
-    if (e == EPERM || e == EACCES)
+    // As root, EACCES is the verifier refusing a program: show why.
+    if ((e == EPERM || e == EACCES) && (geteuid() != 0 || why.empty()))
       throw env_error("the kernel refused to load BPF programs (" + std::string(std::strerror(e)) +
                       "): run as root; check kernel.unprivileged_bpf_disabled and lockdown");
     throw runtime_error("loading the BPF programs failed (" + std::string(std::strerror(e)) + "):\n" + why);
@@ -151,7 +174,8 @@ BpfTracer::~BpfTracer() {
 
 void BpfTracer::set_epoch_shift(uint32_t shift) { skel_->data->epoch_shift = shift; }
 
-KernelRead BpfTracer::read() const {
+KernelRead BpfTracer::read() {
+  learn_sites();
   KernelRead r;
   r.now_ns = monotonic_ns();
 
@@ -224,6 +248,34 @@ KernelRead BpfTracer::read() const {
     if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) r.recursion_misses += info.recursion_misses;
   }
   return r;
+}
+
+size_t BpfTracer::learn_sites() {
+  const int lfd = bpf_map__fd(skel_->maps.learn);
+  const int sfd = bpf_map__fd(skel_->maps.stacks);
+  const int site_fd = bpf_map__fd(skel_->maps.sites);
+  std::vector<uint64_t> keys;
+  uint64_t k = 0, next = 0;
+  void* prev = nullptr;
+  while (bpf_map_get_next_key(lfd, prev, &next) == 0 && keys.size() < 4096) {
+    keys.push_back(next);
+    k = next;
+    prev = &k;
+  }
+  size_t learned = 0;
+  auto sample = std::make_unique<slk_learn>();
+  std::vector<uint64_t> ips(SLK_MAX_STACK_DEPTH);
+  for (uint64_t call_site : keys) {
+    if (bpf_map_lookup_elem(lfd, &call_site, sample.get()) == 0) {
+      std::fill(ips.begin(), ips.end(), 0);
+      if (bpf_map_lookup_elem(sfd, &sample->stack_id, ips.data()) == 0) {
+        const slk_site site = learn_site_offsets(call_site, ips, reinterpret_cast<const uint64_t*>(sample->raw), sample->nwords);
+        if (bpf_map_update_elem(site_fd, &call_site, &site, BPF_NOEXIST) == 0) ++learned;
+      }
+    }
+    bpf_map_delete_elem(lfd, &call_site);
+  }
+  return learned;
 }
 
 void BpfTracer::retire(const std::vector<slk_agg_key>& keys) {

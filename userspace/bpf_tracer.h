@@ -31,6 +31,7 @@ struct TracerConfig {
   uint32_t max_stacks = 16384;
   uint32_t max_aggregates = 65536;
   uint32_t sample_every = 1;
+  bool stack_cache = true;  // fingerprint known paths instead of unwinding each
 };
 
 struct MapCapacity {
@@ -44,10 +45,13 @@ class BpfTracer {
   BpfTracer(const BpfTracer&) = delete;
   BpfTracer& operator=(const BpfTracer&) = delete;
 
-  KernelRead read() const;
+  KernelRead read();
   // Deletes aggregate keys whose epochs are over and empty (see Aggregator).
   void retire(const std::vector<slk_agg_key>& keys);
   void set_epoch_shift(uint32_t shift);
+  // Turns the kernel's learning samples into site offsets for the stack
+  // fingerprint cache (bpf/stack_cache.h); returns how many were learned.
+  size_t learn_sites();
   MapCapacity capacity() const { return cap_; }
   // Kernel memory charged for our maps (memlock in fdinfo).
   uint64_t kernel_map_bytes() const;

@@ -34,6 +34,8 @@ void add_session_options(CLI::App* cmd, SessionOptions& so, Raw& raw) {
   cmd->add_option("--method", so.method, "how the cache of an object is named: auto, kfunc, derived")
       ->capture_default_str();
   cmd->add_flag("--show-addresses", so.show_addresses, "print raw kernel addresses too (defeats KASLR)");
+  cmd->add_flag("!--no-stack-cache", so.stack_cache,
+                "unwind every tracked allocation instead of reusing verified stack fingerprints");
   // Benchmark floor: programs that return at once, to measure dispatch cost.
   cmd->add_flag("--bench-floor", so.bench_floor, "")->group("");
 }

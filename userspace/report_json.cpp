@@ -54,6 +54,7 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
                  {"implicit_frees", h.implicit_frees},     {"drop_live_map_full", h.drop_live_full},
                  {"drop_aggregate_map_full", h.drop_agg_full}, {"stack_capture_failed", h.stack_errors},
                  {"recursion_misses", h.recursion_misses}, {"live_objects", h.live_objects},
+                 {"stacks_from_cache", h.stacks_from_cache}, {"fingerprint_mismatches", h.fingerprint_mismatches},
                  {"live_capacity", h.live_capacity},       {"aggregate_entries", h.agg_entries},
                  {"aggregate_capacity", h.agg_capacity},   {"stack_entries", h.stack_entries},
                  {"stack_capacity", h.stack_capacity},     {"kernel_map_bytes", h.kernel_map_bytes}};

@@ -51,6 +51,7 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
   cfg.max_stacks = opt.max_stacks;
   cfg.max_aggregates = opt.max_aggregates;
   cfg.sample_every = opt.sample_every;
+  cfg.stack_cache = opt.stack_cache;
   const double t0 = monotonic_seconds();
   slab_start_ = read_slabinfo();  // as close to attach as we can: the delta we explain starts here
   tracer_ = std::make_unique<BpfTracer>(cfg);
@@ -117,6 +118,8 @@ Snapshot Session::collect(double min_age_s) {
   h.drop_agg_full = st.drop_agg_full;
   h.stack_errors = st.stack_errors;
   h.recursion_misses = read.recursion_misses;
+  h.stacks_from_cache = st.stack_reused;
+  h.fingerprint_mismatches = st.fingerprint_mismatch;
   const uint64_t gone = st.frees_tracked + st.implicit_frees;
   h.live_objects = st.allocs_tracked > gone ? st.allocs_tracked - gone : 0;
   const MapCapacity cap = tracer_->capacity();

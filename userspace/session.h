@@ -16,7 +16,8 @@ namespace slableak {
 struct SessionOptions {
   std::vector<std::string> caches{"kmalloc-2k"};
   std::string method = "auto";  // auto | kfunc | derived
-  bool bench_floor = false;     // attach programs that return at once (benchmark only)
+  bool bench_floor = false;
+  bool stack_cache = true;      // fingerprint known paths instead of unwinding each allocation     // attach programs that return at once (benchmark only)
   uint64_t max_tracked = 1'000'000;
   uint32_t max_stacks = 16384;
   uint32_t max_aggregates = 65536;

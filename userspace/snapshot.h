@@ -51,6 +51,8 @@ struct TracerHealth {
   uint64_t drop_agg_full = 0;
   uint64_t stack_errors = 0;
   uint64_t recursion_misses = 0;
+  uint64_t stacks_from_cache = 0;       // stack ids taken from a verified fingerprint
+  uint64_t fingerprint_mismatches = 0;  // a verification unwind disagreed
   uint64_t live_objects = 0;  // entries in the live map
   uint64_t live_capacity = 0;
   uint64_t agg_entries = 0;

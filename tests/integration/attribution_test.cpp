@@ -127,6 +127,36 @@ TEST(Attribution, MinAgeHidesYoungObjects) {
   EXPECT_EQ(held_under(session.collect(3600.0), "kmalloc-2k", "netlink_sendmsg"), 0);
 }
 
+// Once a site is learned, most stacks come from verified fingerprints rather
+// than an unwind; attribution must stay exact. Two paths share the netlink
+// allocation site (sendto via holder "kmalloc" and the pipe path is another
+// site) and must not be confused.
+TEST(Attribution, StackFingerprintsKeepAttributionExact) {
+  REQUIRE_BPF();
+  SessionOptions so;
+  so.caches = {"kmalloc-2k", "kmalloc-cg-2k"};
+  Session session(so);
+  {
+    // Teach the sites, then let the next read learn their offsets.
+    Holder warm_a("kmalloc", 50);
+    Holder warm_b("cg", 50);
+    session.collect();
+    warm_a.release();
+    warm_b.release();
+  }
+  Holder kmalloc("kmalloc", kHeld);
+  Holder cg("cg", kHeld);
+  const Snapshot s = session.collect();
+  SCOPED_TRACE(dump(s));
+  EXPECT_NEAR(held_under(s, "kmalloc-2k", "netlink_sendmsg"), kHeld, kHeld * 0.02);
+  EXPECT_NEAR(held_under(s, "kmalloc-cg-2k", "pipe_resize_ring"), kHeld, kHeld * 0.02);
+  EXPECT_EQ(held_under(s, "kmalloc-2k", "pipe_resize_ring"), 0);
+  EXPECT_EQ(held_under(s, "kmalloc-cg-2k", "netlink_sendmsg"), 0);
+  // Most of the 4000 came from the cache (all but the verification unwinds).
+  EXPECT_GT(s.health.stacks_from_cache, kHeld);
+  EXPECT_EQ(s.health.fingerprint_mismatches, 0u);
+}
+
 TEST(Attribution, NothingLeftLoadedAfterSessionEnds) {
   REQUIRE_BPF();
   {

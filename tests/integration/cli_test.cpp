@@ -159,7 +159,7 @@ TEST(Cli, CachesNeedsNoBpf) {
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("kmalloc-2k "), std::string::npos);
   EXPECT_NE(r.out.find("msg_msg-2k"), std::string::npos);
-  EXPECT_EQ(loaded_slableak_programs(), 0);
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "support.h"
 
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -178,32 +179,75 @@ RunResult run_slableak(const std::vector<std::string>& args, std::chrono::millis
   return r;
 }
 
-int loaded_slableak_programs() {
+namespace {
+
+// Program ids referenced by any open fd of any live process.
+std::set<__u32> held_program_ids() {
+  std::set<__u32> held;
+  DIR* proc = opendir("/proc");
+  if (!proc) return held;
+  while (dirent* p = readdir(proc)) {
+    if (p->d_name[0] < '0' || p->d_name[0] > '9') continue;
+    const std::string fdinfo = std::string("/proc/") + p->d_name + "/fdinfo";
+    DIR* d = opendir(fdinfo.c_str());
+    if (!d) continue;
+    while (dirent* f = readdir(d)) {
+      if (f->d_name[0] == '.') continue;
+      FILE* in = fopen((fdinfo + "/" + f->d_name).c_str(), "r");
+      if (!in) continue;
+      char line[256];
+      while (fgets(line, sizeof line, in)) {
+        unsigned id = 0;
+        if (sscanf(line, "prog_id: %u", &id) == 1) held.insert(id);
+      }
+      fclose(in);
+    }
+    closedir(d);
+  }
+  closedir(proc);
+  return held;
+}
+
+std::vector<__u32> our_program_ids() {
   static const std::set<std::string> ours = {"kmalloc_kfunc", "kfree_kfunc", "kmem_cache_free",
                                              "kmalloc_derived", "kmalloc_node_de", "kfree_derived",
                                              "kmalloc_floor", "kfree_floor"};
-  int n = 0;
+  std::vector<__u32> ids;
   __u32 id = 0;
   while (bpf_prog_get_next_id(id, &id) == 0) {
     int fd = bpf_prog_get_fd_by_id(id);
     if (fd < 0) continue;
     bpf_prog_info info{};
     __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && ours.count(info.name)) ++n;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && ours.count(info.name)) ids.push_back(id);
     close(fd);
   }
+  return ids;
+}
+
+int orphan_slableak_programs() {
+  const auto ids = our_program_ids();
+  if (ids.empty()) return 0;
+  const auto held = held_program_ids();
+  int n = 0;
+  for (__u32 id : ids)
+    if (!held.count(id)) ++n;
   return n;
 }
+
+}  // namespace
+
+int loaded_slableak_programs() { return static_cast<int>(our_program_ids().size()); }
 
 }  // namespace slableak::test
 
 namespace slableak::test {
 int slableak_programs_after(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int n = loaded_slableak_programs();
+  int n = orphan_slableak_programs();
   while (n > 0 && std::chrono::steady_clock::now() < deadline) {
     usleep(50 * 1000);
-    n = loaded_slableak_programs();
+    n = orphan_slableak_programs();
   }
   return n;
 }

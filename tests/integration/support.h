@@ -80,8 +80,10 @@ RunResult run_slableak(const std::vector<std::string>& args, std::chrono::millis
 
 // BPF programs in the kernel whose names are slableak's.
 int loaded_slableak_programs();
-// Same, after giving the kernel up to @timeout to free programs whose last
-// reference is gone (freeing is deferred past an RCU grace period).
+// slableak programs that no live process holds (through a program or link
+// fd): only a pin could keep those, i.e. a leak. Other slableak instances
+// running at the same time do not count. Waits up to @timeout for the kernel
+// to free programs whose last reference just went (RCU-deferred).
 int slableak_programs_after(std::chrono::milliseconds timeout);
 
 std::string slableak_bin();

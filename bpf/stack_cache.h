@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Stack capture without unwinding every allocation.
+ *
+ * bpf_get_stackid() costs ~750 ns here (ORC unwind); the rest of tracking an
+ * object costs a few hundred. Most allocations come from a few paths, so we
+ * fingerprint the path cheaply and unwind only to learn or to check:
+ *
+ *  - The return address into the allocating function F is the tracepoint's
+ *    call_site. The frames between our program and F are fixed for a given
+ *    call_site, so the return address into F's caller sits at a fixed offset
+ *    from our frame; so do the next ones along the first path we learn.
+ *    Learning: for a new site the kernel hands userspace one sample (the
+ *    stack id it captured and 2 KiB of raw stack above our frame);
+ *    userspace finds where those return addresses sit in the window and
+ *    writes the offsets back (userspace/stack_learning.h). Searching in
+ *    userspace keeps loops out of the programs, so they verify cheaply on
+ *    every kernel. Until a site is learned, its allocations are unwound.
+ *  - Fast path: read the window, take the words at the learned offsets:
+ *    (call_site, w[0..7]) is the fingerprint, mapped to a stack id learned by
+ *    a real capture. Random kstack offsets (RANDOMIZE_KSTACK_OFFSET) do not
+ *    matter: they shift the syscall entry, not the distances above us.
+ *  - Trust is earned and re-checked: the first SLK_FP_VERIFY_FIRST uses of a
+ *    fingerprint, and one in SLK_FP_VERIFY_EVERY after, still unwind and
+ *    compare. One disagreement (two stacks that share the window and differ
+ *    deeper) marks the fingerprint unstable for good: every allocation on it
+ *    is unwound from then on. Disagreements are counted and exported.
+ */
+#ifndef SLABLEAK_STACK_CACHE_H
+#define SLABLEAK_STACK_CACHE_H
+
+#define SLK_FP_VERIFY_FIRST 4
+#define SLK_FP_VERIFY_EVERY 64 /* power of two */
+
+const volatile bool stack_cache = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct slk_site);
+} sites SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct slk_fp_key);
+	__type(value, struct slk_fp_val);
+} fingerprints SEC(".maps");
+
+struct slk_scratch {
+	struct slk_learn learn;
+	struct slk_fp_key key;
+};
+
+/* call_site -> one raw-stack sample for userspace to learn offsets from. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, struct slk_learn);
+} learn SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slk_scratch);
+} scratch SEC(".maps");
+
+/* Skip the innermost frame, our own program: its return address depends on
+ * which inlined call site captured the stack, and would give one path
+ * several stack ids. */
+#define SLK_SKIP_SELF 1
+
+static __always_inline long capture_stack(void *ctx, struct slk_stats *st)
+{
+	long sid = bpf_get_stackid(ctx, &stacks, SLK_SKIP_SELF);
+
+	if (sid < 0)
+		__sync_fetch_and_add(&st->stack_errors, 1);
+	return sid;
+}
+
+/* Kernel stacks (task and IRQ) are THREAD_SIZE-aligned on x86-64 (16 KiB,
+ * 32 KiB with KASAN: then this bound is merely conservative). The window
+ * must stop at the top of the stack or the read faults as a whole. */
+#define SLK_STACK_ALIGN 16384
+
+/* Reads up to @words words of kernel stack from @base into @raw; returns
+ * how many words were read (0 on failure). */
+static __always_inline __u32 read_window(__u64 *raw, __u64 base, __u32 words)
+{
+	__u64 avail = ((base + SLK_STACK_ALIGN) & ~((__u64)SLK_STACK_ALIGN - 1)) - base;
+	__u64 bytes = (__u64)words * 8;
+
+	if (bytes > avail)
+		bytes = avail & ~7ULL;
+	if (bytes > SLK_SCAN_WORDS * 8)
+		bytes = SLK_SCAN_WORDS * 8;
+	/* Restated so every verifier sees an unsigned bound on the size. */
+	bytes &= 0xfff8;
+	if (bytes < 8 || bytes > SLK_SCAN_WORDS * 8)
+		return 0;
+	if (bpf_probe_read_kernel(raw, bytes, (void *)base))
+		return 0;
+	return bytes / 8;
+}
+
+static __always_inline long stack_id_for(void *ctx, __u64 call_site, struct slk_stats *st)
+{
+	struct slk_scratch *sc;
+	struct slk_site *site;
+	struct slk_fp_val *fv, fresh = {};
+	__u32 zero = 0, uses;
+	__u64 base;
+	long sid;
+	int i;
+
+	if (!stack_cache)
+		return capture_stack(ctx, st);
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return capture_stack(ctx, st);
+	/* Our own frame: callers' frames are above it on the same stack. The
+	 * verifier forbids arithmetic on a stack pointer, so launder it into a
+	 * plain number through a probe read of the spilled pointer. */
+	{
+		void *self = &zero;
+
+		if (bpf_probe_read_kernel(&base, sizeof(base), &self))
+			return capture_stack(ctx, st);
+	}
+
+	site = bpf_map_lookup_elem(&sites, &call_site);
+	if (!site) {
+		sid = capture_stack(ctx, st);
+		if (sid >= 0 && !bpf_map_lookup_elem(&learn, &call_site)) {
+			sc->learn.stack_id = sid;
+			sc->learn.nwords = read_window(sc->learn.raw, base, SLK_SCAN_WORDS);
+			if (sc->learn.nwords)
+				bpf_map_update_elem(&learn, &call_site, &sc->learn, BPF_NOEXIST);
+		}
+		return sid;
+	}
+	__builtin_memset(&sc->key, 0, sizeof(sc->key));
+	sc->key.call_site = call_site;
+	if (site->n) {
+		__u32 span = site->span;
+
+		if (span > SLK_SCAN_WORDS || read_window(sc->learn.raw, base, span) < span)
+			return capture_stack(ctx, st);
+		for (i = 0; i < SLK_FP_WORDS; i++) {
+			if (i >= site->n)
+				break;
+			sc->key.w[i] = sc->learn.raw[site->off[i] & (SLK_SCAN_WORDS - 1)];
+		}
+	}
+
+	fv = bpf_map_lookup_elem(&fingerprints, &sc->key);
+	if (fv && !fv->unstable) {
+		/* Read, then add: a fetching atomic needs BPF v3 (5.12+); a race
+		 * here only shifts which use gets verified. */
+		uses = fv->uses;
+		__sync_fetch_and_add(&fv->uses, 1);
+		if (uses >= SLK_FP_VERIFY_FIRST && (uses & (SLK_FP_VERIFY_EVERY - 1))) {
+			__sync_fetch_and_add(&st->stack_reused, 1);
+			return fv->stack_id;
+		}
+		sid = capture_stack(ctx, st);
+		if (sid >= 0 && (__u32)sid != fv->stack_id) {
+			fv->unstable = 1;
+			__sync_fetch_and_add(&st->fingerprint_mismatch, 1);
+		}
+		return sid;
+	}
+	sid = capture_stack(ctx, st);
+	if (!fv && sid >= 0) {
+		fresh.stack_id = sid;
+		fresh.uses = 1;
+		bpf_map_update_elem(&fingerprints, &sc->key, &fresh, BPF_NOEXIST);
+	}
+	return sid;
+}
+
+#endif

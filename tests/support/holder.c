@@ -1,0 +1,596 @@
+/*
+ * holder: create KNOWN kernel slab allocations in the 2 KiB class from
+ * userspace, for slableak integration tests.  See docs/vectors.md.
+ *
+ * Usage: holder VECTOR COUNT
+ *   kmalloc  COUNT unread 1500-byte NETLINK_USERSOCK messages between two
+ *            of our own sockets (skb head, netlink_sendmsg) -> kmalloc-2k
+ *   cg       COUNT pipes resized to 32 slots; the 32 * 40 = 1280-byte
+ *            pipe_buffer array is GFP_KERNEL_ACCOUNT       -> kmalloc-cg-2k
+ *   msg      COUNT SysV messages of 1500 bytes (load_msg)  -> msg_msg-2k
+ *            (6.11+ slab buckets; kmalloc-cg-2k / kmalloc-2k before)
+ *   churn    msgsnd+msgrcv of 1500 bytes, COUNT ops (0 = until stdin says
+ *            stop); holds nothing                          -> msg_msg-2k
+ *   churn-kmalloc  same, with netlink send+recv            -> kmalloc-2k
+ *
+ * Protocol: after allocating, prints "ready COUNT" (flushed) and reads
+ * stdin lines: "release" frees everything and prints "released"; "quit"
+ * or EOF frees and exits 0.  SIGTERM/SIGINT/SIGHUP free and exit 0.
+ * churn with COUNT=0 prints "ready 0" at once, churns until any stdin line
+ * (or EOF/SIGTERM), then prints "ops N"; "stop" just stops, "release"
+ * also prints "released", "quit"/EOF/SIGTERM exit 0.
+ * Errors: one line on stderr, exit 1 (everything held is freed first).
+ *
+ * Meant to run as root (SO_RCVBUFFORCE, msg_qbytes above msgmnb and pipe
+ * sizes above the per-user soft limit need CAP_NET_ADMIN/CAP_SYS_RESOURCE);
+ * it falls back to more sockets / queues where it can.
+ *
+ * Build: gcc -std=c11 -Wall -Wextra -O2 [-static] -o holder holder.c
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <stdint.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <unistd.h>
+
+#define MSG_BYTES 1500       /* payload: lands in the 1025..2048 class */
+#define PIPE_SLOTS 32        /* 32 * sizeof(struct pipe_buffer)=40 = 1280 */
+#define RCVBUF_FORCE (64 << 20)
+#define MAX_COUNT 10000000UL
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
+
+static volatile sig_atomic_t g_stop;
+static sigset_t g_stopsigs;        /* SIGTERM, SIGINT, SIGHUP */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+/* ---------------- resources held ---------------- */
+
+static int *g_fds;           /* sockets (kmalloc) or pipe read ends (cg) */
+static size_t g_nfds, g_capfds;
+static int *g_qids;          /* SysV queues (msg, churn) */
+static size_t g_nqids, g_capqids;
+
+static int g_drain_fds;            /* netlink: read queues before close */
+
+static void release_all(void)
+{
+	static char sink[4096];
+
+	for (size_t i = 0; i < g_nfds; i++) {
+		/* Reading frees each skb here, synchronously.  close() alone
+		 * would purge the queue later, from an RCU callback
+		 * (netlink_sock_destruct), i.e. after "released" is printed. */
+		while (g_drain_fds && recv(g_fds[i], sink, sizeof(sink), MSG_DONTWAIT) > 0)
+			;
+		close(g_fds[i]);
+	}
+	g_nfds = 0;
+	for (size_t i = 0; i < g_nqids; i++)
+		msgctl(g_qids[i], IPC_RMID, NULL);
+	g_nqids = 0;
+}
+
+static void __attribute__((noreturn)) die(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	release_all();
+	fputs("holder: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (e)
+		fprintf(stderr, ": %s", strerror(e));
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void push_int(int **arr, size_t *n, size_t *cap, int v)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		int *p = realloc(*arr, nc * sizeof(int));
+		if (!p) {
+			errno = ENOMEM;
+			die("out of memory");
+		}
+		*arr = p;
+		*cap = nc;
+	}
+	(*arr)[(*n)++] = v;
+}
+
+static void push_fd(int fd) { push_int(&g_fds, &g_nfds, &g_capfds, fd); }
+
+/* Makes room for `need` descriptors.  Past the 64 built-in slots it also
+ * grows the fd table in one step (alloc_fdtable) to a size none of whose
+ * pieces is in the 2 KiB class: a 256-slot table has a 2 KiB fd array and
+ * a 4096-slot one 1032 bytes of bitmaps, both kmalloc-cg-2k and not ours.
+ * So: at least 512 slots, and 8192 instead of 4096. */
+static void raise_nofile(unsigned long need)
+{
+	struct rlimit rl;
+	unsigned long hi = 0;
+
+	need += 64;
+	if (need > 64) {
+		hi = need < 511 ? 511 : need;
+		if (hi >= 2048 && hi < 4096)
+			hi = 4096;
+		if (need < hi + 1)
+			need = hi + 1;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < need) {
+		if (rl.rlim_max < need)
+			rl.rlim_max = need;  /* needs CAP_SYS_RESOURCE */
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			getrlimit(RLIMIT_NOFILE, &rl);
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);  /* best effort: EMFILE later */
+		}
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (hi && hi < rl.rlim_cur) {
+		int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, (int)hi);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/* ---------------- kmalloc: netlink skbs ----------------
+ * AF_UNIX is NOT usable here: since 4.7 unix sockets allocate with
+ * GFP_KERNEL_ACCOUNT, so their skb heads land in kmalloc-cg-2k.  A
+ * NETLINK_USERSOCK unicast between two of our own sockets allocates the
+ * skb head with plain GFP_KERNEL in netlink_sendmsg and parks the skb in
+ * the receiver's queue until it is read or the socket is closed.  A full
+ * receiver gives EAGAIN (never a silent drop, unlike UDP).
+ */
+
+static int g_nl_tx = -1;
+
+static int nl_socket(void)
+{
+	return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_USERSOCK);
+}
+
+/* Opens a bound receiver with a big receive buffer; returns its port id. */
+static int nl_receiver(uint32_t *portid)
+{
+	struct sockaddr_nl a = { .nl_family = AF_NETLINK };
+	socklen_t len = sizeof(a);
+	int v = RCVBUF_FORCE;
+	int fd = nl_socket();
+
+	if (fd < 0)
+		return -1;
+	push_fd(fd);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	*portid = a.nl_pid;
+	return fd;
+}
+
+static int nl_send(uint32_t portid, const void *buf, size_t len, int flags)
+{
+	struct sockaddr_nl a = { .nl_family = AF_NETLINK, .nl_pid = portid };
+	ssize_t r = sendto(g_nl_tx, buf, len, flags, (struct sockaddr *)&a, sizeof(a));
+
+	if (r == (ssize_t)len)
+		return 0;
+	if (r >= 0)
+		errno = EIO;
+	return -1;
+}
+
+static void nl_setup_tx(void)
+{
+	raise_nofile(64);
+	g_drain_fds = 1;
+	g_nl_tx = nl_socket();
+	if (g_nl_tx < 0)
+		die("socket(AF_NETLINK, NETLINK_USERSOCK)");
+	push_fd(g_nl_tx);
+}
+
+/* How many more of our messages rx takes before netlink_attachskb refuses
+ * (rmem_alloc > rcvbuf); switching receivers before that avoids the
+ * transient kmalloc+kfree of a refused send.  0 = unknown. */
+static unsigned long nl_room(int rx)
+{
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+
+	if (getsockopt(rx, SOL_SOCKET, SO_MEMINFO, mi, &len) != 0 ||
+	    len < sizeof(uint32_t) * (SK_MEMINFO_RCVBUF + 1) || mi[SK_MEMINFO_RMEM_ALLOC] == 0)
+		return 0;
+	unsigned long per = mi[SK_MEMINFO_RMEM_ALLOC];  /* truesize of 1 msg */
+	unsigned long cap = mi[SK_MEMINFO_RCVBUF] / per;
+	return cap > 2 ? cap - 2 : 1;
+}
+
+static void alloc_kmalloc(unsigned long count)
+{
+	static char buf[MSG_BYTES];
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	unsigned long done = 0, in_rx = 0, cap = 0;
+	uint32_t port = 0;
+	int rx = -1;
+
+	memset(buf, 'k', sizeof(buf));
+	h->nlmsg_len = sizeof(buf);
+	h->nlmsg_type = NLMSG_MIN_TYPE;
+	h->nlmsg_flags = 0;
+	nl_setup_tx();
+	while (done < count) {
+		if (g_stop)
+			return;
+		if (rx >= 0 && cap && in_rx >= cap)
+			rx = -1;                /* receiver (nearly) full */
+		if (rx < 0) {
+			if (g_nfds + 8 > 64 && (g_nfds & (g_nfds - 1)) == 0)
+				raise_nofile(g_nfds * 2);
+			rx = nl_receiver(&port);
+			if (rx < 0)
+				die("netlink receiver after %lu messages", done);
+			in_rx = 0;
+			cap = 0;
+		}
+		if (nl_send(port, buf, sizeof(buf), MSG_DONTWAIT) == 0) {
+			done++;
+			if (in_rx++ == 0)
+				cap = nl_room(rx);
+			continue;
+		}
+		if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && in_rx > 0) {
+			rx = -1;                /* receiver full: open another */
+			continue;
+		}
+		die("netlink send after %lu messages", done);
+	}
+}
+
+/* ---------------- cg: pipe_buffer arrays ---------------- */
+
+static void alloc_cg(unsigned long count)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int want = (int)(PIPE_SLOTS * (pg > 0 ? pg : 4096));
+
+	raise_nofile(count + 2);
+	for (unsigned long i = 0; i < count; i++) {
+		int p[2];
+
+		if (g_stop)
+			return;
+		if (pipe2(p, O_CLOEXEC) != 0)
+			die("pipe2 after %lu pipes", i);
+		int got = fcntl(p[1], F_SETPIPE_SZ, want);
+		if (got != want) {
+			if (got >= 0)
+				errno = ERANGE;
+			close(p[0]);
+			close(p[1]);
+			die("F_SETPIPE_SZ %d after %lu pipes (got %d)", want, i, got);
+		}
+		/* The pipe (and its ring) lives while the read end is open. */
+		close(p[1]);
+		push_fd(p[0]);
+	}
+}
+
+/* ---------------- msg: SysV message queues ---------------- */
+
+struct msgbuf_2k {
+	long mtype;
+	char mtext[MSG_BYTES];
+};
+
+/* Creates a private queue; *room = how many of our messages it takes. */
+static int new_queue(unsigned long want_bytes, unsigned long *room)
+{
+	struct msqid_ds ds;
+	int q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+
+	if (q < 0)
+		return -1;
+	push_int(&g_qids, &g_nqids, &g_capqids, q);
+	*room = 0;
+	if (msgctl(q, IPC_STAT, &ds) != 0)
+		return q;
+	/* Raise msg_qbytes above msgmnb: needs CAP_SYS_RESOURCE (root in a
+	 * container or VM may lack it).  The sysctl is left untouched;
+	 * without the capability we just use more queues. */
+	if (want_bytes && ds.msg_qbytes < want_bytes) {
+		ds.msg_qbytes = want_bytes;
+		(void)msgctl(q, IPC_SET, &ds);
+		if (msgctl(q, IPC_STAT, &ds) != 0)
+			return q;
+	}
+	/* do_msgsnd accepts while q_cbytes + msgsz <= q_qbytes.  Switching
+	 * queues before a refusal avoids the transient load_msg
+	 * allocation + free of a refused IPC_NOWAIT send. */
+	*room = (unsigned long)ds.msg_qbytes / MSG_BYTES;
+	return q;
+}
+
+static void alloc_msg(unsigned long count)
+{
+	static struct msgbuf_2k m;
+	unsigned long done = 0, in_q = 0, room = 0;
+	int q = -1;
+
+	m.mtype = 1;
+	memset(m.mtext, 'm', sizeof(m.mtext));
+	while (done < count) {
+		if (g_stop)
+			return;
+		if (q >= 0 && room && in_q >= room)
+			q = -1;                 /* queue full */
+		if (q < 0) {
+			q = new_queue((count - done) * MSG_BYTES + 4096, &room);
+			if (q < 0)
+				die("msgget after %lu messages", done);
+			in_q = 0;
+		}
+		if (msgsnd(q, &m, sizeof(m.mtext), IPC_NOWAIT) == 0) {
+			done++;
+			in_q++;
+			continue;
+		}
+		if (errno == EAGAIN && in_q > 0) {
+			q = -1;                 /* queue full: open another */
+			continue;
+		}
+		die("msgsnd after %lu messages", done);
+	}
+}
+
+/* ---------------- churn ---------------- */
+
+static int g_churn_nl;             /* churn-kmalloc: netlink instead of msg */
+static int g_churn_q = -1, g_churn_rx = -1;
+static uint32_t g_churn_port;
+
+static void churn_setup(void)
+{
+	if (g_churn_nl) {
+		nl_setup_tx();
+		g_churn_rx = nl_receiver(&g_churn_port);
+		if (g_churn_rx < 0)
+			die("netlink receiver");
+	} else {
+		unsigned long room;
+
+		g_churn_q = new_queue(0, &room);
+		if (g_churn_q < 0)
+			die("msgget");
+	}
+}
+
+/* One allocation and one free of a 2 KiB object; nothing stays held. */
+static void churn_op(void)
+{
+	static struct msgbuf_2k m = { .mtype = 1 };
+
+	if (g_churn_nl) {
+		if (nl_send(g_churn_port, m.mtext, sizeof(m.mtext), 0) != 0)
+			die("churn netlink send");
+		if (recv(g_churn_rx, m.mtext, sizeof(m.mtext), 0) != (ssize_t)sizeof(m.mtext))
+			die("churn netlink recv");
+	} else {
+		if (msgsnd(g_churn_q, &m, sizeof(m.mtext), 0) != 0)
+			die("churn msgsnd");
+		if (msgrcv(g_churn_q, &m, sizeof(m.mtext), 0, 0) != (ssize_t)sizeof(m.mtext))
+			die("churn msgrcv");
+	}
+}
+
+/* ---------------- stdin commands ---------------- */
+
+static char g_line[256];
+static size_t g_linelen;
+static char g_rbuf[1024];
+static size_t g_rpos, g_rlen;
+
+/* Returns 1 with a line in g_line, 0 on EOF, -1 on a signal. */
+static int read_line(void)
+{
+	g_linelen = 0;
+	for (;;) {
+		if (g_stop)
+			return -1;
+		if (g_rpos == g_rlen) {
+			/* Wait with the stop signals blocked except inside
+			 * ppoll, so a signal cannot slip in between the g_stop
+			 * check and a blocking read. */
+			struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+			sigset_t old;
+
+			sigprocmask(SIG_BLOCK, &g_stopsigs, &old);
+			int pr = g_stop ? 0 : ppoll(&pfd, 1, NULL, &old);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			if (g_stop)
+				return -1;
+			if (pr < 0)
+				continue;       /* EINTR */
+			ssize_t r = read(STDIN_FILENO, g_rbuf, sizeof(g_rbuf));
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				return 0;
+			}
+			if (r == 0) {
+				if (g_linelen == 0)
+					return 0;
+				break;
+			}
+			g_rpos = 0;
+			g_rlen = (size_t)r;
+		}
+		char c = g_rbuf[g_rpos++];
+		if (c == '\n')
+			break;
+		if (g_linelen < sizeof(g_line) - 1)
+			g_line[g_linelen++] = c;
+	}
+	while (g_linelen && (g_line[g_linelen - 1] == '\r' || g_line[g_linelen - 1] == ' ' ||
+			     g_line[g_linelen - 1] == '\t'))
+		g_linelen--;
+	g_line[g_linelen] = '\0';
+	return 1;
+}
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static void __attribute__((noreturn)) finish(void)
+{
+	release_all();
+	fflush(stdout);
+	exit(0);
+}
+
+/* Handles one command line; returns only if the program keeps running. */
+static void command(void)
+{
+	if (strcmp(g_line, "release") == 0) {
+		release_all();
+		say("released\n");
+	} else if (strcmp(g_line, "quit") == 0) {
+		finish();
+	} else if (g_line[0] != '\0' && strcmp(g_line, "stop") != 0) {
+		fprintf(stderr, "holder: unknown command '%s' ignored\n", g_line);
+	}
+}
+
+/* churn COUNT=0: churn until stdin has something or a signal arrives. */
+static void churn_forever(void)
+{
+	unsigned long long ops = 0;
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+
+	say("ready 0\n");
+	for (;;) {
+		for (int i = 0; i < 4096 && !g_stop; i++, ops++)
+			churn_op();
+		if (g_stop)
+			break;
+		if (poll(&pfd, 1, 0) > 0)
+			break;
+	}
+	say("ops %llu\n", ops);
+	if (g_stop)
+		finish();
+	int r = read_line();
+	if (r <= 0)
+		finish();
+	command();
+}
+
+static unsigned long parse_count(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	if (*s == '-' || *s == '\0')
+		goto bad;
+	v = strtoul(s, &end, 10);
+	if (errno || *end != '\0' || v > MAX_COUNT)
+		goto bad;
+	return v;
+bad:
+	errno = 0;
+	die("bad COUNT '%s' (0..%lu)", s, MAX_COUNT);
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: holder {kmalloc|cg|msg|churn|churn-kmalloc} COUNT\n");
+		return 2;
+	}
+	const char *vec = argv[1];
+	unsigned long count = parse_count(argv[2]);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;          /* no SA_RESTART: read() sees EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&g_stopsigs);
+	sigaddset(&g_stopsigs, SIGTERM);
+	sigaddset(&g_stopsigs, SIGINT);
+	sigaddset(&g_stopsigs, SIGHUP);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* A forked parent's 256-slot fd table (2 KiB array, kmalloc-cg-2k)
+	 * would otherwise stay with us: replace it with a >= 512-slot one. */
+	raise_nofile(64);
+
+	if (strcmp(vec, "kmalloc") == 0) {
+		alloc_kmalloc(count);
+	} else if (strcmp(vec, "cg") == 0) {
+		alloc_cg(count);
+	} else if (strcmp(vec, "msg") == 0) {
+		alloc_msg(count);
+	} else if (strcmp(vec, "churn") == 0 || strcmp(vec, "churn-kmalloc") == 0) {
+		g_churn_nl = strcmp(vec, "churn-kmalloc") == 0;
+		churn_setup();
+		if (count == 0)
+			churn_forever();
+		else
+			for (unsigned long i = 0; i < count && !g_stop; i++)
+				churn_op();
+	} else {
+		errno = 0;
+		die("unknown vector '%s' (kmalloc|cg|msg|churn|churn-kmalloc)", vec);
+	}
+	if (g_stop)
+		finish();
+	if (count != 0 || strncmp(vec, "churn", 5) != 0)
+		say("ready %lu\n", count);
+
+	for (;;) {
+		int r = read_line();
+		if (r <= 0)
+			finish();
+		command();
+	}
+}

@@ -1,0 +1,25 @@
+#include "stack_learning.h"
+
+#include <algorithm>
+
+namespace slableak {
+
+slk_site learn_site_offsets(uint64_t call_site, const std::vector<uint64_t>& ips, const uint64_t* raw,
+                            uint32_t nwords) {
+  slk_site site{};
+  nwords = std::min<uint32_t>(nwords, SLK_SCAN_WORDS);
+  auto at = std::find(ips.begin(), ips.end(), call_site);
+  if (at == ips.end() || !raw) return site;
+  uint32_t from = 0;
+  for (auto it = at + 1; it != ips.end() && *it != 0 && site.n < SLK_FP_WORDS; ++it) {
+    uint32_t k = from;
+    while (k < nwords && raw[k] != *it) ++k;
+    if (k >= nwords) break;  // not in the window: stop, keep what we have
+    site.off[site.n++] = static_cast<uint16_t>(k);
+    site.span = k + 1;
+    from = k + 1;
+  }
+  return site;
+}
+
+}  // namespace slableak

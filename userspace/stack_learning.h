@@ -1,0 +1,21 @@
+// Userspace half of the stack fingerprint cache (bpf/stack_cache.h): from
+// one sample taken at a new allocation site (its unwound stack and the raw
+// kernel stack words above the BPF program's frame), find where the return
+// addresses of the site's callers sit, so the kernel can later read them
+// directly instead of unwinding. Pure: unit-tested without root.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "slableak.h"
+
+namespace slableak {
+
+// @ips: the captured stack, innermost first. @raw/@nwords: the window.
+// The offsets are for ips[at+1], ips[at+2], ... where ips[at] == call_site,
+// searched in increasing order (callers sit at higher addresses). A site
+// whose call_site is not in the stack gets n = 0 (fingerprint = call_site).
+slk_site learn_site_offsets(uint64_t call_site, const std::vector<uint64_t>& ips, const uint64_t* raw,
+                            uint32_t nwords);
+
+}  // namespace slableak
