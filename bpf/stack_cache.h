@@ -97,9 +97,10 @@ static __always_inline __u32 read_window(__u64 *raw, __u64 base, __u32 words)
 		bytes = avail & ~7ULL;
 	if (bytes > SLK_SCAN_WORDS * 8)
 		bytes = SLK_SCAN_WORDS * 8;
-	/* Restated so every verifier sees an unsigned bound on the size. */
-	bytes &= 0xfff8;
-	if (bytes < 8 || bytes > SLK_SCAN_WORDS * 8)
+	/* A mask, not a compare, bounds the size for every verifier (5.10's
+	 * loses a compare made on another register copy): at most 255 words. */
+	bytes &= SLK_SCAN_WORDS * 8 - 8;
+	if (bytes < 8)
 		return 0;
 	if (bpf_probe_read_kernel(raw, bytes, (void *)base))
 		return 0;

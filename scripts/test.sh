@@ -7,3 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 ctest --test-dir build --output-on-failure --timeout 600 "$@"
+# Kernel matrix: the end-to-end scenario (slableak attached, then holder kmalloc 3000)
+# on Debian 5.10, 6.1, 6.12 and 6.18 kernels under qemu TCG; fails if any kernel fails.
+# Builds a static slableak in build-static/ and a static holder; kernels are fetched
+# once into /var/cache/slableak-kernels. About 45 s when cached. See docs/kernels.md.
+scripts/kernel-matrix.sh

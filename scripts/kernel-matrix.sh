@@ -1,0 +1,495 @@
+#!/usr/bin/env bash
+# kernel-matrix.sh - run the slableak end-to-end scenario on several Debian kernels
+# under qemu (TCG, no KVM needed) and report PASS/FAIL per kernel.
+#
+# Usage:
+#   scripts/kernel-matrix.sh [--slableak PATH] [--holder PATH] [options]
+#
+# Without --slableak it builds a static slableak from this checkout
+#   cmake -S . -B build-static -DSLABLEAK_STATIC=ON -DSLABLEAK_TESTS=OFF -DCMAKE_BUILD_TYPE=Release
+#   make -C build-static slableak
+# and without --holder a static holder (gcc -static tests/support/holder.c, in a temp dir).
+#
+# Options:
+#   --kernels "5.10 6.1 6.12 6.18"  kernel series to test (see scripts/matrix/kernels.list;
+#                                   SERIES@SUITE picks a suite for a series not listed there)
+#   --slableak PATH     statically linked slableak binary   (env SLABLEAK_BIN; default: build it)
+#   --holder PATH       statically linked holder test program (env HOLDER_BIN; default: build it)
+#   --timeout SECS      wall-clock limit for one boot, default 300
+#   --attach-timeout S  how long the guest waits for "slableak: tracing", default 60
+#   --func REGEX        expected kernel function in the holder's stack (full match on the
+#                       frame's function name), default netlink_sendmsg
+#   --count N           objects the holder keeps (holder kmalloc N), default 3000
+#   --tolerance PCT     allowed deviation of the held count, default 2 (%)
+#   --cache NAME        slab cache to snapshot, default kmalloc-2k
+#   --method M          slableak --method (auto, kfunc, derived), default auto; with auto
+#                       6.13+ kernels use kfunc, older ones derived
+#   --duration D        slableak snapshot --duration, default 4s (counted from attach; must
+#                       cover the holder's start-up: ~0.15 s measured under TCG)
+#   --memory MIB        guest memory, default 1024
+#   --out DIR           keep logs (console.log, data.log, slableak.json, ...) in DIR/<series>
+#                       (default: a temporary directory, removed at exit)
+#   --refresh           re-resolve the newest package of each series (apt update)
+#                       instead of re-using the kernels already in the cache
+#   --fetch-only        fetch/extract the kernels, print where they are, boot nothing
+#
+# Environment:
+#   SLABLEAK_KERNEL_CACHE  where kernels and the private apt state live
+#                          (default /var/cache/slableak-kernels; never in the source tree)
+#   SLABLEAK_APT_MIRROR    override the Debian mirror URI (default: the first http(s)
+#                          non-security "deb" entry of this machine's apt configuration)
+#   SLABLEAK_APT_KEYRING   keyring for signed-by (default
+#                          /usr/share/keyrings/debian-archive-keyring.gpg)
+#
+# What happens: each series is resolved to the newest linux-image-<series>.*-cloud-amd64
+# package of its suite with a PRIVATE apt configuration (own lists, cache, sources,
+# status; the system's apt state is not touched), downloaded once, and only
+# boot/vmlinuz-* is kept (dpkg-deb -x) under $SLABLEAK_KERNEL_CACHE/kernels/. One
+# initramfs (busybox-static + scripts/matrix/init + the two payload binaries) is built per
+# run. Each kernel boots with
+#   qemu-system-x86_64 -accel tcg -cpu max -m 1024 -nographic -no-reboot \
+#     -kernel vmlinuz -initrd initrd -append "console=ttyS0 panic=-1 quiet"
+# (console = first serial port on stdio, explicitly: -serial mon:stdio) plus a second
+# serial port (ttyS1) that carries the guest's data to a file. The guest starts
+#   slableak snapshot --duration 4s --cache kmalloc-2k --method auto --format json --top 0
+# in the background (slableak only sees allocations made after it attaches), waits for
+# "slableak: tracing" on its stderr (a load failure if it exits first), then starts
+# `holder kmalloc 3000`, waits for "ready", waits for slableak's report, quits the holder,
+# sends the files (base64, framed) over ttyS1 and powers off. The JSON is checked here on
+# the host (scripts/matrix/matrix_helper.py check). One line per kernel:
+#   MATRIX-RESULT series=6.1 kernel=<uname -r> status=PASS|FAIL method=kfunc|derived
+#                 held=N expected=3000 func=<matched function> ... detail=...
+# When slableak failed to load (or exited non-zero) its stderr, with the verifier log, is
+# printed below the line, after "slableak failed to load on kernel <uname -r>".
+# Exit status: 0 if every kernel passed, 1 if any failed, 2 on usage/setup errors.
+#
+# More: docs/kernels.md.
+
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MATRIX_DIR=$HERE/matrix
+KERNELS_LIST=$MATRIX_DIR/kernels.list
+HELPER=$MATRIX_DIR/matrix_helper.py
+GUEST_INIT=$MATRIX_DIR/init
+
+KERNELS="5.10 6.1 6.12 6.18"
+SLABLEAK=${SLABLEAK_BIN:-}
+HOLDER=${HOLDER_BIN:-}
+TIMEOUT=300
+ATTACH_TIMEOUT=60
+FUNC='netlink_sendmsg'
+COUNT=3000
+TOLERANCE=2
+CACHE_NAME=kmalloc-2k
+METHOD=auto
+DURATION=4s
+MEMORY=1024
+OUT=
+REFRESH=0
+FETCH_ONLY=0
+KCACHE=${SLABLEAK_KERNEL_CACHE:-/var/cache/slableak-kernels}
+KEYRING=${SLABLEAK_APT_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
+
+log() { printf 'kernel-matrix: %s\n' "$*" >&2; }
+die() { printf 'kernel-matrix: error: %s\n' "$*" >&2; exit 2; }
+usage() { sed -n '2,/^# More:/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernels) KERNELS=${2:?}; shift 2 ;;
+	--slableak) SLABLEAK=${2:?}; shift 2 ;;
+	--holder) HOLDER=${2:?}; shift 2 ;;
+	--timeout) TIMEOUT=${2:?}; shift 2 ;;
+	--attach-timeout) ATTACH_TIMEOUT=${2:?}; shift 2 ;;
+	--func) FUNC=${2:?}; shift 2 ;;
+	--count) COUNT=${2:?}; shift 2 ;;
+	--tolerance) TOLERANCE=${2:?}; shift 2 ;;
+	--cache) CACHE_NAME=${2:?}; shift 2 ;;
+	--method) METHOD=${2:?}; shift 2 ;;
+	--duration) DURATION=${2:?}; shift 2 ;;
+	--memory) MEMORY=${2:?}; shift 2 ;;
+	--out) OUT=${2:?}; shift 2 ;;
+	--refresh) REFRESH=1; shift ;;
+	--fetch-only) FETCH_ONLY=1; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; die "unknown argument: $1" ;;
+	esac
+done
+
+[[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout wants whole seconds, got '$TIMEOUT'"
+[[ $ATTACH_TIMEOUT =~ ^[0-9]+$ ]] || die "--attach-timeout wants whole seconds, got '$ATTACH_TIMEOUT'"
+[[ $COUNT =~ ^[0-9]+$ ]] || die "--count wants a number, got '$COUNT'"
+[[ $MEMORY =~ ^[0-9]+$ ]] || die "--memory wants MiB, got '$MEMORY'"
+[[ $CACHE_NAME =~ ^[A-Za-z0-9._-]+$ ]] || die "bad --cache '$CACHE_NAME'"
+[[ $METHOD =~ ^(auto|kfunc|derived)$ ]] || die "--method wants auto, kfunc or derived, got '$METHOD'"
+[[ $DURATION =~ ^[0-9a-z.]+$ ]] || die "bad --duration '$DURATION'"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kernel-matrix.XXXXXX")
+cleanup() { rm -rf "$TMP"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ------------------------------------------------------------------ host tools
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+busybox_path() {
+	local b
+	for b in /bin/busybox /usr/bin/busybox; do
+		if [ -x "$b" ] && command -v "$PY" >/dev/null &&
+			[ "$("$PY" "$HELPER" elfkind "$b")" = static ]; then
+			echo "$b"
+			return 0
+		fi
+	done
+	return 1
+}
+
+ensure_tools() {
+	local need=() apt_updated=0
+	command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+	command -v "$PY" >/dev/null || need+=(python3)
+	command -v dpkg-deb >/dev/null || need+=(dpkg)
+	command -v timeout >/dev/null || need+=(coreutils)
+	command -v flock >/dev/null || need+=(util-linux)
+	[ -r "$KEYRING" ] || need+=(debian-archive-keyring)
+	if [ ${#need[@]} -gt 0 ]; then
+		log "installing missing host packages: ${need[*]}"
+		[ "$(id -u)" = 0 ] || die "need root to apt-get install ${need[*]}"
+		apt-get update -qq && apt_updated=1
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 ||
+			die "apt-get install ${need[*]} failed"
+	fi
+	if ! busybox_path >/dev/null; then
+		log "installing busybox-static (a statically linked busybox is needed in the guest)"
+		[ "$(id -u)" = 0 ] || die "need root to apt-get install busybox-static"
+		[ $apt_updated = 1 ] || apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >&2 ||
+			die "apt-get install busybox-static failed"
+		busybox_path >/dev/null || die "no static busybox after installing busybox-static"
+	fi
+	[ -r "$KEYRING" ] || die "keyring $KEYRING not readable"
+}
+
+# ------------------------------------------------------------------ kernels
+# Private apt configuration per suite under $KCACHE/apt/<suite>.
+APT_OPTS=()
+apt_private() { # apt_private SUITE
+	local suite=$1 d=$KCACHE/apt/$1
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/sources.list.d" \
+		"$d/preferences.d" "$d/state"
+	: > "$d/status"
+	printf 'deb [arch=amd64 signed-by=%s] %s %s main\n' "$KEYRING" "$MIRROR" "$suite" \
+		> "$d/sources.list"
+	APT_OPTS=(
+		-o "Dir::State=$d/state"
+		-o "Dir::State::Lists=$d/lists"
+		-o "Dir::State::status=$d/status"
+		-o "Dir::Cache=$d/cache"
+		-o "Dir::Cache::archives=$d/cache/archives"
+		-o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
+		-o "Dir::Etc::sourcelist=$d/sources.list"
+		-o "Dir::Etc::sourceparts=$d/sources.list.d"
+		-o "Dir::Etc::preferences=$d/preferences"
+		-o "Dir::Etc::preferencesparts=$d/preferences.d"
+		-o "APT::Architecture=amd64"
+		-o "Acquire::Languages=none"
+		-o "APT::Sandbox::User=root"
+	)
+}
+
+series_suite() { # series_suite SERIES -> "SUITE REGEX"
+	local series=$1 s suite regex
+	if [[ $series == *@* ]]; then
+		echo "${series#*@} -"
+		return 0
+	fi
+	while read -r s suite regex; do
+		[[ -z $s || $s == \#* ]] && continue
+		if [ "$s" = "$series" ]; then
+			echo "$suite ${regex:--}"
+			return 0
+		fi
+	done < "$KERNELS_LIST"
+	return 1
+}
+
+MIRROR=
+declare -A KDIRS=()
+fetch_kernel() { # fetch_kernel SERIES -> sets KDIRS[SERIES] to the kernel directory
+	local spec=$1 series=${1%@*} ss suite regex cur pkg ver kdir work deb bin='' binver=''
+	ss=$(series_suite "$spec") ||
+		die "kernel series '$spec' is not in $KERNELS_LIST (use SERIES@SUITE or add a line)"
+	read -r suite regex <<< "$ss"
+	[[ $series =~ ^[0-9]+\.[0-9]+$ ]] || die "bad kernel series '$series'"
+	cur=$KCACHE/kernels/$series.current
+	if [ $REFRESH = 0 ] && [ -f "$cur" ] && [ -s "$KCACHE/kernels/$(cat "$cur")/vmlinuz" ]; then
+		KDIRS[$spec]=$KCACHE/kernels/$(cat "$cur")
+		log "$series: cached $(cat "$cur")"
+		return 0
+	fi
+	if [ -z "$MIRROR" ]; then
+		MIRROR=${SLABLEAK_APT_MIRROR:-$("$PY" "$HELPER" mirror)} || die "no Debian mirror found"
+		log "mirror (from the apt configuration): $MIRROR"
+	fi
+	[ "$regex" != - ] || regex="^linux-image-${series//./\\.}\\.[0-9][^ ]*-cloud-amd64\$"
+	apt_private "$suite"
+	log "$series: apt update of $suite (private state in $KCACHE/apt/$suite)"
+	apt-get "${APT_OPTS[@]}" -qq update >&2 || die "apt-get update of suite $suite failed"
+	pkg=$(apt-cache "${APT_OPTS[@]}" pkgnames linux-image- | grep -E "$regex" | sort -V | tail -n1) || true
+	[ -n "$pkg" ] || die "no package matching /$regex/ in $suite on $MIRROR"
+	ver=$(apt-cache "${APT_OPTS[@]}" show --no-all-versions "$pkg" | sed -n 's/^Version: //p' | head -n1)
+	[ -n "$ver" ] || die "no version for $pkg in $suite"
+	kdir=$KCACHE/kernels/${pkg}_${ver//:/%3a}
+	if [ ! -s "$kdir/vmlinuz" ]; then
+		log "$series: downloading $pkg $ver from $suite"
+		work=$(mktemp -d "$KCACHE/tmp.XXXXXX")
+		(cd "$work" && apt-get "${APT_OPTS[@]}" -qq download "$pkg=$ver" >&2) ||
+			{ rm -rf "$work"; die "apt-get download $pkg=$ver failed"; }
+		deb=$(ls "$work"/*.deb)
+		dpkg-deb -x "$deb" "$work/x"
+		if ! ls "$work"/x/boot/vmlinuz-* > /dev/null 2>&1; then
+			# Since 6.19 Debian ships the kernel binary in linux-binary-<abi>, which the
+			# linux-image-<abi> package depends on.
+			bin=$(dpkg-deb -f "$deb" Depends | grep -oE 'linux-binary-[^ ,(]+' | head -n1) || true
+			[ -n "$bin" ] || { rm -rf "$work"; die "$pkg has no boot/vmlinuz-* and no linux-binary-* dependency"; }
+			log "$series: kernel binary is in $bin"
+			mkdir -p "$work/bin"
+			(cd "$work/bin" && apt-get "${APT_OPTS[@]}" -qq download "$bin" >&2) ||
+				{ rm -rf "$work"; die "apt-get download $bin failed"; }
+			dpkg-deb -x "$work"/bin/*.deb "$work/x"
+			binver=$(dpkg-deb -f "$work"/bin/*.deb Version)
+		fi
+		mkdir -p "$kdir.new"
+		cp "$work"/x/boot/vmlinuz-* "$kdir.new/vmlinuz" ||
+			{ rm -rf "$work" "$kdir.new"; die "$pkg has no boot/vmlinuz-*"; }
+		cp "$work"/x/boot/config-* "$kdir.new/config" 2>/dev/null || true
+		{
+			echo "package=$pkg"
+			echo "version=$ver"
+			echo "suite=$suite"
+			echo "deb=$(basename "$deb")"
+			echo "sha256=$(sha256sum "$deb" | cut -d' ' -f1)"
+			[ -z "$bin" ] || echo "binary_package=$bin"
+			[ -z "$bin" ] || echo "binary_version=$binver"
+		} > "$kdir.new/package.txt"
+		rm -rf "$work" "$kdir"
+		mv "$kdir.new" "$kdir"
+	fi
+	basename "$kdir" > "$cur.new" && mv "$cur.new" "$cur"
+	KDIRS[$spec]=$kdir
+}
+
+# ------------------------------------------------------------------ initramfs
+add_binary() { # add_binary SRC STAGING NAME
+	local src=$1 st=$2 name=$3 kind lib
+	[ -f "$src" ] || die "$name not found: '$src' (give --$name PATH)"
+	install -m 0755 "$src" "$st/payload/$name"
+	kind=$("$PY" "$HELPER" elfkind "$src")
+	case $kind in
+	static) ;;
+	dynamic)
+		log "warning: $src is dynamically linked; copying its libraries (static is expected)"
+		for lib in $(ldd "$src" | grep -oE '/[^ ]+'); do
+			[ -e "$st$lib" ] || { mkdir -p "$st$(dirname "$lib")" && cp -L "$lib" "$st$lib"; }
+		done
+		;;
+	*) log "warning: $src is not an ELF binary (stand-in script?)" ;;
+	esac
+}
+
+build_initramfs() { # build_initramfs OUT
+	local st=$TMP/initramfs bb
+	bb=$(busybox_path)
+	mkdir -p "$st"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,payload}
+	install -m 0755 "$bb" "$st/bin/busybox"
+	ln -s busybox "$st/bin/sh"
+	install -m 0755 "$GUEST_INIT" "$st/init"
+	add_binary "$SLABLEAK" "$st" slableak
+	add_binary "$HOLDER" "$st" holder
+	{
+		printf 'HOLDER_MODE=kmalloc\n'
+		printf 'HOLDER_COUNT=%s\n' "$COUNT"
+		printf 'CACHE=%s\n' "$CACHE_NAME"
+		printf 'DURATION=%s\n' "$DURATION"
+		printf 'METHOD=%s\n' "$METHOD"
+		printf 'ATTACH_TIMEOUT=%s\n' "$ATTACH_TIMEOUT"
+		printf 'READY_TIMEOUT=%s\n' "$((TIMEOUT / 3))"
+		printf 'RUN_TIMEOUT=%s\n' "$((TIMEOUT * 2 / 3))"
+	} > "$st/matrix.conf"
+	"$PY" "$HELPER" mkinitramfs "$st" "$1"
+}
+
+# ------------------------------------------------------------------ boot + verdict
+kv() { # kv KEY LINE -> value of KEY=value in LINE
+	sed -n "s/.*[[:space:]]$1=\\([^[:space:]]*\\).*/\\1/p" <<< " $2" | head -n1
+}
+
+FAILED=()
+SUMMARY=()
+
+run_kernel() { # run_kernel SERIES KDIR INITRD
+	local series=$1 kdir=$2 initrd=$3 d console data t0 t1 rc=0 info guest holder_line
+	local kver status method held func detail boot total check sl_rc pkg sl_state
+	local attach ready done_t started load
+	d=$LOGDIR/$series
+	mkdir -p "$d"
+	console=$d/console.log data=$d/data.log
+	: > "$data"
+	pkg=$(sed -n 's/^package=//p;s/^version=/ /p' "$kdir/package.txt" 2>/dev/null | paste -sd' ')
+	log "$series: booting $pkg (timeout ${TIMEOUT}s)"
+	t0=$(date +%s.%N)
+	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m "$MEMORY" \
+		-nographic -no-reboot \
+		-kernel "$kdir/vmlinuz" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 quiet" \
+		-serial mon:stdio \
+		-chardev "file,id=matrixdata,path=${data//,/,,}" -serial chardev:matrixdata \
+		< /dev/null > "$console" 2> "$d/qemu.stderr" || rc=$?
+	t1=$(date +%s.%N)
+	total=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+	tr -d '\r' < "$console" > "$console.tmp" && mv "$console.tmp" "$console"
+	"$PY" "$HELPER" extract "$d" "$data" "$console" > /dev/null
+
+	# (no ^ anchors: firmware escape sequences can precede the first guest line)
+	info=$(grep -ao -m1 'MATRIX-INFO kernel=.*' "$console" || true)
+	guest=$(grep -ao -m1 'MATRIX-GUEST .*' "$console" || true)
+	holder_line=$(grep -ao -m1 'MATRIX-INFO holder=.*' "$console" || true)
+	kver=$(kv kernel "$info")
+	kver=${kver:-unknown}
+	boot=$(kv uptime "$info")
+	sl_rc=$(kv slableak_rc "$guest")
+	sl_state=$(kv slableak "$guest")
+	attach=$(kv attached "$guest") ready=$(kv ready "$guest") done_t=$(kv done "$guest")
+	started=$(grep -ao -m1 'MATRIX-INFO slableak=.*' "$console" || true)
+	started=$(kv started "$started")
+	method=- held=- func=-
+	if [ -z "$guest" ]; then
+		status=FAIL
+		if [ $rc = 124 ] || [ $rc = 137 ]; then
+			detail="timeout-after-${TIMEOUT}s"
+		else
+			detail="no-guest-verdict(qemu-rc=$rc)"
+		fi
+	elif [ "$(kv status "$guest")" != RAN ]; then
+		status=FAIL
+		detail=guest:$(kv detail "$guest")
+	else
+		check=$("$PY" "$HELPER" check "$d/slableak.json" --cache "$CACHE_NAME" \
+			--count "$COUNT" --tolerance "$TOLERANCE" --func "$FUNC") || true
+		status=$(kv status "$check")
+		method=$(kv method "$check")
+		held=$(kv held "$check")
+		func=$(kv func "$check")
+		detail=$(kv detail "$check")
+		[ -n "$status" ] || { status=FAIL; detail=checker-error; }
+	fi
+	# load = guest seconds from starting slableak to "slableak: tracing" (load+attach)
+	load=$(awk -v a="$started" -v b="$attach" 'BEGIN { if (a == "" || b == "" || b == "-") print "?"; else printf "%.1f", b - a }')
+	printf 'MATRIX-RESULT series=%s kernel=%s status=%s method=%s held=%s expected=%s func=%s expected_func=%s btf=%s kfunc_sym=%s boot=%ss load=%ss holder_ready=%s slableak_done=%s total=%ss detail=%s\n' \
+		"$series" "$kver" "$status" "${method:--}" "${held:--}" "$COUNT" "${func:--}" \
+		"$FUNC" "$(kv btf "$info")" "$(kv kfunc_sym "$info")" "${boot:-?}" "$load" \
+		"${ready:--}" "${done_t:--}" "$total" "$detail"
+	SUMMARY+=("$(printf '%-5s %-27s %-4s method=%-7s held=%5s/%-5s func=%-16s load=%5ss total=%6ss' \
+		"$series" "$kver" "$status" "${method:--}" "${held:--}" "$COUNT" "${func:--}" "$load" "$total")")
+	if [ "$status" != PASS ]; then
+		FAILED+=("$series")
+		if { [ -n "$sl_state" ] && [ "$sl_state" != tracing ]; } ||
+			{ [ -n "$sl_rc" ] && [ "$sl_rc" != 0 ] && [ "$sl_rc" != - ]; }; then
+			case $sl_state in
+			exited) echo "  slableak failed to load on kernel $kver (exit $sl_rc); its stderr:" ;;
+			attach-timeout) echo "  slableak did not attach within ${ATTACH_TIMEOUT}s on kernel $kver; its stderr:" ;;
+			*) echo "  slableak exited $sl_rc on kernel $kver; its stderr:" ;;
+			esac
+			sed 's/^/  | /' "$d/slableak.stderr" 2>/dev/null | tail -n 200 || true
+		elif [ -s "$d/slableak.json" ]; then
+			"$PY" "$HELPER" top "$d/slableak.json" --cache "$CACHE_NAME" | sed 's/^/  /' || true
+		elif [ -z "$guest" ]; then
+			echo "  last console lines:"
+			tail -n 40 "$console" | sed 's/^/  | /'
+		fi
+		[ -z "$holder_line" ] || echo "  $holder_line"
+		[ ! -s "$d/holder.out" ] || head -n 5 "$d/holder.out" | sed 's/^/  holder stdout | /'
+		[ ! -s "$d/holder.err" ] || tail -n 20 "$d/holder.err" | sed 's/^/  holder stderr | /'
+		if [ -n "$OUT" ]; then
+			echo "  logs: $d"
+		else
+			echo "  (rerun with --out DIR to keep console.log, dmesg.txt, slableak.json)"
+		fi
+	fi
+}
+
+# ------------------------------------------------------------------ payload builds
+REPO=$(cd "$HERE/.." && pwd)
+build_slableak() { # static slableak from this checkout into $REPO/build-static
+	local b=$REPO/build-static blog=$TMP/build-slableak.log
+	log "building static slableak in $b (log: $blog)"
+	if ! { cmake -S "$REPO" -B "$b" -DSLABLEAK_STATIC=ON -DSLABLEAK_TESTS=OFF \
+		-DCMAKE_BUILD_TYPE=Release && make -C "$b" -j"$(nproc)" slableak; } > "$blog" 2>&1; then
+		tail -n 40 "$blog" >&2
+		die "building the static slableak failed"
+	fi
+	SLABLEAK=$b/slableak
+}
+build_holder() { # static holder into the run's temp dir
+	log "building static holder"
+	gcc -std=c11 -O2 -static -o "$TMP/holder" "$REPO/tests/support/holder.c" ||
+		die "building the static holder failed"
+	HOLDER=$TMP/holder
+}
+
+# ------------------------------------------------------------------ main
+ensure_tools
+case "$(realpath -m "$KCACHE")/" in
+"$(cd "$HERE/.." && pwd -P)"/*) die "SLABLEAK_KERNEL_CACHE ($KCACHE) must be outside the source tree" ;;
+esac
+if ! mkdir -p "$KCACHE/kernels" 2>/dev/null || [ ! -w "$KCACHE" ]; then
+	die "kernel cache $KCACHE is not writable (set SLABLEAK_KERNEL_CACHE)"
+fi
+
+if [ $FETCH_ONLY = 0 ]; then
+	[ -n "$SLABLEAK" ] || build_slableak
+	[ -n "$HOLDER" ] || build_holder
+	[ -f "$SLABLEAK" ] || die "slableak not found: '$SLABLEAK' (give --slableak PATH)"
+	[ -f "$HOLDER" ] || die "holder not found: '$HOLDER' (give --holder PATH)"
+fi
+
+exec 9> "$KCACHE/.lock"
+flock 9
+for k in $KERNELS; do
+	fetch_kernel "$k"
+done
+flock -u 9
+
+if [ $FETCH_ONLY = 1 ]; then
+	for k in $KERNELS; do
+		printf '%-6s %s\n' "$k" "${KDIRS[$k]}"
+		sed 's/^/         /' "${KDIRS[$k]}/package.txt" 2>/dev/null || true
+	done
+	exit 0
+fi
+
+if [ -n "$OUT" ]; then
+	mkdir -p "$OUT"
+	LOGDIR=$(cd "$OUT" && pwd)
+else
+	LOGDIR=$TMP/logs
+fi
+build_initramfs "$TMP/initrd.gz"
+log "initramfs: $(du -h "$TMP/initrd.gz" | cut -f1)"
+
+for k in $KERNELS; do
+	run_kernel "${k%@*}" "${KDIRS[$k]}" "$TMP/initrd.gz"
+done
+
+echo
+echo "kernel matrix summary (expected $COUNT objects in $CACHE_NAME, frame ~ /$FUNC/):"
+printf '  %s\n' "${SUMMARY[@]}"
+[ -z "$OUT" ] || echo "logs: $LOGDIR"
+if [ ${#FAILED[@]} -gt 0 ]; then
+	echo "FAILED: ${FAILED[*]}"
+	exit 1
+fi
+echo "all ${#SUMMARY[@]} kernels passed"
