@@ -180,6 +180,10 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
   w.sample({{"event", "alloc_tracked"}}, double(h.allocs_tracked));
   w.sample({{"event", "alloc_unsampled"}}, double(h.allocs_unsampled));
   w.sample({{"event", "free_tracked"}}, double(h.frees_tracked));
+  w.sample({{"event", "stack_from_fingerprint"}}, double(h.stacks_from_cache));
+  w.family("slableak_tracer_fingerprint_mismatches_total", "counter",
+           "Stack fingerprints that a verification unwind contradicted (each is then unwound for good)");
+  w.sample({}, double(h.fingerprint_mismatches));
   w.family("slableak_tracer_implicit_frees_total", "counter",
            "Objects retired because their address was handed out again (freed by a path without an event)");
   w.sample({}, double(h.implicit_frees));

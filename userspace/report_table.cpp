@@ -58,7 +58,8 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
   const auto& h = s.health;
   os << "\ntracer: selected allocs " << h.allocs_selected << ", tracked " << h.allocs_tracked;
   if (s.estimated()) os << ", unsampled " << h.allocs_unsampled;
-  os << ", tracked frees " << h.frees_tracked << ", implicit frees " << h.implicit_frees << "\n";
+  os << ", tracked frees " << h.frees_tracked << ", implicit frees " << h.implicit_frees
+     << ", stacks from fingerprints " << h.stacks_from_cache << " (mismatches " << h.fingerprint_mismatches << ")\n";
   os << "drops: live map full " << h.drop_live_full << ", aggregate map full " << h.drop_agg_full
      << ", stack capture failed " << h.stack_errors << ", recursion misses " << h.recursion_misses << "\n";
   os << "maps: live " << h.live_objects << "/" << h.live_capacity << ", aggregates " << h.agg_entries << "/"
