@@ -114,6 +114,12 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
   for (auto& [id, a] : by_id) {
     a.r.allocs = a.allocs * static_cast<uint64_t>(scale);
     a.r.frees = a.frees * static_cast<uint64_t>(scale);
+    if (last_ingest_s_ >= 0 && !growth_.has("o:" + id)) {
+      // New since the last read: it held nothing then. Without this point a
+      // leak that appears all at once would show no growth.
+      growth_.add("o:" + id, last_ingest_s_, 0);
+      growth_.add("b:" + id, last_ingest_s_, 0);
+    }
     growth_.add("o:" + id, now_s, static_cast<double>(a.r.objects));
     growth_.add("b:" + id, now_s, static_cast<double>(a.r.bytes));
     a.r.growth_objects_per_s = growth_.rate("o:" + id);
@@ -127,6 +133,7 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
     out.push_back(std::move(a.r));
   }
   growth_.expire(now_s);
+  last_ingest_s_ = now_s;
   return out;
 }
 

@@ -51,6 +51,7 @@ class Aggregator {
   // allocs/frees of retired keys, per (cache index, kernel stack id)
   std::map<std::pair<uint16_t, uint32_t>, std::pair<uint64_t, uint64_t>> retired_;
   std::vector<std::pair<int64_t, int64_t>> cache_totals_;  // objects, bytes
+  double last_ingest_s_ = -1;  // a stack first seen now had nothing outstanding then
 };
 
 void sort_stacks(std::vector<StackReport>& stacks, SortKey key);

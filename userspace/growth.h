@@ -14,6 +14,7 @@ class GrowthTracker {
   void add(const std::string& key, double t, double value);
   // Slope per second over the window; 0 with fewer than two samples.
   double rate(const std::string& key) const;
+  bool has(const std::string& key) const { return series_.count(key) != 0; }
   // Forgets series not updated within the window: memory stays bounded by
   // the stacks that are currently alive.
   void expire(double now);

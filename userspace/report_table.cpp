@@ -42,7 +42,8 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
   size_t shown = 0;
   for (const auto& st : s.stacks) {
     if (top && shown >= top) break;
-    if (st.objects <= 0 && st.allocs == 0) continue;
+    // The table is for what is held; freed-up stacks stay in JSON/metrics.
+    if (st.objects <= 0) continue;
     ++shown;
     std::snprintf(line, sizeof line, "#%zu %s  %lld objects  %s  oldest %s  growth %s/s (%s/s)  allocs %llu frees %llu  id %s\n",
                   shown, st.cache.c_str(), static_cast<long long>(st.objects),

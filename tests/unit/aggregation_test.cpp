@@ -250,3 +250,20 @@ TEST(Aggregation, ParseSortKey) {
     EXPECT_EQ(e.code(), Exit::usage);
   }
 }
+
+// A stack that appears between two reads held nothing at the earlier one:
+// a leak that shows up all at once still has a growth rate.
+TEST(Aggregation, NewStackGrowsFromZeroAtThePreviousRead) {
+  Stacks st;
+  Aggregator agg({"kmalloc-2k"}, 1, 60);
+  KernelRead r1;
+  r1.now_ns = epoch_ns(100);
+  agg.ingest(r1, st.resolve(), nullptr);  // nothing yet
+  KernelRead r2;
+  r2.now_ns = epoch_ns(104);
+  r2.aggs = {row(102, 3, 0, 400, 400 * 2048, 400, 0)};
+  const auto out = agg.ingest(r2, st.resolve(), nullptr);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NEAR(out[0].growth_objects_per_s, 400 / (4 * kWidthS), 1e-6);
+  EXPECT_NEAR(out[0].growth_bytes_per_s, 400 * 2048 / (4 * kWidthS), 1e-3);
+}
