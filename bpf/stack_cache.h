@@ -6,9 +6,10 @@
  * fingerprint the path cheaply and unwind only to learn or to check:
  *
  *  - The return address into the allocating function F is the tracepoint's
- *    call_site. The frames between our program and F are fixed for a given
- *    call_site, so the return address into F's caller sits at a fixed offset
- *    from our frame; so do the next ones along the first path we learn.
+ *    call_site. The frames between the tracepoint's argument array (ctx)
+ *    and F are fixed for a given call_site, so the return address into F's
+ *    caller sits at a fixed offset from ctx; so do the next ones along the
+ *    first path we learn.
  *    Learning: for a new site the kernel hands userspace one sample (the
  *    stack id it captured and 2 KiB of raw stack above our frame);
  *    userspace finds where those return addresses sit in the window and
@@ -122,13 +123,16 @@ static __always_inline long stack_id_for(void *ctx, __u64 call_site, struct slk_
 	sc = bpf_map_lookup_elem(&scratch, &zero);
 	if (!sc)
 		return capture_stack(ctx, st);
-	/* Our own frame: callers' frames are above it on the same stack. The
-	 * verifier forbids arithmetic on a stack pointer, so launder it into a
-	 * plain number through a probe read of the spilled pointer. */
+	/* The anchor is ctx: for raw_tp and tp_btf it is the argument array on
+	 * the kernel stack frame of bpf_trace_run<N>, a fixed distance below
+	 * the allocating callers. (Not our own locals: since 6.13 x86-64 may
+	 * run tracing programs on a per-CPU private stack.) The verifier
+	 * forbids arithmetic on that pointer, so launder it into a plain
+	 * number through a probe read of the spilled pointer. */
 	{
-		void *self = &zero;
+		void *anchor = ctx;
 
-		if (bpf_probe_read_kernel(&base, sizeof(base), &self))
+		if (bpf_probe_read_kernel(&base, sizeof(base), &anchor))
 			return capture_stack(ctx, st);
 	}
 
