@@ -69,7 +69,13 @@ int main(int argc, char** argv) {
   ExportOptions eo;
   std::string export_interval = "15s";
   auto* exp = app.add_subcommand("export", "write Prometheus metrics every interval until stopped");
-  add_session_options(exp, so, raw);
+  // The exporter has its own defaults (sampled, smaller live map), shown as
+  // such in its --help.
+  SessionOptions so_exp;
+  so_exp.sample_every = kExportDefaultSampleEvery;
+  Raw raw_exp;
+  raw_exp.max_tracked = std::to_string(kExportDefaultMaxTracked);
+  add_session_options(exp, so_exp, raw_exp);
   exp->add_option("-i,--interval", export_interval, "collection and write interval")->capture_default_str();
   exp->add_option("--textfile-dir", eo.textfile_dir, "node_exporter textfile directory (slableak.prom is written there)")
       ->capture_default_str();
@@ -101,11 +107,10 @@ int main(int argc, char** argv) {
     so.growth_window_s = std::max(60.0, ro.duration_s);
     if (*exp) {
       eo.interval_s = std::chrono::duration<double>(parse_duration(export_interval, "--interval")).count();
+      so_exp.max_tracked = parse_count(raw_exp.max_tracked, "--max-tracked");
       // Growth is fitted over several intervals so one refresh does not swing it.
-      so.growth_window_s = std::max(300.0, 4 * eo.interval_s);
-      if (exp->count("--sample-every") == 0) so.sample_every = kExportDefaultSampleEvery;
-      if (exp->count("--max-tracked") == 0) so.max_tracked = kExportDefaultMaxTracked;
-      return run_export(so, eo);
+      so_exp.growth_window_s = std::max(300.0, 4 * eo.interval_s);
+      return run_export(so_exp, eo);
     }
     if (*snap) return run_snapshot(so, ro);
     if (*top) return run_top(so, ro);

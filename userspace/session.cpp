@@ -36,7 +36,7 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
 
   Kallsyms syms = Kallsyms::parse(read_text_file("/proc/kallsyms"));
   if (syms.addresses_hidden() || syms.size() == 0)
-    throw env_error("/proc/kallsyms shows no addresses: run as root, or set kernel.kptr_restrict=1 or lower");
+    throw env_error("/proc/kallsyms shows no addresses: run as root with CAP_SYSLOG (or lower kernel.kptr_restrict)");
   symbolizer_ = std::make_unique<Symbolizer>(std::move(syms), opt.show_addresses);
 
   std::vector<std::string> names;

@@ -1,0 +1,88 @@
+# bash completion for slableak(8)                          -*- shell-script -*-
+# Installed as /usr/share/bash-completion/completions/slableak.
+# The option lists mirror `slableak CMD --help`; tests/ops/completion_test.sh
+# checks that they stay in step with the binary.
+
+_slableak_caches()
+{
+    # Cache names from /proc/slabinfo when readable (root), kmalloc-like
+    # ones only: slableak follows caches filled by kmalloc.
+    local names
+    if [[ -r /proc/slabinfo ]]; then
+        names=$(awk 'NR > 2 && ($1 ~ /kmalloc/ || $1 ~ /-[0-9]+k?$/) { print $1 }' /proc/slabinfo 2>/dev/null)
+    fi
+    if [[ -z $names ]]; then
+        local s
+        for s in 8 16 32 64 96 128 192 256 512 1k 2k 4k 8k; do
+            names+=" kmalloc-$s kmalloc-cg-$s kmalloc-rcl-$s"
+        done
+        names+=" msg_msg-2k memdup_user-2k"
+    fi
+    printf '%s\n' $names
+}
+
+_slableak()
+{
+    local cur prev words cword
+    if declare -F _init_completion >/dev/null 2>&1; then
+        _init_completion || return
+    else
+        cur=${COMP_WORDS[COMP_CWORD]}
+        prev=${COMP_WORDS[COMP_CWORD-1]}
+        words=("${COMP_WORDS[@]}")
+        cword=$COMP_CWORD
+    fi
+
+    local commands="snapshot top export caches check"
+    local tracing="--cache -c --max-tracked --sample-every --max-stacks --max-aggregates --method --no-stack-cache --show-addresses"
+
+    # The subcommand: the first word after "slableak" that is one.
+    local cmd="" i
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            snapshot | top | export | caches | check) cmd=${words[i]}; break ;;
+        esac
+    done
+
+    # Values of options.
+    case $prev in
+        -c | --cache)
+            COMPREPLY=($(compgen -W "$(_slableak_caches)" -- "$cur")); return ;;
+        --method)
+            COMPREPLY=($(compgen -W "auto kfunc derived" -- "$cur")); return ;;
+        -f | --format)
+            COMPREPLY=($(compgen -W "table json folded" -- "$cur")); return ;;
+        --sort)
+            COMPREPLY=($(compgen -W "bytes objects age growth" -- "$cur")); return ;;
+        -d | --duration | --min-age | -i | --interval)
+            COMPREPLY=($(compgen -W "10s 30s 1m 5m 10m 30m 1h" -- "$cur")); return ;;
+        --max-tracked)
+            COMPREPLY=($(compgen -W "64k 256k 1M 4M" -- "$cur")); return ;;
+        --sample-every)
+            COMPREPLY=($(compgen -W "1 8 16 64 256" -- "$cur")); return ;;
+        --max-stacks | --max-aggregates | --top | --top-stacks)
+            return ;;
+        --textfile-dir)
+            COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --listen)
+            COMPREPLY=($(compgen -W "127.0.0.1:" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
+    esac
+
+    local opts
+    case $cmd in
+        "")
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "--help -h --version" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+            fi
+            return ;;
+        snapshot) opts="$tracing --duration -d --min-age --top --format -f --sort --help -h" ;;
+        top)      opts="$tracing --interval -i --top --sort --min-age --help -h" ;;
+        export)   opts="$tracing --interval -i --textfile-dir --no-textfile --once --listen --top-stacks --help -h" ;;
+        caches)   opts="--help -h" ;;
+        check)    opts="$tracing --help -h" ;;
+    esac
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+} &&
+complete -F _slableak slableak
