@@ -18,7 +18,7 @@ int run_snapshot(const SessionOptions& so, const ReportOptions& ro) {
   // Read once a second so the growth rate has points to fit.
   while (session.elapsed_s() < ro.duration_s) {
     const double left = ro.duration_s - session.elapsed_s();
-    if (!sleep_unless_stopped(std::chrono::duration_cast<std::chrono::nanoseconds>(
+    if (!session.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(
             std::chrono::duration<double>(std::min(1.0, left)))))
       break;
     if (session.elapsed_s() < ro.duration_s) session.collect(ro.min_age_s);

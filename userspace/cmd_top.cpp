@@ -15,7 +15,7 @@ int run_top(const SessionOptions& so, const ReportOptions& ro) {
   const bool tty = isatty(STDOUT_FILENO);
   Snapshot s;
   for (;;) {
-    const bool more = sleep_unless_stopped(std::chrono::duration_cast<std::chrono::nanoseconds>(
+    const bool more = session.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::duration<double>(ro.interval_s)));
     s = session.collect(ro.min_age_s);
     sort_stacks(s.stacks, sort);

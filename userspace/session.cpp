@@ -7,6 +7,7 @@
 #include "kallsyms.h"
 #include "kernel_features.h"
 #include "proc_files.h"
+#include "signals.h"
 
 namespace slableak {
 
@@ -61,6 +62,17 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
 }
 
 Session::~Session() = default;
+
+bool Session::wait(std::chrono::nanoseconds d) {
+  using namespace std::chrono;
+  const auto deadline = steady_clock::now() + d;
+  for (;;) {
+    const auto left = duration_cast<nanoseconds>(deadline - steady_clock::now());
+    if (left <= nanoseconds::zero()) return true;
+    if (!sleep_unless_stopped(std::min<nanoseconds>(left, milliseconds(250)))) return false;
+    tracer_->learn_sites();
+  }
+}
 
 double Session::elapsed_s() const { return monotonic_seconds() - static_cast<double>(start_ns_) / 1e9; }
 

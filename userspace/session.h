@@ -1,6 +1,7 @@
 // A tracing session: checks the host, starts the tracer, and turns kernel
 // reads into Snapshots. Shared by snapshot, top and export.
 #pragma once
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ class Session {
   ~Session();
 
   Snapshot collect(double min_age_s = 0);
+  // Sleeps up to @d, meanwhile handing new allocation sites to the stack
+  // fingerprint cache every 250 ms so that it does not wait for a report.
+  // Returns false as soon as a stop (SIGINT/SIGTERM) is requested.
+  bool wait(std::chrono::nanoseconds d);
   const std::string& method() const { return method_; }
   const std::string& kernel_release() const { return kernel_release_; }
   double elapsed_s() const;
