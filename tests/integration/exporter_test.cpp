@@ -35,15 +35,8 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-// Runs a command to completion and returns its exit status and stdout.
 RunResult run(const std::vector<std::string>& argv, seconds timeout = seconds(30)) {
-  Child c(argv);
-  c.close_stdin();
-  RunResult r;
-  r.status = c.wait_exit(timeout);
-  r.out = c.out();
-  r.err = c.err();
-  return r;
+  return run_command(argv, timeout);
 }
 
 RunResult curl(const std::string& url) { return run({"/usr/bin/curl", "-sS", "--max-time", "10", url}); }

@@ -114,10 +114,11 @@ std::string Child::take_line(std::string& buf, size_t& consumed, const std::stri
   }
 }
 
-std::string Child::wait_stdout_line(const std::string& prefix, std::chrono::milliseconds timeout) {
+std::string Child::wait_line(std::string& buf, size_t& seen, const std::string& prefix,
+                             std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    std::string l = take_line(out_, out_seen_, prefix);
+    std::string l = take_line(buf, seen, prefix);
     if (!l.empty()) return l;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return "";
@@ -125,15 +126,12 @@ std::string Child::wait_stdout_line(const std::string& prefix, std::chrono::mill
   }
 }
 
+std::string Child::wait_stdout_line(const std::string& prefix, std::chrono::milliseconds timeout) {
+  return wait_line(out_, out_seen_, prefix, timeout);
+}
+
 std::string Child::wait_stderr_line(const std::string& prefix, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    std::string l = take_line(err_, err_seen_, prefix);
-    if (!l.empty()) return l;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return "";
-    pump(std::min(left, std::chrono::milliseconds(200)));
-  }
+  return wait_line(err_, err_seen_, prefix, timeout);
 }
 
 int Child::wait_exit(std::chrono::milliseconds timeout) {
@@ -166,10 +164,8 @@ void Holder::release() {
     throw std::runtime_error("holder did not release: " + child_.err());
 }
 
-RunResult run_slableak(const std::vector<std::string>& args, std::chrono::milliseconds timeout, int drop_to_uid,
-                 bool no_tracefs) {
-  std::vector<std::string> argv{slableak_bin()};
-  argv.insert(argv.end(), args.begin(), args.end());
+RunResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout, int drop_to_uid,
+                      bool no_tracefs) {
   Child c(argv, drop_to_uid, no_tracefs);
   c.close_stdin();
   RunResult r;
@@ -177,6 +173,13 @@ RunResult run_slableak(const std::vector<std::string>& args, std::chrono::millis
   r.out = c.out();
   r.err = c.err();
   return r;
+}
+
+RunResult run_slableak(const std::vector<std::string>& args, std::chrono::milliseconds timeout, int drop_to_uid,
+                       bool no_tracefs) {
+  std::vector<std::string> argv{slableak_bin()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, timeout, drop_to_uid, no_tracefs);
 }
 
 namespace {

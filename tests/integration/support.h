@@ -54,6 +54,7 @@ class Child {
  private:
   bool pump(std::chrono::milliseconds timeout);
   std::string take_line(std::string& buf, size_t& consumed, const std::string& prefix);
+  std::string wait_line(std::string& buf, size_t& seen, const std::string& prefix, std::chrono::milliseconds timeout);
   pid_t pid_ = -1;
   int in_ = -1, outfd_ = -1, errfd_ = -1;
   std::string out_, err_;
@@ -75,6 +76,10 @@ struct RunResult {
   int status = -1;
   std::string out, err;
 };
+// Runs @argv (stdin closed) to completion or @timeout.
+RunResult run_command(const std::vector<std::string>& argv,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(60), int drop_to_uid = -1,
+                      bool no_tracefs = false);
 RunResult run_slableak(const std::vector<std::string>& args, std::chrono::milliseconds timeout = std::chrono::seconds(60),
                  int drop_to_uid = -1, bool no_tracefs = false);
 
