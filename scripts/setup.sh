@@ -16,6 +16,7 @@ packages=(
   qemu-system-x86 busybox-static cpio                                 # kernel matrix
   bpftrace python3                                                    # benchmark reference, test helpers
   systemd                                                             # systemd-analyze verify of the unit
+  libclang-rt-14-dev                                                  # libFuzzer and sanitizer runtimes for clang
   strace curl groff-base man-db dpkg-dev                              # ops tests: unit sandbox check, scrapes, man page, .deb
 )
 

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds, runs unit and
-# integration tests (CTest), then the Prometheus rule tests and the kernel
-# matrix. Run as root: integration tests load BPF programs. Under CI=true an
+# The whole test suite: installs what is missing, builds, runs unit,
+# integration and operations tests (CTest), the sanitizer build, the fuzzers,
+# the exporter soak, and the kernel matrix. Run as root: integration tests load BPF programs. Under CI=true an
 # integration test that would skip fails instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 ctest --test-dir build --output-on-failure --timeout 600 "$@"
+# Hardening (docs/reliability.md): the suite under ASan+UBSan, each fuzz
+# target for FUZZ_SECONDS (30), and the exporter soak for SOAK_SECONDS.
+scripts/sanitize.sh
+scripts/fuzz.sh
+SOAK_SECONDS=${SOAK_SECONDS:-600} scripts/soak.sh
 # Kernel matrix: the end-to-end scenario (slableak attached, then holder kmalloc 3000)
 # on Debian 5.10, 6.1, 6.12 and 6.18 kernels under qemu TCG; fails if any kernel fails.
 # Builds a static slableak in build-static/ and a static holder; kernels are fetched

@@ -99,6 +99,11 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
   if (cfg.caches.empty() || cfg.caches.size() > SLK_MAX_CACHES)
     throw usage_error("select between 1 and " + std::to_string(SLK_MAX_CACHES) + " caches");
 
+  // Everything that can be refused without the kernel is checked before the
+  // skeleton exists: a constructor that throws never runs its destructor.
+  if (cfg.max_tracked == 0 || cfg.max_tracked > UINT32_MAX)
+    throw usage_error("--max-tracked must be between 1 and 4294967295");
+
   skel_ = slableak_bpf__open();
   if (!skel_) throw runtime_error(std::string("cannot open the BPF object: ") + std::strerror(errno));
 
@@ -133,8 +138,6 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
   bpf_program__set_autoload(p.kmalloc_floor, fl);
   bpf_program__set_autoload(p.kfree_floor, fl);
 
-  if (cfg.max_tracked == 0 || cfg.max_tracked > UINT32_MAX)
-    throw usage_error("--max-tracked must be between 1 and 4294967295");
   cap_ = {cfg.max_tracked, cfg.max_aggregates, cfg.max_stacks};
   bpf_map__set_max_entries(skel_->maps.live, static_cast<uint32_t>(cfg.max_tracked));
   bpf_map__set_max_entries(skel_->maps.aggs, cfg.max_aggregates);
@@ -269,8 +272,18 @@ size_t BpfTracer::learn_sites() {
     if (bpf_map_lookup_elem(lfd, &call_site, sample.get()) == 0) {
       std::fill(ips.begin(), ips.end(), 0);
       if (bpf_map_lookup_elem(sfd, &sample->stack_id, ips.data()) == 0) {
-        const slk_site site = learn_site_offsets(call_site, ips, reinterpret_cast<const uint64_t*>(sample->raw), sample->nwords);
-        if (bpf_map_update_elem(site_fd, &call_site, &site, BPF_NOEXIST) == 0) ++learned;
+        const slk_site site = learn_site_offsets(call_site, ips, reinterpret_cast<const uint64_t*>(sample->raw),
+                                                 sample->nwords);
+        // Publish only what two samples agree on; deleting the sample
+        // below makes the kernel take the second one.
+        auto first = first_sample_.find(call_site);
+        if (first == first_sample_.end()) {
+          if (first_sample_.size() < 4096) first_sample_.emplace(call_site, site);
+        } else {
+          const slk_site agreed = agreed_site(first->second, site);
+          first_sample_.erase(first);
+          if (bpf_map_update_elem(site_fd, &call_site, &agreed, BPF_NOEXIST) == 0) ++learned;
+        }
       }
     }
     bpf_map_delete_elem(lfd, &call_site);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cache_naming.h"
@@ -58,6 +59,7 @@ class BpfTracer {
 
  private:
   slableak_bpf* skel_ = nullptr;
+  std::unordered_map<uint64_t, slk_site> first_sample_;  // call_site -> offsets from its first sample
   MapCapacity cap_;
   int ncpus_ = 1;
 };

@@ -1,18 +1,49 @@
 // Long-running exporter: every interval, one collection rendered as
 // Prometheus text, written atomically for node_exporter's textfile
 // collector and optionally served on /metrics.
+//
+// Order at start, so that every problem with the outputs is reported before
+// anything is attached, and nothing runs with more privilege than it needs:
+//   1. textfile directory: opened, probed, locked (one exporter per dir);
+//   2. --listen: bound (a port below 1024 may need CAP_NET_BIND_SERVICE);
+//   3. Session: BPF programs loaded and attached (needs root);
+//   4. capabilities dropped to what reading maps and files still needs
+//      (privileges.h); SLABLEAK_KEEP_CAPABILITIES=1 skips this;
+//   5. the HTTP thread started: it never held the dropped capabilities.
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
 #include "commands.h"
 #include "error.h"
 #include "metrics_server.h"
+#include "privileges.h"
 #include "prometheus_text.h"
 #include "signals.h"
 #include "textfile_writer.h"
 #include "version.h"
 
 namespace slableak {
+namespace {
+
+std::string reduce_privileges(const TextfileWriter* file) {
+  const char* keep = std::getenv("SLABLEAK_KEEP_CAPABILITIES");
+  if (keep && *keep && std::string(keep) != "0") return "keeping capabilities (SLABLEAK_KEEP_CAPABILITIES is set)";
+  std::vector<CapabilityNeed> needs;
+  needs.push_back({"reading /proc/slabinfo", [](std::string* why) { return can_read_file("/proc/slabinfo", why); },
+                   file_read_helpers()});
+  needs.push_back({"reading the BPF maps", bpf_syscall_allowed, bpf_syscall_helpers()});
+  if (file)
+    needs.push_back({"writing to " + file->dir(), [file](std::string* why) { return file->probe(why); },
+                     directory_write_helpers()});
+  try {
+    return drop_capabilities(needs).summary;
+  } catch (const Error& e) {
+    return std::string("capabilities not dropped: ") + e.what();
+  }
+}
+
+}  // namespace
 
 int run_export(const SessionOptions& so, const ExportOptions& eo) {
   if (eo.no_textfile && eo.listen.empty())
@@ -25,34 +56,42 @@ int run_export(const SessionOptions& so, const ExportOptions& eo) {
   if (!eo.listen.empty()) server = std::make_unique<MetricsServer>(eo.listen);
 
   Session session(so);
+  const std::string privileges = reduce_privileges(file.get());
+  if (server) server->start();
+
   std::cerr << "slableak: exporting";
   for (const auto& c : so.caches) std::cerr << ' ' << c;
   std::cerr << " every " << eo.interval_s << "s (cache method " << session.method() << ", sampling 1 in "
             << so.sample_every << ")";
   if (file) std::cerr << " to " << file->path();
   if (server) std::cerr << " and http://" << eo.listen << "/metrics";
-  std::cerr << std::endl;
+  std::cerr << "\nslableak: " << privileges << std::endl;
 
   ExpositionInfo info;
   info.top_stacks = eo.top_stacks;
   info.version = SLABLEAK_VERSION;
   info.kernel = session.kernel_release();
   for (;;) {
-    const bool more = sleep_unless_stopped(
+    // session.wait also hands new allocation sites to the stack cache.
+    const bool more = session.wait(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(eo.interval_s)));
     if (!more) break;
     const Snapshot s = session.collect();
     info.last_update_unix = s.unix_time;
     std::string text = render_prometheus(s, info);
+    bool written = true;
     if (file) {
       std::string err;
       if (!file->write(text, &err)) {
+        written = false;
         ++info.write_errors;
         std::cerr << "slableak: textfile not updated, previous one kept: " << err << std::endl;
+        // /metrics shows the failure at once; the file with the next write.
+        if (server) text = render_prometheus(s, info);
       }
     }
     if (server) server->set_body(std::move(text));
-    if (eo.once) return 0;
+    if (eo.once) return written ? 0 : static_cast<int>(Exit::runtime);
   }
   // Stopped by a signal: stale numbers must not keep being scraped.
   if (file) file->remove();

@@ -22,4 +22,15 @@ slk_site learn_site_offsets(uint64_t call_site, const std::vector<uint64_t>& ips
   return site;
 }
 
+slk_site agreed_site(const slk_site& a, const slk_site& b) {
+  slk_site out{};
+  const uint32_t n = std::min(a.n, b.n);
+  while (out.n < n && a.off[out.n] == b.off[out.n]) {
+    out.off[out.n] = a.off[out.n];
+    out.span = a.off[out.n] + 1u;
+    ++out.n;
+  }
+  return out;
+}
+
 }  // namespace slableak

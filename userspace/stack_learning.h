@@ -18,4 +18,10 @@ namespace slableak {
 slk_site learn_site_offsets(uint64_t call_site, const std::vector<uint64_t>& ips, const uint64_t* raw,
                             uint32_t nwords);
 
+// Two samples of the same site: the offsets both agree on, as a prefix. A
+// return address can also sit in a stale stack slot left by an earlier call;
+// the kernel's random stack offset moves those between samples, while the
+// real slots stay put relative to the tracepoint's arguments.
+slk_site agreed_site(const slk_site& a, const slk_site& b);
+
 }  // namespace slableak

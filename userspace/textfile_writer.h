@@ -1,7 +1,17 @@
 // Atomic replacement of one file in node_exporter's textfile directory:
 // write a temporary file in the same directory, fsync, rename over the
 // target. A reader sees the old file or the new one, never a mix; a failed
-// write leaves the old file as it was.
+// write leaves the old file as it was and no temporary file behind.
+//
+// One writer per directory: the writer holds an exclusive flock on
+// DIR/.NAME.lock for its lifetime, so a second exporter pointed at the same
+// directory is refused at start instead of both rewriting NAME. The lock
+// file stays (deleting a lock file races with its next taker); the kernel
+// drops the lock when the process dies, however it dies.
+//
+// Names in the directory are never followed: the temporary file is created
+// with O_CREAT|O_EXCL|O_NOFOLLOW after removing whatever was at its name, and
+// rename() replaces a symlink planted at NAME rather than writing through it.
 #pragma once
 #include <string>
 
@@ -9,24 +19,35 @@ namespace slableak {
 
 class TextfileWriter {
  public:
-  // Checks now that @dir exists, is a directory and is writable (throws a
-  // usage Error naming the fix), so a bad path fails at start, not later.
+  // Opens @dir (throws a usage Error naming the fix if it is missing, not a
+  // directory or not writable), takes the directory lock (throws a usage
+  // Error naming the other process if it is held), and removes temporary
+  // files that killed writers left behind. A bad path fails at start, not
+  // at the first interval.
   TextfileWriter(std::string dir, std::string name);
+  ~TextfileWriter();
+  TextfileWriter(const TextfileWriter&) = delete;
+  TextfileWriter& operator=(const TextfileWriter&) = delete;
 
   // Returns false and sets @error on failure; the previous file is intact.
   bool write(const std::string& content, std::string* error);
   // Removes the file (on a clean stop: stale numbers must not be scraped).
   void remove();
+  // Creates and removes a temporary file now: can this process (with the
+  // credentials in force) still write here? For dropping capabilities.
+  bool probe(std::string* error) const;
+
   const std::string& path() const { return path_; }
+  const std::string& dir() const { return dir_; }
+  // ".NAME.tmp.PID": the temporary name used by this process.
+  std::string temp_name() const;
+  // ".NAME.lock"
+  std::string lock_name() const;
 
  private:
   std::string dir_, name_, path_;
   int dir_fd_ = -1;
-
- public:
-  ~TextfileWriter();
-  TextfileWriter(const TextfileWriter&) = delete;
-  TextfileWriter& operator=(const TextfileWriter&) = delete;
+  int lock_fd_ = -1;
 };
 
 }  // namespace slableak

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <stdexcept>
 
 #include "error.h"
 
@@ -18,7 +19,11 @@ bool read_number(std::string_view& s, double& out) {
     ++i;
   }
   if (i == 0 || (i == 1 && dot)) return false;
-  out = std::stod(std::string(s.substr(0, i)));
+  try {
+    out = std::stod(std::string(s.substr(0, i)));
+  } catch (const std::out_of_range&) {  // 1e400 or 1e-400 written out: not a duration
+    return false;
+  }
   s.remove_prefix(i);
   return true;
 }
@@ -81,7 +86,7 @@ uint64_t parse_count(std::string_view text, std::string_view what) {
 
 std::string format_duration(double seconds) {
   char buf[32];
-  if (!std::isfinite(seconds) || seconds < 0) return "-";
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e15) return "-";
   if (seconds < 0.9995) {  // what would print as "1000ms" is "1s"
     std::snprintf(buf, sizeof buf, "%.0fms", seconds * 1e3);
   } else if (seconds < 60) {

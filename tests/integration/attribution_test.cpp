@@ -136,8 +136,9 @@ TEST(Attribution, StackFingerprintsKeepAttributionExact) {
   SessionOptions so;
   so.caches = {"kmalloc-2k", "kmalloc-cg-2k"};
   Session session(so);
-  {
-    // Teach the sites, then let the next read learn their offsets.
+  // Teach the sites: each needs two samples (two rounds of allocations,
+  // each followed by a read that learns from them).
+  for (int round = 0; round < 2; ++round) {
     Holder warm_a("kmalloc", 50);
     Holder warm_b("cg", 50);
     session.collect();

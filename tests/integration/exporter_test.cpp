@@ -147,7 +147,7 @@ TEST_F(Exporter, OnceWritesAndExits) {
   const RunResult r = run_slableak({"export", "--once", "--interval", "1s", "--textfile-dir", dir_});
   EXPECT_EQ(r.status, 0) << r.err;
   const std::string text = read_file(dir_ + "/slableak.prom");
-  EXPECT_EQ(samples(text, "slableak_sample_every").size(), 1u);
+  ASSERT_EQ(samples(text, "slableak_sample_every").size(), 1u);
   EXPECT_GT(value_of(samples(text, "slableak_sample_every")[0]), 1) << "the exporter samples by default";
   EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
 }

@@ -56,3 +56,26 @@ TEST(StackLearning, AtMostEightWordsAndOnlyWithinNwords) {
 
 }  // namespace
 }  // namespace slableak
+
+namespace slableak {
+namespace {
+
+TEST(StackLearning, TwoSamplesKeepTheOffsetsTheyAgreeOn) {
+  slk_site a{}, b{};
+  a.n = 4;
+  b.n = 3;
+  const uint16_t oa[] = {10, 17, 30, 41}, ob[] = {10, 17, 33};
+  for (int i = 0; i < 4; ++i) a.off[i] = oa[i];
+  for (int i = 0; i < 3; ++i) b.off[i] = ob[i];
+  const slk_site s = agreed_site(a, b);
+  EXPECT_EQ(s.n, 2u);  // the third slot moved between samples: a stale copy
+  EXPECT_EQ(s.off[0], 10);
+  EXPECT_EQ(s.off[1], 17);
+  EXPECT_EQ(s.span, 18u);
+  EXPECT_EQ(agreed_site(a, a).n, 4u);
+  slk_site none{};
+  EXPECT_EQ(agreed_site(a, none).n, 0u);
+}
+
+}  // namespace
+}  // namespace slableak

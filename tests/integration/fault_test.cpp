@@ -1,0 +1,826 @@
+// Fault scenarios on the real kernel (docs/reliability.md): a live map far
+// too small, a textfile directory that fills up, SIGKILL, a second instance,
+// planted symlinks, capabilities after attach, and abusive HTTP clients.
+// Tests that load BPF use REQUIRE_BPF(); the TextfileWriter, MetricsServer
+// and http_reply tests run in-process without BPF.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "error.h"
+#include "metrics_server.h"
+#include "privileges.h"
+#include "support.h"
+#include "textfile_writer.h"
+
+namespace slableak::test {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+std::string make_temp_dir() {
+  char tmpl[] = "/tmp/slableak-fault.XXXXXX";
+  const char* d = mkdtemp(tmpl);
+  if (!d) throw std::runtime_error("mkdtemp");
+  chmod(d, 0755);
+  return d;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+bool is_symlink(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+bool is_regular(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::vector<std::string> dir_entries(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (const dirent* e = readdir(d))
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) out.push_back(e->d_name);
+    closedir(d);
+  }
+  return out;
+}
+
+bool has_temp_file(const std::string& dir) {
+  for (const auto& n : dir_entries(dir))
+    if (n.rfind(".slableak.prom.tmp.", 0) == 0) return true;
+  return false;
+}
+
+// The value of the first sample of @family (with @label, if given) in
+// Prometheus text; -1 if there is none.
+double metric(const std::string& text, const std::string& family, const std::string& label = "") {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(family + "{", 0) != 0 && line.rfind(family + " ", 0) != 0) continue;
+    if (!label.empty() && !contains(line, label)) continue;
+    return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return -1;
+}
+
+// A complete exposition ends with the last family the renderer writes.
+bool complete_exposition(const std::string& text) {
+  return !text.empty() && text.back() == '\n' && metric(text, "slableak_last_update_timestamp_seconds") > 0 &&
+         metric(text, "slableak_build_info") == 1;
+}
+
+RunResult run(const std::vector<std::string>& argv, seconds timeout = seconds(30)) {
+  Child c(argv);
+  c.close_stdin();
+  RunResult r;
+  r.status = c.wait_exit(timeout);
+  r.out = c.out();
+  r.err = c.err();
+  return r;
+}
+
+// promtool lints the text: exit 0 and not one warning.
+void expect_promtool_clean(const std::string& text) {
+  Child lint({PROMTOOL_BIN, "check", "metrics"});
+  lint.write_line(text);
+  lint.close_stdin();
+  EXPECT_EQ(lint.wait_exit(seconds(30)), 0) << lint.out() << lint.err();
+  EXPECT_EQ(lint.out() + lint.err(), "") << "promtool reported problems";
+}
+
+// Waits until @path holds a complete exposition newer than @after (its
+// slableak_last_update_timestamp_seconds); returns the text or "".
+std::string wait_for_write(const std::string& path, double after, seconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    const std::string t = read_file(path);
+    if (complete_exposition(t) && metric(t, "slableak_last_update_timestamp_seconds") > after) return t;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  return "";
+}
+
+int free_port() {
+  const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("free_port");
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+// A raw TCP client on loopback.
+class Client {
+ public:
+  explicit Client(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
+  }
+  ~Client() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Sends what it can; false once the server closed or reset.
+  bool send_all(const std::string& s) {
+    size_t off = 0;
+    while (off < s.size()) {
+      const ssize_t n = ::send(fd_, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      off += static_cast<size_t>(n);
+    }
+    return true;
+  }
+  // Reads until the server closes (or resets) or @timeout; true if closed.
+  bool read_to_close(milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    char buf[65536];
+    for (;;) {
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return true;
+      got_.append(buf, static_cast<size_t>(n));
+    }
+  }
+  const std::string& got() const { return got_; }
+  int status() const { return got_.size() > 12 && got_.rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(got_.substr(9, 3)) : 0; }
+  std::string body() const {
+    const auto p = got_.find("\r\n\r\n");
+    return p == std::string::npos ? "" : got_.substr(p + 4);
+  }
+
+ private:
+  int fd_ = -1;
+  std::string got_;
+};
+
+// One request, the whole answer.
+Client& request(Client& c, const std::string& raw, milliseconds timeout = milliseconds(5000)) {
+  c.send_all(raw);
+  c.read_to_close(timeout);
+  return c;
+}
+
+// CapEff/CapPrm/CapBnd/NoNewPrivs of one task, from its status file.
+struct TaskCaps {
+  uint64_t eff = 0, prm = 0, bnd = 0;
+  int no_new_privs = -1;
+};
+TaskCaps caps_of(const std::string& status_path) {
+  TaskCaps c;
+  std::istringstream in(read_file(status_path));
+  std::string line;
+  while (std::getline(in, line)) {
+    auto hexval = [&](const char* key, uint64_t* out) {
+      if (line.rfind(key, 0) == 0) *out = std::stoull(line.substr(std::strlen(key)), nullptr, 16);
+    };
+    hexval("CapEff:", &c.eff);
+    hexval("CapPrm:", &c.prm);
+    hexval("CapBnd:", &c.bnd);
+    if (line.rfind("NoNewPrivs:", 0) == 0) c.no_new_privs = std::stoi(line.substr(11));
+  }
+  return c;
+}
+
+int64_t objects_under(const json& report, const std::string& fn) {
+  int64_t n = 0;
+  for (const auto& s : report.at("stacks"))
+    for (const auto& f : s.at("frames"))
+      if (f.get<std::string>().rfind(fn + "+", 0) == 0) {
+        n += s.at("objects").get<int64_t>();
+        break;
+      }
+  return n;
+}
+
+class Fault : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir(); }
+  void TearDown() override {
+    if (mounted_) umount2(mnt_.c_str(), MNT_DETACH);
+    run({"/bin/rm", "-rf", dir_});
+  }
+  // A tmpfs of @size inside the test's directory.
+  std::string tiny_tmpfs(const std::string& size) {
+    mnt_ = dir_ + "/tiny";
+    mkdir(mnt_.c_str(), 0755);
+    const std::string opts = "size=" + size + ",mode=0755";
+    if (mount("tmpfs", mnt_.c_str(), "tmpfs", 0, opts.c_str()) != 0)
+      throw std::runtime_error(std::string("mount tmpfs: ") + std::strerror(errno));
+    mounted_ = true;
+    return mnt_;
+  }
+  std::string dir_, mnt_;
+  bool mounted_ = false;
+};
+
+// --- the live map far too small ------------------------------------------
+
+TEST_F(Fault, LiveMapFarTooSmallCountsDropsAndKeepsWhatFits) {
+  REQUIRE_BPF();
+  Child snap({slableak_bin(), "snapshot", "--max-tracked", "100", "--duration", "8s", "--format", "json", "--top", "0"});
+  ASSERT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << snap.err();
+  Holder held("kmalloc", 10000);
+  ASSERT_EQ(snap.wait_exit(seconds(60)), 0) << snap.err();
+  const json j = json::parse(snap.out());
+  const auto& t = j.at("tracer");
+  EXPECT_GE(t.at("drop_live_map_full").get<int64_t>(), 9000) << t.dump();
+  EXPECT_EQ(t.at("live_capacity").get<int64_t>(), 100);
+  EXPECT_LE(t.at("live_objects").get<int64_t>(), 100);
+  // What it could track is still attributed, and no more than fits.
+  const int64_t held_seen = objects_under(j, "netlink_sendmsg");
+  EXPECT_GT(held_seen, 0) << j.dump(2);
+  EXPECT_LE(held_seen, 100);
+  ASSERT_EQ(j.at("caches").size(), 1u);
+  EXPECT_LE(j.at("caches")[0].at("attributed_objects").get<int64_t>(), 100);
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// --- the textfile directory fills up -------------------------------------
+
+TEST_F(Fault, FullTextfileDirKeepsThePreviousFileAndRecovers) {
+  REQUIRE_BPF();
+  const std::string tiny = tiny_tmpfs("512k");
+  const std::string prom = tiny + "/slableak.prom";
+  const int port = free_port();
+  Child exp({slableak_bin(), "export", "--interval", "1s", "--textfile-dir", tiny, "--listen",
+             "127.0.0.1:" + std::to_string(port)});
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << exp.err();
+  ASSERT_FALSE(wait_for_write(prom, 0, seconds(10)).empty()) << exp.err();
+
+  // Fill the file system to the last page.
+  const std::string filler = tiny + "/filler";
+  {
+    const int fd = open(filler.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    const std::string chunk(4096, 'x');
+    while (::write(fd, chunk.data(), chunk.size()) > 0) {
+    }
+    EXPECT_EQ(errno, ENOSPC);
+    close(fd);
+  }
+  const std::string failed = exp.wait_stderr_line("slableak: textfile not updated", seconds(10));
+  ASSERT_FALSE(failed.empty()) << exp.err();
+  EXPECT_TRUE(contains(failed, "No space left on device")) << failed;
+  const std::string kept = read_file(prom);
+  struct stat before {};
+  ASSERT_EQ(stat(prom.c_str(), &before), 0);
+  // The next interval fails too and leaves the same complete file, and no
+  // temporary file behind.
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: textfile not updated", seconds(10)).empty()) << exp.err();
+  EXPECT_EQ(read_file(prom), kept);
+  struct stat after {};
+  ASSERT_EQ(stat(prom.c_str(), &after), 0);
+  EXPECT_EQ(before.st_ino, after.st_ino);
+  EXPECT_TRUE(complete_exposition(kept)) << kept;
+  expect_promtool_clean(kept);
+  EXPECT_FALSE(has_temp_file(tiny)) << "temporary file left after a failed write";
+  // The endpoint says so at once (at least the first failure: the second
+  // may be a moment from reaching it).
+  Client c(port);
+  request(c, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_EQ(c.status(), 200) << c.got();
+  EXPECT_GE(metric(c.body(), "slableak_textfile_write_errors_total"), 1);
+
+  // Space is back: the next interval writes, and the file counts the failures.
+  ASSERT_EQ(unlink(filler.c_str()), 0);
+  const std::string fresh = wait_for_write(prom, metric(kept, "slableak_last_update_timestamp_seconds"), seconds(10));
+  ASSERT_FALSE(fresh.empty()) << exp.err();
+  EXPECT_GE(metric(fresh, "slableak_textfile_write_errors_total"), 2);
+  expect_promtool_clean(fresh);
+
+  exp.signal(SIGTERM);
+  EXPECT_EQ(exp.wait_exit(seconds(20)), 0) << exp.err();
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// --once on a full directory: the one write fails, so the run fails.
+TEST_F(Fault, OnceOnAFullDirectoryExitsNonZero) {
+  REQUIRE_BPF();
+  const std::string tiny = tiny_tmpfs("64k");
+  {
+    const int fd = open((tiny + "/filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    const std::string chunk(4096, 'x');
+    while (::write(fd, chunk.data(), chunk.size()) > 0) {
+    }
+    close(fd);
+  }
+  const RunResult r = run_slableak({"export", "--once", "--interval", "1s", "--textfile-dir", tiny});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "textfile not updated")) << r.err;
+  EXPECT_TRUE(contains(r.err, "No space left on device")) << r.err;
+  EXPECT_FALSE(has_temp_file(tiny));
+  EXPECT_NE(access((tiny + "/slableak.prom").c_str(), F_OK), 0);
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// The same, in-process: a write that fails for lack of space removes its
+// temporary file and leaves the previous file byte for byte.
+TEST_F(Fault, FailedWriteCleansItsTemporaryFile) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  const std::string tiny = tiny_tmpfs("64k");
+  TextfileWriter w(tiny, "slableak.prom");
+  std::string err;
+  ASSERT_TRUE(w.write("first 1\n", &err)) << err;
+  const std::string big(256 * 1024, 'y');
+  EXPECT_FALSE(w.write(big, &err));
+  EXPECT_TRUE(contains(err, "No space left on device")) << err;
+  EXPECT_EQ(read_file(tiny + "/slableak.prom"), "first 1\n");
+  EXPECT_FALSE(has_temp_file(tiny));
+  ASSERT_TRUE(w.write("second 2\n", &err)) << err;
+  EXPECT_EQ(read_file(tiny + "/slableak.prom"), "second 2\n");
+}
+
+// --- SIGKILL ---------------------------------------------------------------
+
+TEST_F(Fault, SigkillLeavesNothingLoadedAndTheLastFileIntact) {
+  REQUIRE_BPF();
+  const std::string prom = dir_ + "/slableak.prom";
+  Child exp({slableak_bin(), "export", "--interval", "1s", "--textfile-dir", dir_});
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << exp.err();
+  std::string last = wait_for_write(prom, 0, seconds(10));
+  ASSERT_FALSE(last.empty()) << exp.err();
+  ASSERT_FALSE(wait_for_write(prom, metric(last, "slableak_last_update_timestamp_seconds"), seconds(10)).empty());
+  exp.signal(SIGKILL);
+  EXPECT_EQ(exp.wait_exit(seconds(10)), 128 + SIGKILL);
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0) << "BPF programs outlived a SIGKILLed exporter";
+  const std::string text = read_file(prom);
+  EXPECT_TRUE(complete_exposition(text)) << text;
+  expect_promtool_clean(text);
+
+  // A successor takes the directory over: the dead one's lock is gone with
+  // it, and temporary files killed writers leave are cleared.
+  const std::string stale = dir_ + "/.slableak.prom.tmp.4194999";
+  write_file(stale, "half a file");
+  Child next({slableak_bin(), "export", "--interval", "1s", "--textfile-dir", dir_});
+  ASSERT_FALSE(next.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << next.err();
+  EXPECT_NE(access(stale.c_str(), F_OK), 0) << "stale temporary file not removed";
+  EXPECT_FALSE(wait_for_write(prom, metric(text, "slableak_last_update_timestamp_seconds"), seconds(10)).empty());
+  next.signal(SIGTERM);
+  EXPECT_EQ(next.wait_exit(seconds(20)), 0) << next.err();
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// --- a second instance ------------------------------------------------------
+
+// Two tracing sessions at once each get their own maps and programs: both
+// see the same held objects.
+TEST_F(Fault, TwoSnapshotsAtOnceBothWork) {
+  REQUIRE_BPF();
+  Child a({slableak_bin(), "snapshot", "--duration", "8s", "--format", "json", "--top", "0"});
+  Child b({slableak_bin(), "snapshot", "--duration", "8s", "--format", "json", "--top", "0"});
+  ASSERT_FALSE(a.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << a.err();
+  ASSERT_FALSE(b.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << b.err();
+  Holder held("kmalloc", 1000);
+  ASSERT_EQ(a.wait_exit(seconds(60)), 0) << a.err();
+  ASSERT_EQ(b.wait_exit(seconds(60)), 0) << b.err();
+  EXPECT_NEAR(objects_under(json::parse(a.out()), "netlink_sendmsg"), 1000, 20);
+  EXPECT_NEAR(objects_under(json::parse(b.out()), "netlink_sendmsg"), 1000, 20);
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// Two exporters on one textfile directory would both rewrite slableak.prom:
+// the second is refused before it attaches anything; on another directory
+// it runs.
+TEST_F(Fault, SecondExporterOnTheSameDirectoryIsRefused) {
+  REQUIRE_BPF();
+  const std::string prom = dir_ + "/slableak.prom";
+  Child first({slableak_bin(), "export", "--interval", "1s", "--textfile-dir", dir_});
+  ASSERT_FALSE(first.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << first.err();
+  const std::string text = wait_for_write(prom, 0, seconds(10));
+  ASSERT_FALSE(text.empty());
+  const int programs = loaded_slableak_programs();
+
+  for (const std::vector<std::string>& extra : {std::vector<std::string>{}, std::vector<std::string>{"--once"}}) {
+    std::vector<std::string> args{"export", "--interval", "1s", "--textfile-dir", dir_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const RunResult r = run_slableak(args);
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_TRUE(contains(r.err, "another slableak exporter (pid " + std::to_string(first.pid()) + ")")) << r.err;
+    EXPECT_TRUE(contains(r.err, "another --textfile-dir")) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "expected one line: " << r.err;
+    EXPECT_EQ(loaded_slableak_programs(), programs) << "the refused exporter attached programs";
+  }
+  // The first one did not notice.
+  EXPECT_FALSE(wait_for_write(prom, metric(text, "slableak_last_update_timestamp_seconds"), seconds(10)).empty());
+
+  // Another directory: both run side by side.
+  const std::string other = make_temp_dir();
+  Child second({slableak_bin(), "export", "--interval", "1s", "--textfile-dir", other});
+  ASSERT_FALSE(second.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << second.err();
+  EXPECT_FALSE(wait_for_write(other + "/slableak.prom", 0, seconds(10)).empty()) << second.err();
+  second.signal(SIGTERM);
+  EXPECT_EQ(second.wait_exit(seconds(20)), 0) << second.err();
+  run({"/bin/rm", "-rf", other});
+
+  first.signal(SIGTERM);
+  EXPECT_EQ(first.wait_exit(seconds(20)), 0) << first.err();
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+  // Lock released: a new one starts.
+  const RunResult again = run_slableak({"export", "--once", "--interval", "1s", "--textfile-dir", dir_});
+  EXPECT_EQ(again.status, 0) << again.err;
+}
+
+// --- symlinks planted in the directory -------------------------------------
+
+TEST_F(Fault, PlantedSymlinksAreNeverFollowedInProcess) {
+  const std::string victim_dir = make_temp_dir();
+  const std::string victim = victim_dir + "/victim", victim_tmp = victim_dir + "/victim-tmp",
+                    victim_stale = victim_dir + "/victim-stale";
+  for (const auto& v : {victim, victim_tmp, victim_stale}) write_file(v, "precious\n");
+  const std::string prom = dir_ + "/slableak.prom";
+  ASSERT_EQ(symlink(victim.c_str(), prom.c_str()), 0);
+  // A stale temporary name of another process, pointing elsewhere.
+  ASSERT_EQ(symlink(victim_stale.c_str(), (dir_ + "/.slableak.prom.tmp.1").c_str()), 0);
+  {
+    TextfileWriter w(dir_, "slableak.prom");
+    EXPECT_FALSE(is_symlink(dir_ + "/.slableak.prom.tmp.1")) << "stale temporary name not cleared";
+    // Our own temporary name, planted after we started.
+    const std::string tmp = dir_ + "/" + w.temp_name();
+    ASSERT_EQ(symlink(victim_tmp.c_str(), tmp.c_str()), 0);
+    std::string err;
+    ASSERT_TRUE(w.write("slableak_test 1\n", &err)) << err;
+    EXPECT_TRUE(is_regular(prom));
+    EXPECT_EQ(read_file(prom), "slableak_test 1\n");
+    EXPECT_FALSE(is_symlink(tmp));
+    ASSERT_EQ(symlink(victim_tmp.c_str(), tmp.c_str()), 0);
+    ASSERT_TRUE(w.probe(&err)) << err;
+    ASSERT_EQ(symlink(victim_tmp.c_str(), tmp.c_str()), 0);
+    w.remove();
+    EXPECT_NE(access(prom.c_str(), F_OK), 0);
+  }
+  for (const auto& v : {victim, victim_tmp, victim_stale}) EXPECT_EQ(read_file(v), "precious\n") << v;
+
+  // A symlink at the lock's name is refused, not followed.
+  run({"/bin/rm", "-f", dir_ + "/.slableak.prom.lock"});
+  ASSERT_EQ(symlink(victim.c_str(), (dir_ + "/.slableak.prom.lock").c_str()), 0);
+  try {
+    TextfileWriter w(dir_, "slableak.prom");
+    ADD_FAILURE() << "a symlinked lock file was accepted";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "symlink")) << e.what();
+  }
+  EXPECT_EQ(read_file(victim), "precious\n");
+  run({"/bin/rm", "-rf", victim_dir});
+}
+
+TEST_F(Fault, PlantedSymlinksAreNeverFollowedByTheExporter) {
+  REQUIRE_BPF();
+  const std::string victim_dir = make_temp_dir();
+  const std::string victim = victim_dir + "/victim", victim_tmp = victim_dir + "/victim-tmp";
+  for (const auto& v : {victim, victim_tmp}) write_file(v, "precious\n");
+  const std::string prom = dir_ + "/slableak.prom";
+  ASSERT_EQ(symlink(victim.c_str(), prom.c_str()), 0);
+  Child exp({slableak_bin(), "export", "--interval", "2s", "--textfile-dir", dir_});
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << exp.err();
+  // Started, not yet written: plant at its temporary name too.
+  const std::string tmp = dir_ + "/.slableak.prom.tmp." + std::to_string(exp.pid());
+  ASSERT_EQ(symlink(victim_tmp.c_str(), tmp.c_str()), 0);
+  const std::string text = wait_for_write(prom, 0, seconds(10));
+  ASSERT_FALSE(text.empty()) << exp.err();
+  EXPECT_TRUE(is_regular(prom));
+  EXPECT_FALSE(is_symlink(tmp));
+  EXPECT_EQ(read_file(victim), "precious\n");
+  EXPECT_EQ(read_file(victim_tmp), "precious\n");
+  exp.signal(SIGTERM);
+  EXPECT_EQ(exp.wait_exit(seconds(20)), 0) << exp.err();
+  EXPECT_EQ(read_file(victim), "precious\n");
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+  run({"/bin/rm", "-rf", victim_dir});
+}
+
+// --- least privilege ----------------------------------------------------------
+
+TEST_F(Fault, ExporterDropsCapabilitiesAndStillWrites) {
+  REQUIRE_BPF();
+  const TaskCaps ours = caps_of("/proc/self/status");
+  const std::string prom = dir_ + "/slableak.prom";
+  const int port = free_port();
+  Child exp({slableak_bin(), "export", "--interval", "1s", "--textfile-dir", dir_, "--listen",
+             "127.0.0.1:" + std::to_string(port)});
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << exp.err();
+  const std::string said = exp.wait_stderr_line("slableak: capabilities dropped after attach", seconds(5));
+  ASSERT_FALSE(said.empty()) << exp.err();
+
+  // Every thread (main and HTTP) runs reduced. What may remain is only what
+  // the checks proved necessary on this host: on a recent kernel as uid 0,
+  // nothing.
+  const uint64_t may_keep = (1ull << 1) | (1ull << 2) | (1ull << 3) | (1ull << 21) | (1ull << 39);
+  const std::string tasks = "/proc/" + std::to_string(exp.pid()) + "/task";
+  const auto tids = dir_entries(tasks);
+  EXPECT_GE(tids.size(), 2u) << "expected the main and the HTTP thread";
+  for (const auto& tid : tids) {
+    const TaskCaps c = caps_of(tasks + "/" + tid + "/status");
+    EXPECT_NE(c.eff, ours.eff) << "thread " << tid;
+    EXPECT_EQ(c.eff & ~may_keep, 0u) << "thread " << tid << " CapEff " << std::hex << c.eff;
+    EXPECT_EQ(c.prm, c.eff) << "thread " << tid;
+    EXPECT_EQ(c.bnd & ~may_keep, 0u) << "thread " << tid << " CapBnd " << std::hex << c.bnd;
+    EXPECT_EQ(c.no_new_privs, 1) << "thread " << tid;
+  }
+
+  // And it still does its job: collects, writes, serves.
+  std::string text = wait_for_write(prom, 0, seconds(10));
+  ASSERT_FALSE(text.empty()) << exp.err();
+  text = wait_for_write(prom, metric(text, "slableak_last_update_timestamp_seconds"), seconds(10));
+  ASSERT_FALSE(text.empty()) << exp.err();
+  EXPECT_EQ(metric(text, "slableak_textfile_write_errors_total"), 0);
+  Client c(port);
+  request(c, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(c.status(), 200);
+  EXPECT_TRUE(complete_exposition(c.body()));
+  exp.signal(SIGTERM);
+  EXPECT_EQ(exp.wait_exit(seconds(20)), 0) << exp.err();
+  EXPECT_NE(access(prom.c_str(), F_OK), 0) << "the file is removed on a clean stop, without capabilities too";
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+TEST_F(Fault, KeepCapabilitiesEscapeHatch) {
+  REQUIRE_BPF();
+  const TaskCaps ours = caps_of("/proc/self/status");
+  Child exp({"/usr/bin/env", "SLABLEAK_KEEP_CAPABILITIES=1", slableak_bin(), "export", "--interval", "1s",
+             "--textfile-dir", dir_});
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << exp.err();
+  EXPECT_FALSE(exp.wait_stderr_line("slableak: keeping capabilities", seconds(5)).empty()) << exp.err();
+  EXPECT_EQ(caps_of("/proc/" + std::to_string(exp.pid()) + "/status").eff, ours.eff);
+  exp.signal(SIGTERM);
+  EXPECT_EQ(exp.wait_exit(seconds(20)), 0) << exp.err();
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// drop_capabilities itself, in a forked child (dropping cannot be undone):
+// a need that only CAP_DAC_READ_SEARCH meets keeps exactly that one; a need
+// nothing meets keeps everything rather than break the process.
+std::string in_child(const std::function<std::string()>& f) {
+  int p[2];
+  if (pipe(p) != 0) throw std::runtime_error("pipe");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    std::string out;
+    try {
+      out = f();
+    } catch (const std::exception& e) {
+      out = std::string("exception: ") + e.what();
+    }
+    if (::write(p[1], out.data(), out.size()) < 0) _exit(2);
+    _exit(0);
+  }
+  close(p[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(p[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return out;
+}
+
+TEST_F(Fault, DropKeepsOnlyWhatTheNeedsProve) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root's capabilities to drop";
+  // Unreadable to uid 0 without CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE.
+  const std::string locked = dir_ + "/locked";
+  write_file(locked, "secret\n");
+  ASSERT_EQ(chmod(locked.c_str(), 0), 0);
+
+  const std::string kept = in_child([&] {
+    const CapabilityDrop d = drop_capabilities(
+        {{"reading " + locked, [&](std::string* why) { return can_read_file(locked, why); }, file_read_helpers()},
+         {"reading /proc/slabinfo", [](std::string* why) { return can_read_file("/proc/slabinfo", why); },
+          file_read_helpers()}});
+    const TaskCaps now = caps_of("/proc/self/status");
+    std::ostringstream os;
+    os << d.changed << " " << std::hex << now.eff << " " << now.prm << " " << now.bnd << " " << std::dec
+       << now.no_new_privs << " " << can_read_file(locked, nullptr) << " | " << d.summary;
+    return os.str();
+  });
+  EXPECT_EQ(kept.substr(0, kept.find(" |")), "1 4 4 4 1 1") << kept;  // bit 2: CAP_DAC_READ_SEARCH
+  EXPECT_TRUE(contains(kept, "(kept: CAP_DAC_READ_SEARCH)")) << kept;
+
+  const TaskCaps ours = caps_of("/proc/self/status");
+  const std::string all = in_child([&] {
+    const CapabilityDrop d = drop_capabilities(
+        {{"reading a file that does not exist", [&](std::string* why) { return can_read_file(dir_ + "/none", why); },
+          file_read_helpers()}});
+    std::ostringstream os;
+    os << d.changed << " " << std::hex << caps_of("/proc/self/status").eff << " | " << d.summary;
+    return os.str();
+  });
+  std::ostringstream want;
+  want << "0 " << std::hex << ours.eff;
+  EXPECT_EQ(all.substr(0, all.find(" |")), want.str()) << all;
+  EXPECT_TRUE(contains(all, "keeping all capabilities")) << all;
+}
+
+// --- /metrics under abuse (in-process server, no BPF) -----------------------
+
+class Endpoint : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HttpLimits l;
+    l.head_timeout = milliseconds(1000);
+    l.send_timeout = milliseconds(2000);
+    l.max_connections = 4;
+    server_ = std::make_unique<MetricsServer>("127.0.0.1:0", l);
+    server_->set_body(body_);
+    server_->start();
+  }
+  int port() const { return server_->port(); }
+  // A well-behaved scrape: status and time taken.
+  std::pair<int, milliseconds> scrape() {
+    const auto t0 = Clock::now();
+    Client c(port());
+    request(c, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", milliseconds(10000));
+    EXPECT_EQ(c.body(), c.status() == 200 ? body_ : c.body());
+    return {c.status(), std::chrono::duration_cast<milliseconds>(Clock::now() - t0)};
+  }
+  const std::string body_ = "# TYPE slableak_up gauge\nslableak_up 1\n";
+  std::unique_ptr<MetricsServer> server_;
+};
+
+TEST_F(Endpoint, OnlyGetMetrics) {
+  struct Case {
+    std::string raw;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 200},
+      {"GET /metrics?name[]=x HTTP/1.0\n\n", 200},
+      {"GET / HTTP/1.1\r\n\r\n", 404},
+      {"GET /metrics/../etc/passwd HTTP/1.1\r\n\r\n", 404},
+      {"POST /metrics HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd", 405},
+      {"DELETE /metrics HTTP/1.1\r\n\r\n", 405},
+      {"GET /metrics HTTP/2.0\r\n\r\n", 505},
+      {"GET /metrics\r\n\r\n", 400},
+      {"GET  /metrics HTTP/1.1\r\n\r\n", 400},
+      {"GET /metrics HTTP/1.1\r\nbad header\r\n\r\n", 400},
+      {"GET /metrics HTTP/1.1\r\n folded: x\r\n\r\n", 400},
+      {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15), 400},  // TLS hello
+      {std::string("GET /metrics HTTP/1.1\r\nX: a\0b\r\n\r\n", 33), 400},
+  };
+  for (const auto& k : cases) {
+    Client c(port());
+    request(c, k.raw);
+    EXPECT_EQ(c.status(), k.status) << k.raw << "\n->\n" << c.got();
+    if (k.status == 405) EXPECT_TRUE(contains(c.got(), "\r\nAllow: GET\r\n")) << c.got();
+    if (k.status != 200) EXPECT_FALSE(contains(c.got(), "slableak_up")) << c.got();
+  }
+  Client h(port());
+  request(h, "HEAD /metrics HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(h.status(), 405);
+  EXPECT_EQ(h.body(), "") << "a reply to HEAD carries no body";
+}
+
+TEST_F(Endpoint, GarbageAndHugeHeadersAreBounded) {
+  // Random bytes with no end of head, far beyond the limit: 431 or 414
+  // after at most 8 KiB read, then the connection is closed on us.
+  std::string junk(1 << 20, '\0');
+  uint32_t x = 12345;
+  for (auto& ch : junk) {
+    x = x * 1103515245u + 12345u;
+    ch = static_cast<char>(x >> 24);
+  }
+  for (const std::string& big : {std::string("GET /metrics HTTP/1.1\r\nX-Big: ") + std::string(1 << 20, 'a'),
+                                 std::string("GET /") + std::string(1 << 20, 'b'), junk}) {
+    Client c(port());
+    c.send_all(big);  // may fail part-way: the server stops reading
+    EXPECT_TRUE(c.read_to_close(milliseconds(5000)));
+    EXPECT_TRUE(c.status() == 431 || c.status() == 414 || c.status() == 400) << c.got().substr(0, 100);
+  }
+  EXPECT_EQ(scrape().first, 200);
+}
+
+TEST_F(Endpoint, SlowAndSilentClientsDoNotBlockScrapes) {
+  // A client trickling its head and one that says nothing.
+  Client slow(port()), silent(port());
+  slow.send_all("GET /metr");
+  const auto t0 = Clock::now();
+  // Scrapes go through at once, while both are still connected.
+  for (int i = 0; i < 5; ++i) {
+    const auto [status, took] = scrape();
+    EXPECT_EQ(status, 200);
+    EXPECT_LT(took.count(), 500) << "a scrape waited behind a slow client";
+  }
+  EXPECT_LT(std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count(), 900);
+  // Each is cut off after the head timeout: the slow one with 408, the
+  // silent one without a word.
+  EXPECT_TRUE(slow.read_to_close(milliseconds(3000)));
+  EXPECT_EQ(slow.status(), 408) << slow.got();
+  EXPECT_TRUE(silent.read_to_close(milliseconds(3000)));
+  EXPECT_EQ(silent.got(), "");
+}
+
+TEST_F(Endpoint, ManyIdleConnectionsAreBounded) {
+  // Twice the connection limit, all idle: each newcomer replaces the oldest
+  // idle one, and a scrape (request sent with the connection) is answered
+  // at once.
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 8; ++i) idle.push_back(std::make_unique<Client>(port()));
+  const auto [status, took] = scrape();
+  EXPECT_EQ(status, 200);
+  EXPECT_LT(took.count(), 500) << "idle clients locked a scrape out";
+}
+
+TEST_F(Endpoint, ClientThatNeverReadsIsAbandoned) {
+  server_->set_body(std::string(32 << 20, '#') + "\n");  // far more than socket buffers hold
+  Client lazy(port());
+  lazy.send_all("GET /metrics HTTP/1.1\r\n\r\n");
+  std::this_thread::sleep_for(milliseconds(200));
+  server_->set_body(body_);
+  // Others are served while the lazy one's reply is stuck.
+  EXPECT_EQ(scrape().first, 200);
+  // Past the send timeout the server gives up on it: reading now ends
+  // (closed or reset) well short of the whole body.
+  std::this_thread::sleep_for(milliseconds(2500));
+  EXPECT_TRUE(lazy.read_to_close(milliseconds(5000)));
+  EXPECT_LT(lazy.got().size(), size_t{32} << 20);
+}
+
+TEST_F(Endpoint, StopsPromptlyWithClientsConnected) {
+  Client a(port()), b(port());
+  a.send_all("GET /met");
+  const auto t0 = Clock::now();
+  server_.reset();
+  EXPECT_LT(std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count(), 500);
+}
+
+TEST(EndpointLimits, BindErrorsAreUsageErrors) {
+  MetricsServer first("127.0.0.1:0");
+  try {
+    MetricsServer second("127.0.0.1:" + std::to_string(first.port()));
+    ADD_FAILURE() << "two servers bound one port";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Exit::usage);
+    EXPECT_TRUE(contains(e.what(), "pick a free port")) << e.what();
+  }
+}
+
+// --- http_reply, the pure part ---------------------------------------------------
+
+TEST(HttpReply, WaitsForAWholeHeadThenDecides) {
+  const std::string m = "x 1\n";
+  EXPECT_TRUE(http_reply("GET /metrics HTTP/1.1\r\n", HttpInput::partial, m).need_more);
+  EXPECT_EQ(http_reply("GET /metrics HTTP/1.1\r\n", HttpInput::timeout, m).status, 408);
+  EXPECT_EQ(http_reply("GET /metrics HTTP/1.1\r\n", HttpInput::eof, m).status, 400);
+  const HttpReply none = http_reply("", HttpInput::timeout, m);
+  EXPECT_FALSE(none.need_more);
+  EXPECT_TRUE(none.bytes.empty());
+  const HttpReply ok = http_reply("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n", HttpInput::partial, m);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.bytes,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: 4\r\n"
+            "Connection: close\r\n\r\nx 1\n");
+  EXPECT_EQ(http_reply(std::string(9000, 'G'), HttpInput::partial, m).status, 414);
+  EXPECT_EQ(http_reply("GET / HTTP/1.1\r\nX: " + std::string(9000, 'a'), HttpInput::partial, m).status, 431);
+  EXPECT_EQ(http_reply("GET / HTTP/1.1\r\nX: " + std::string(9000, 'a') + "\r\n\r\n", HttpInput::partial, m).status,
+            431);
+}
+
+}  // namespace
+}  // namespace slableak::test
