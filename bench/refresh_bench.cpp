@@ -1,0 +1,261 @@
+// refresh_bench: userspace CPU and memory of one exporter refresh with many
+// distinct kernel stacks, without needing the kernel to produce them.
+//
+// A real refresh is: read the BPF maps (KernelRead), symbolize stacks not
+// seen before, Aggregator::ingest, sort_stacks, render_prometheus. This
+// program builds a synthetic KernelRead with --stacks distinct stack ids x
+// --epochs allocation epochs, whose frames are random real text addresses of
+// this kernel (/proc/kallsyms, needs root to see addresses), and runs the
+// same pure pipeline the daemon runs (session.cpp + cmd_export.cpp) once per
+// simulated interval. The BPF map read itself is not included (see
+// docs/performance.md: the real daemon is measured separately).
+//
+//   refresh_bench [--stacks N] [--epochs E] [--depth D] [--refreshes R]
+//                 [--interval SECONDS] [--sample-every N] [--kallsyms PATH]
+//                 [--seed S]
+//
+// Prints "key value" lines (parsed by scripts/bench.sh).
+#include <sys/resource.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aggregation.h"
+#include "kallsyms.h"
+#include "kernel_read.h"
+#include "prometheus_text.h"
+#include "snapshot.h"
+#include "symbolizer.h"
+
+using namespace slableak;
+
+namespace {
+
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+double wall_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+long status_kib(const char* field) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  const size_t n = std::strlen(field);
+  while (std::getline(f, line))
+    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':') return std::atol(line.c_str() + n + 1);
+  return -1;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+[[noreturn]] void usage() {
+  std::cerr << "usage: refresh_bench [--stacks N] [--epochs E] [--depth D] [--refreshes R]\n"
+               "                     [--interval SECONDS] [--sample-every N] [--kallsyms PATH] [--seed S]\n";
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint32_t n_stacks = 10000, n_epochs = 4, depth = 16, refreshes = 40, sample_every = 64;
+  double interval_s = 15;
+  std::string kallsyms_path = "/proc/kallsyms";
+  uint64_t seed = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) usage();
+    const char* v = argv[++i];
+    if (a == "--stacks") n_stacks = static_cast<uint32_t>(std::atol(v));
+    else if (a == "--epochs") n_epochs = static_cast<uint32_t>(std::atol(v));
+    else if (a == "--depth") depth = static_cast<uint32_t>(std::atol(v));
+    else if (a == "--refreshes") refreshes = static_cast<uint32_t>(std::atol(v));
+    else if (a == "--interval") interval_s = std::atof(v);
+    else if (a == "--sample-every") sample_every = static_cast<uint32_t>(std::atol(v));
+    else if (a == "--kallsyms") kallsyms_path = v;
+    else if (a == "--seed") seed = std::strtoull(v, nullptr, 10);
+    else usage();
+  }
+  if (n_stacks == 0 || n_epochs == 0 || depth == 0 || depth > SLK_MAX_STACK_DEPTH || refreshes == 0 ||
+      interval_s <= 0 || sample_every == 0)
+    usage();
+
+  const long rss_start = status_kib("VmRSS");
+
+  // kallsyms: read it once; the daemon parses it once at start too.
+  std::string text;
+  {
+    std::ifstream f(kallsyms_path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    text = ss.str();
+  }
+  // Core-kernel text addresses to draw frames from (modules skipped: their
+  // text is sparse and the daemon's stacks are mostly core kernel anyway).
+  std::vector<uint64_t> text_addrs;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string_view line(text.data() + pos, nl - pos);
+    pos = nl + 1;
+    // "ffffffff81000000 T name" (modules end in "\t[mod]")
+    if (line.size() < 20 || line[16] != ' ' || line[18] != ' ' || line.find('\t') != std::string_view::npos) continue;
+    if (line[17] != 't' && line[17] != 'T') continue;
+    const uint64_t addr = std::strtoull(line.data(), nullptr, 16);
+    if (addr) text_addrs.push_back(addr);
+  }
+  if (text_addrs.size() < 1000) {
+    std::cerr << "refresh_bench: " << kallsyms_path << " shows " << text_addrs.size()
+              << " text addresses (run as root, kptr_restrict <= 1)\n";
+    return 1;
+  }
+  double t0 = cpu_ms();
+  Kallsyms syms = Kallsyms::parse(text);
+  const double parse_ms = cpu_ms() - t0;
+  text.clear();
+  text.shrink_to_fit();
+  Symbolizer symbolizer(std::move(syms), false);
+  const long rss_kallsyms = status_kib("VmRSS");
+
+  // The synthetic kernel read: n_stacks x n_epochs aggregate rows. The
+  // oldest epoch of every fourth stack has nothing outstanding, so it is
+  // retired on the first refresh (and then dropped from the "kernel map"),
+  // as session.cpp does with the real map.
+  std::mt19937_64 rng(seed);
+  KernelRead read;
+  const uint32_t shift = 34;  // ~17 s epochs: what epoch_shift_for() gives after ~9 min
+  read.now_ns = 3600ull * 1000000000ull;
+  const uint64_t cur_epoch = read.now_ns >> shift;
+  for (uint32_t s = 0; s < n_stacks; ++s) {
+    const uint32_t id = 1000 + s * 7;  // sparse ids, like stack-map buckets
+    std::vector<uint64_t> ips(SLK_MAX_STACK_DEPTH, 0);
+    const uint32_t d = depth / 2 + static_cast<uint32_t>(rng() % (depth / 2 + 1));
+    for (uint32_t f = 0; f < d; ++f)
+      ips[f] = text_addrs[rng() % text_addrs.size()] + 1 + rng() % 64;  // return address inside the function
+    read.stacks.emplace(id, std::move(ips));
+    for (uint32_t e = 0; e < n_epochs; ++e) {
+      AggRow row{};
+      row.key.epoch = cur_epoch - e;
+      row.key.stack_id = id;
+      row.key.cache_idx = 0;
+      row.key.epoch_shift = static_cast<uint8_t>(shift);
+      const bool retired = (s % 4 == 0) && e + 1 == n_epochs && n_epochs > 2;
+      row.val.objects = retired ? 0 : static_cast<int64_t>(1 + rng() % 500);
+      row.val.bytes = row.val.objects * 2048;
+      row.val.allocs = static_cast<uint64_t>(row.val.objects) + rng() % 1000;
+      row.val.frees = row.val.allocs - static_cast<uint64_t>(row.val.objects);
+      read.aggs.push_back(row);
+    }
+  }
+  read.stats.allocs_selected = read.stats.allocs_tracked = 123456;
+
+  Aggregator agg({"kmalloc-2k"}, sample_every, std::max(300.0, 4 * interval_s));
+  ExpositionInfo info;  // exporter defaults (top 20 stacks per cache)
+  info.version = "bench";
+  info.kernel = "bench";
+  static const SymbolizedStack missing{{"[stack missing]"}, {"[stack missing]"}};
+
+  std::vector<double> cpu, wall;
+  double first_cpu = 0, first_wall = 0;
+  size_t prom_bytes = 0, n_report = 0, retired_total = 0;
+  long rss_first = 0, rss_read = status_kib("VmRSS");
+  for (uint32_t r = 0; r < refreshes; ++r) {
+    const double c0 = cpu_ms(), w0 = wall_ms();
+    // == Session::collect minus the BPF read ==
+    auto resolve = [&](uint32_t id) -> const SymbolizedStack& {
+      if (const SymbolizedStack* known = symbolizer.cached(id)) return *known;
+      auto it = read.stacks.find(id);
+      if (it == read.stacks.end()) return missing;
+      return symbolizer.symbolize(id, it->second);
+    };
+    std::vector<slk_agg_key> retire;
+    Snapshot s;
+    s.stacks = agg.ingest(read, resolve, &retire, 0);
+    s.elapsed_s = static_cast<double>(read.now_ns) / 1e9;
+    s.unix_time = 1.7e9 + s.elapsed_s;
+    s.method = "kfunc";
+    s.sample_every = sample_every;
+    CacheHeader h;
+    h.name = "kmalloc-2k";
+    h.object_size = 2048;
+    h.in_slabinfo = true;
+    h.attributed_objects = agg.cache_totals()[0].first;
+    h.attributed_bytes = agg.cache_totals()[0].second;
+    s.caches.push_back(h);
+    s.health.agg_entries = read.aggs.size() - retire.size();
+    s.health.stack_entries = read.stacks.size();
+    // == cmd_export: render (plus the sort a snapshot/top report does) ==
+    sort_stacks(s.stacks, SortKey::bytes);
+    info.last_update_unix = s.unix_time;
+    const std::string prom = render_prometheus(s, info);
+    const double c1 = cpu_ms(), w1 = wall_ms();
+
+    prom_bytes = prom.size();
+    n_report = s.stacks.size();
+    if (r == 0) {
+      rss_first = status_kib("VmRSS");
+      first_cpu = c1 - c0;
+      first_wall = w1 - w0;
+    } else {
+      cpu.push_back(c1 - c0);
+      wall.push_back(w1 - w0);
+    }
+    // The kernel side between refreshes: retired keys deleted, time moves
+    // on, some stacks grow a little.
+    if (!retire.empty()) {
+      retired_total += retire.size();
+      std::erase_if(read.aggs, [](const AggRow& row) { return row.val.objects == 0; });
+    }
+    read.now_ns += static_cast<uint64_t>(interval_s * 1e9);
+    for (size_t i = 0; i < read.aggs.size(); i += 3) {
+      read.aggs[i].val.objects += 1;
+      read.aggs[i].val.bytes += 2048;
+      read.aggs[i].val.allocs += 1;
+    }
+  }
+
+  const double steady = percentile(cpu, 0.5);
+  std::printf("stacks %u\n", n_stacks);
+  std::printf("agg_rows %zu\n", static_cast<size_t>(n_stacks) * n_epochs);
+  std::printf("retired_rows %zu\n", retired_total);
+  std::printf("report_stacks %zu\n", n_report);
+  std::printf("refreshes %u\n", refreshes);
+  std::printf("kallsyms_text_symbols %zu\n", text_addrs.size());
+  std::printf("kallsyms_parse_cpu_ms %.1f\n", parse_ms);
+  std::printf("first_refresh_cpu_ms %.1f\n", first_cpu);
+  std::printf("first_refresh_wall_ms %.1f\n", first_wall);
+  std::printf("refresh_cpu_ms_median %.2f\n", steady);
+  std::printf("refresh_cpu_ms_p90 %.2f\n", percentile(cpu, 0.9));
+  std::printf("refresh_cpu_ms_max %.2f\n", percentile(cpu, 1.0));
+  std::printf("refresh_wall_ms_median %.2f\n", percentile(wall, 0.5));
+  std::printf("cpu_percent_at_interval %.3f\n", steady / (interval_s * 1e3) * 100);
+  std::printf("interval_s %.0f\n", interval_s);
+  std::printf("prom_bytes %zu\n", prom_bytes);
+  std::printf("rss_start_kib %ld\n", rss_start);
+  std::printf("rss_after_kallsyms_kib %ld\n", rss_kallsyms);
+  std::printf("rss_after_synthetic_read_kib %ld\n", rss_read);
+  std::printf("rss_after_first_refresh_kib %ld\n", rss_first);
+  std::printf("rss_end_kib %ld\n", status_kib("VmRSS"));
+  std::printf("peak_rss_kib %ld\n", status_kib("VmHWM"));
+  return 0;
+}
