@@ -335,6 +335,11 @@ if want overhead; then
         start_tracer "r$r-$c" "${cmd[@]}" || die "could not start $c"
         am=$ATTACH_MS
       fi
+      # Steady state, not start-up: slableak learns each allocation site's
+      # stack fingerprint from two samples taken by userspace 250 ms apart;
+      # until then it unwinds every allocation. Two short warm-up churns with
+      # a pause after each give it both samples (every config gets the same).
+      for _ in 1 2; do "$CHURN" $((OPS / 6 + 1)) "$CPU" "$BYTES" >/dev/null; sleep 0.35; done
       f1=$(foreign_pids "${TPID:-0}")
       read -r ns cns < <(run_churn)
       f2=$(foreign_pids "${TPID:-0}")

@@ -20,20 +20,6 @@ namespace {
 
 using std::chrono::seconds;
 
-std::string make_temp_dir() {
-  char tmpl[] = "/tmp/slableak-test.XXXXXX";
-  const char* d = mkdtemp(tmpl);
-  if (!d) throw std::runtime_error("mkdtemp");
-  chmod(d, 0755);
-  return d;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 RunResult run(const std::vector<std::string>& argv, seconds timeout = seconds(30)) {
   return run_command(argv, timeout);
@@ -71,7 +57,7 @@ double value_of(const std::string& sample) { return std::stod(sample.substr(samp
 
 class Exporter : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = make_temp_dir(); }
+  void SetUp() override { dir_ = make_temp_dir("slableak-test"); }
   void TearDown() override { run({"/bin/rm", "-rf", dir_}); }
   std::string dir_;
 };

@@ -36,20 +36,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-std::string make_temp_dir() {
-  char tmpl[] = "/tmp/slableak-fault.XXXXXX";
-  const char* d = mkdtemp(tmpl);
-  if (!d) throw std::runtime_error("mkdtemp");
-  chmod(d, 0755);
-  return d;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
@@ -104,13 +90,7 @@ bool complete_exposition(const std::string& text) {
 }
 
 RunResult run(const std::vector<std::string>& argv, seconds timeout = seconds(30)) {
-  Child c(argv);
-  c.close_stdin();
-  RunResult r;
-  r.status = c.wait_exit(timeout);
-  r.out = c.out();
-  r.err = c.err();
-  return r;
+  return run_command(argv, timeout);
 }
 
 // promtool lints the text: exit 0 and not one warning.
@@ -241,7 +221,7 @@ int64_t objects_under(const json& report, const std::string& fn) {
 
 class Fault : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = make_temp_dir(); }
+  void SetUp() override { dir_ = make_temp_dir("slableak-fault"); }
   void TearDown() override {
     if (mounted_) umount2(mnt_.c_str(), MNT_DETACH);
     run({"/bin/rm", "-rf", dir_});
@@ -452,7 +432,7 @@ TEST_F(Fault, SecondExporterOnTheSameDirectoryIsRefused) {
   EXPECT_FALSE(wait_for_write(prom, metric(text, "slableak_last_update_timestamp_seconds"), seconds(10)).empty());
 
   // Another directory: both run side by side.
-  const std::string other = make_temp_dir();
+  const std::string other = make_temp_dir("slableak-fault");
   Child second({slableak_bin(), "export", "--interval", "1s", "--textfile-dir", other});
   ASSERT_FALSE(second.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << second.err();
   EXPECT_FALSE(wait_for_write(other + "/slableak.prom", 0, seconds(10)).empty()) << second.err();
@@ -471,7 +451,7 @@ TEST_F(Fault, SecondExporterOnTheSameDirectoryIsRefused) {
 // --- symlinks planted in the directory -------------------------------------
 
 TEST_F(Fault, PlantedSymlinksAreNeverFollowedInProcess) {
-  const std::string victim_dir = make_temp_dir();
+  const std::string victim_dir = make_temp_dir("slableak-fault");
   const std::string victim = victim_dir + "/victim", victim_tmp = victim_dir + "/victim-tmp",
                     victim_stale = victim_dir + "/victim-stale";
   for (const auto& v : {victim, victim_tmp, victim_stale}) write_file(v, "precious\n");
@@ -513,7 +493,7 @@ TEST_F(Fault, PlantedSymlinksAreNeverFollowedInProcess) {
 
 TEST_F(Fault, PlantedSymlinksAreNeverFollowedByTheExporter) {
   REQUIRE_BPF();
-  const std::string victim_dir = make_temp_dir();
+  const std::string victim_dir = make_temp_dir("slableak-fault");
   const std::string victim = victim_dir + "/victim", victim_tmp = victim_dir + "/victim-tmp";
   for (const auto& v : {victim, victim_tmp}) write_file(v, "precious\n");
   const std::string prom = dir_ + "/slableak.prom";

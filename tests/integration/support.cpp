@@ -11,12 +11,29 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
 #include <cstring>
 #include <set>
 
 namespace slableak::test {
 
 std::string slableak_bin() { return SLABLEAK_BIN; }
+
+std::string make_temp_dir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + ".XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
+  chmod(tmpl.c_str(), 0755);
+  return tmpl;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 std::string holder_bin() { return HOLDER_BIN; }
 
 bool running_in_ci() {

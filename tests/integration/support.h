@@ -91,6 +91,11 @@ int loaded_slableak_programs();
 // to free programs whose last reference just went (RCU-deferred).
 int slableak_programs_after(std::chrono::milliseconds timeout);
 
+// A fresh 0755 directory under /tmp named @prefix.XXXXXX.
+std::string make_temp_dir(const std::string& prefix);
+// The whole file, or "" if it cannot be read.
+std::string read_file(const std::string& path);
+
 std::string slableak_bin();
 std::string holder_bin();
 
