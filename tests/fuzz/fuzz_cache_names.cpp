@@ -13,6 +13,7 @@
 #include "cache_selection.h"
 #include "error.h"
 #include "fuzz_check.h"
+#include "fuzz_selection.h"
 #include "slabinfo.h"
 
 using namespace slableak;
@@ -59,18 +60,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (const auto& name : known) check_classification(name, classify_cache_name(name, known));
 
-  for (const bool exact : {true, false}) {
-    try {
-      const auto sel = select_caches(requested, caches, exact);
-      FUZZ_CHECK(sel.size() == requested.size());
-      for (size_t i = 0; i < sel.size(); ++i) {
-        FUZZ_CHECK(sel[i].name == requested[i]);
-        FUZZ_CHECK(known_set.count(sel[i].name) == 1);
-        FUZZ_CHECK(sel[i].req_lo < sel[i].req_hi);
-      }
-    } catch (const Error& e) {
-      FUZZ_CHECK(e.code() == Exit::usage || e.code() == Exit::environment);
-    }
-  }
+  check_selection(requested, caches);
   return 0;
 }
