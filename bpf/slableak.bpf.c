@@ -3,10 +3,13 @@
  * per (stack, cache, epoch) summary of it, entirely in the kernel.
  *
  * Cost model (measured on the dev VMs, see docs/performance.md): a stack
- * capture is ~750 ns, a hash insert ~80 ns, a delete ~40 ns. So the fast
- * reject (size class) comes first, the stack is taken only for allocations we
- * keep, and frees of objects from other caches return before any map work
- * where the kernel lets us name the cache of an address. */
+ * capture is ~750 ns, a hash insert ~80 ns, a lookup or delete 30-40 ns, an
+ * empty program ~35 ns per event. So every event first pays only for cheap
+ * rejects: the size class, then the sampling countdown, and only a sampled
+ * allocation has its cache named and its stack taken. Frees (and the
+ * implicit-free check on allocation) consult a small counting filter of the
+ * tracked addresses before they touch the live map: most frees are of
+ * objects we do not track, and they return after one array read. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -22,6 +25,7 @@ const volatile struct slk_cache_sel caches[SLK_MAX_CACHES] = {};
 const volatile __u32 req_lo_min = 0; /* union of the selected size classes */
 const volatile __u32 req_hi_max = 0;
 const volatile __u32 sample_every = 1;
+const volatile __u32 filter_bits = 20; /* log2(live_filter entries) */
 
 /* Changed by userspace while running: the epoch width grows with run time. */
 volatile __u32 epoch_shift = 30;
@@ -38,6 +42,20 @@ struct {
 	__type(value, struct slk_live);
 } live SEC(".maps");
 
+/* Counting filter over the live map's keys: slot h(ptr) counts the tracked
+ * addresses that hash there. Incremented before an insert, decremented only
+ * after a delete that succeeded, so a slot is never below the number of its
+ * keys: zero proves "not tracked" and the free returns without hashing into
+ * the live map (array lookups are inlined by the verifier). A stale count
+ * (a failed race, a replaced key) costs only a needless lookup. Sized by the
+ * loader to the power of two >= max_tracked. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u32);
+	__type(value, __u32);
+} live_filter SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1 << 16);
@@ -51,6 +69,11 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, SLK_MAX_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
+
+/* Per-CPU counters are bumped without atomics: a program only nests on its
+ * own CPU through another program, and a lost increment in that rare case is
+ * cheaper than a locked add on every event. */
+#define SLK_COUNT(st, field) ((st)->field++)
 
 #include "stack_cache.h"
 
@@ -82,6 +105,15 @@ static __always_inline struct slk_stats *cpu_stats(void)
 	return bpf_map_lookup_elem(&stats, &zero);
 }
 
+static __always_inline __u32 *filter_slot(__u64 ptr)
+{
+	/* Fibonacci hashing: objects are size-aligned, so the low bits carry
+	 * nothing; the multiply spreads every bit into the top ones we keep. */
+	__u32 key = (__u32)((ptr * 0x9E3779B97F4A7C15ULL) >> (64 - filter_bits));
+
+	return bpf_map_lookup_elem(&live_filter, &key);
+}
+
 static __always_inline bool name_equals(const char *kname, const volatile char *want)
 {
 	char buf[SLK_CACHE_NAME_LEN];
@@ -98,8 +130,9 @@ static __always_inline bool name_equals(const char *kname, const volatile char *
 	return true;
 }
 
-/* Selected-cache index of kmem_cache @s, or -1. The name comparison runs once
- * per cache pointer; afterwards it is one small hash lookup. */
+/* Selected-cache index of kmem_cache @s, or -1. The selected caches' own
+ * pointers are compared first (no hashing on the hot path); any other cache
+ * is named once per pointer and remembered in cache_verdict. */
 static __always_inline int cache_index_of(struct kmem_cache *s, struct slk_stats *st)
 {
 	__u64 key = (__u64)s;
@@ -107,11 +140,16 @@ static __always_inline int cache_index_of(struct kmem_cache *s, struct slk_stats
 	const char *kname;
 	int i;
 
+	for (i = 0; i < SLK_MAX_CACHES; i++) {
+		if (i >= n_caches)
+			break;
+		if (known_cache[i] == key)
+			return i;
+	}
 	cached = bpf_map_lookup_elem(&cache_verdict, &key);
 	if (cached)
 		return *cached;
-	if (st)
-		__sync_fetch_and_add(&st->cache_lookups, 1);
+	SLK_COUNT(st, cache_lookups);
 	kname = BPF_CORE_READ(s, name);
 	for (i = 0; i < SLK_MAX_CACHES; i++) {
 		if (i >= n_caches)
@@ -180,21 +218,20 @@ static __always_inline void agg_release(const struct slk_live *e)
 	__sync_fetch_and_add(&v->objects, -1);
 }
 
-/* The allocator handed out @ptr again while we still held it as live: the
- * old object was freed by a path with no per-object event (kfree_bulk,
- * sheaves, kfree_nolock...). Retire it now so it is not a phantom leak. */
-static __always_inline void retire_stale(__u64 ptr, struct slk_stats *st)
+/* Stops tracking @ptr if it is tracked; returns true if this call did. */
+static __always_inline bool untrack(__u64 ptr, __u32 *slot)
 {
-	struct slk_live *old, copy;
+	struct slk_live *e, copy;
 
-	old = bpf_map_lookup_elem(&live, &ptr);
-	if (!old)
-		return;
-	copy = *old;
+	e = bpf_map_lookup_elem(&live, &ptr);
+	if (!e)
+		return false;
+	copy = *e;
 	if (bpf_map_delete_elem(&live, &ptr))
-		return; /* another CPU retired it */
+		return false; /* another CPU got there first */
+	__sync_fetch_and_add(slot, -1);
 	agg_release(&copy);
-	__sync_fetch_and_add(&st->implicit_frees, 1);
+	return true;
 }
 
 static __always_inline bool sampled(struct slk_stats *st)
@@ -208,7 +245,7 @@ static __always_inline bool sampled(struct slk_stats *st)
 		return true;
 	if (*left > 1) {
 		(*left)--;
-		__sync_fetch_and_add(&st->allocs_unsampled, 1);
+		SLK_COUNT(st, allocs_unsampled);
 		return false;
 	}
 	/* Random gap with mean sample_every: a fixed stride could beat in step
@@ -218,18 +255,14 @@ static __always_inline bool sampled(struct slk_stats *st)
 }
 
 static __always_inline int track_alloc(void *ctx, __u64 call_site, __u64 ptr, __u64 bytes_alloc,
-				       int idx, struct slk_stats *st)
+				       int idx, __u32 *slot, struct slk_stats *st)
 {
 	struct slk_agg_key k = {};
 	struct slk_agg_val zero = {}, *v;
 	struct slk_live e = {};
 	long sid;
 
-	__sync_fetch_and_add(&st->allocs_selected, 1);
-	retire_stale(ptr, st);
-	if (!sampled(st))
-		return 0;
-
+	SLK_COUNT(st, allocs_selected);
 	sid = stack_id_for(ctx, call_site, st);
 	if (sid < 0)
 		sid = SLK_STACK_UNAVAILABLE;
@@ -245,18 +278,20 @@ static __always_inline int track_alloc(void *ctx, __u64 call_site, __u64 ptr, __
 		bpf_map_update_elem(&aggs, &k, &zero, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&aggs, &k);
 		if (!v) {
-			__sync_fetch_and_add(&st->drop_agg_full, 1);
+			SLK_COUNT(st, drop_agg_full);
 			return 0;
 		}
 	}
+	__sync_fetch_and_add(slot, 1); /* before the insert: never below the keys */
 	if (bpf_map_update_elem(&live, &ptr, &e, BPF_ANY)) {
-		__sync_fetch_and_add(&st->drop_live_full, 1);
+		__sync_fetch_and_add(slot, -1);
+		SLK_COUNT(st, drop_live_full);
 		return 0;
 	}
 	__sync_fetch_and_add(&v->allocs, 1);
 	__sync_fetch_and_add(&v->bytes, (__s64)bytes_alloc);
 	__sync_fetch_and_add(&v->objects, 1);
-	__sync_fetch_and_add(&st->allocs_tracked, 1);
+	SLK_COUNT(st, allocs_tracked);
 	return 0;
 }
 
@@ -265,21 +300,48 @@ static __always_inline bool in_size_window(__u64 bytes_req)
 	return bytes_req > req_lo_min && bytes_req <= req_hi_max;
 }
 
+/* Everything an allocation in the selected size classes costs before its
+ * cache is named; returns the filter slot of @ptr, or NULL to stop here. */
+static __always_inline __u32 *alloc_prologue(__u64 ptr, __u64 bytes_req, struct slk_stats **stp)
+{
+	struct slk_stats *st;
+	__u32 *slot;
+
+	if (!ptr || !in_size_window(bytes_req))
+		return NULL;
+	st = cpu_stats();
+	slot = filter_slot(ptr);
+	if (!st || !slot)
+		return NULL;
+	/* The allocator handed out @ptr again while we still held it as live:
+	 * the old object was freed by a path with no per-object event
+	 * (kfree_bulk, sheaves, kfree_nolock...). Retire it now so it is not a
+	 * phantom leak. This runs for sampled and unsampled allocations alike. */
+	if (*slot && untrack(ptr, slot))
+		SLK_COUNT(st, implicit_frees);
+	/* Sampling comes before naming the cache: every allocation of a
+	 * selected cache is still sampled with probability 1/N, and the
+	 * unsampled ones never pay for the kfunc and the cache lookup. */
+	if (!sampled(st))
+		return NULL;
+	*stp = st;
+	return slot;
+}
+
 /* Exact method: the kernel tells us the cache of the address (6.13+). */
 SEC("tp_btf/kmalloc")
 int BPF_PROG(kmalloc_kfunc, unsigned long call_site, const void *ptr, size_t bytes_req,
 	     size_t bytes_alloc)
 {
-	struct slk_stats *st;
+	struct slk_stats *st = NULL;
 	struct kmem_cache *s;
+	__u32 *slot;
 	int idx;
 
-	if (!ptr || !in_size_window(bytes_req))
-		return 0;
 	if (!slk_ksym_exists(bpf_get_kmem_cache))
 		return 0;
-	st = cpu_stats();
-	if (!st)
+	slot = alloc_prologue((__u64)ptr, bytes_req, &st);
+	if (!slot || !st)
 		return 0;
 	s = bpf_get_kmem_cache((__u64)ptr);
 	if (!s)
@@ -287,24 +349,23 @@ int BPF_PROG(kmalloc_kfunc, unsigned long call_site, const void *ptr, size_t byt
 	idx = cache_index_of(s, st);
 	if (idx < 0)
 		return 0;
-	return track_alloc(ctx, call_site, (__u64)ptr, bytes_alloc, idx, st);
+	return track_alloc(ctx, call_site, (__u64)ptr, bytes_alloc, idx, slot, st);
 }
 
 static __always_inline int on_kmalloc_derived(void *ctx, __u64 call_site, const void *ptr,
 					      __u64 bytes_req, __u64 bytes_alloc, __u64 gfp)
 {
-	struct slk_stats *st;
+	struct slk_stats *st = NULL;
+	__u32 *slot;
 	int idx;
 
-	if (!ptr || !in_size_window(bytes_req))
+	slot = alloc_prologue((__u64)ptr, bytes_req, &st);
+	if (!slot || !st)
 		return 0;
 	idx = derived_index_of(bytes_req, gfp);
 	if (idx < 0)
 		return 0;
-	st = cpu_stats();
-	if (!st)
-		return 0;
-	return track_alloc(ctx, call_site, (__u64)ptr, bytes_alloc, idx, st);
+	return track_alloc(ctx, call_site, (__u64)ptr, bytes_alloc, idx, slot, st);
 }
 
 /* Derived method: cache named from size class and gfp flags. raw_tp, not
@@ -327,75 +388,48 @@ int BPF_PROG(kmalloc_node_derived, unsigned long call_site, const void *ptr, siz
 	return on_kmalloc_derived(ctx, call_site, ptr, bytes_req, bytes_alloc, gfp_flags);
 }
 
-static __always_inline int untrack(__u64 ptr)
+/* Every free, of any cache: one inlined array read decides for almost all
+ * of them. The filter needs no cache name, so both methods share it. */
+static __always_inline int on_free(__u64 ptr)
 {
-	struct slk_live *e, copy;
 	struct slk_stats *st;
+	__u32 *slot;
 
-	e = bpf_map_lookup_elem(&live, &ptr);
-	if (!e)
+	if (!ptr)
 		return 0;
-	copy = *e;
-	if (bpf_map_delete_elem(&live, &ptr))
+	slot = filter_slot(ptr);
+	if (!slot || !*slot)
 		return 0;
-	agg_release(&copy);
-	st = cpu_stats();
-	if (st)
-		__sync_fetch_and_add(&st->frees_tracked, 1);
-	return 0;
-}
-
-static __always_inline bool is_known_cache(__u64 s)
-{
-	int i;
-
-	for (i = 0; i < SLK_MAX_CACHES; i++) {
-		if (i >= n_caches)
-			break;
-		if (known_cache[i] == s)
-			return true;
+	if (untrack(ptr, slot)) {
+		st = cpu_stats();
+		if (st)
+			SLK_COUNT(st, frees_tracked);
 	}
-	return false;
+	return 0;
 }
 
 SEC("tp_btf/kfree")
 int BPF_PROG(kfree_kfunc, unsigned long call_site, const void *ptr)
 {
-	struct kmem_cache *s;
-
-	if (!ptr || !slk_ksym_exists(bpf_get_kmem_cache))
-		return 0;
-	s = bpf_get_kmem_cache((__u64)ptr);
-	if (!s || !is_known_cache((__u64)s))
-		return 0;
-	return untrack((__u64)ptr);
+	return on_free((__u64)ptr);
 }
 
-/* kmem_cache_free passes the cache itself (6.1+, and the kfunc method
- * implies 6.13+): no lookup needed to reject other caches. */
 SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(kmem_cache_free_kfunc, unsigned long call_site, const void *ptr,
-	     const struct kmem_cache *s)
+int BPF_PROG(kmem_cache_free_kfunc, unsigned long call_site, const void *ptr)
 {
-	if (!ptr || !is_known_cache((__u64)s))
-		return 0;
-	return untrack((__u64)ptr);
+	return on_free((__u64)ptr);
 }
 
 SEC("raw_tp/kfree")
 int BPF_PROG(kfree_derived, unsigned long call_site, const void *ptr)
 {
-	if (!ptr)
-		return 0;
-	return untrack((__u64)ptr);
+	return on_free((__u64)ptr);
 }
 
 SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(kmem_cache_free_derived, unsigned long call_site, const void *ptr)
 {
-	if (!ptr)
-		return 0;
-	return untrack((__u64)ptr);
+	return on_free((__u64)ptr);
 }
 
 /* Benchmark floor: attached, and return at once. Never loaded by the tool

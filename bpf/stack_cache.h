@@ -78,7 +78,7 @@ static __always_inline long capture_stack(void *ctx, struct slk_stats *st)
 	long sid = bpf_get_stackid(ctx, &stacks, SLK_SKIP_SELF);
 
 	if (sid < 0)
-		__sync_fetch_and_add(&st->stack_errors, 1);
+		SLK_COUNT(st, stack_errors);
 	return sid;
 }
 
@@ -168,13 +168,13 @@ static __always_inline long stack_id_for(void *ctx, __u64 call_site, struct slk_
 		uses = fv->uses;
 		__sync_fetch_and_add(&fv->uses, 1);
 		if (uses >= SLK_FP_VERIFY_FIRST && (uses & (SLK_FP_VERIFY_EVERY - 1))) {
-			__sync_fetch_and_add(&st->stack_reused, 1);
+			SLK_COUNT(st, stack_reused);
 			return fv->stack_id;
 		}
 		sid = capture_stack(ctx, st);
 		if (sid >= 0 && (__u32)sid != fv->stack_id) {
 			fv->unstable = 1;
-			__sync_fetch_and_add(&st->fingerprint_mismatch, 1);
+			SLK_COUNT(st, fingerprint_mismatch);
 		}
 		return sid;
 	}
