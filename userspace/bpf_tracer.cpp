@@ -12,7 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <set>
+#include <algorithm>
 #include <sstream>
 
 #include "error.h"
@@ -183,31 +183,38 @@ BpfTracer::~BpfTracer() {
 
 void BpfTracer::set_epoch_shift(uint32_t shift) { skel_->data->epoch_shift = shift; }
 
-KernelRead BpfTracer::read() {
+KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
   learn_sites();
   KernelRead r;
   r.now_ns = monotonic_ns();
 
-  // Aggregates: batched reads; fall back to key-by-key on kernels without
-  // batch support for hash maps.
+  // Aggregates: batched reads in small chunks (a refresh's memory should
+  // scale with the rows that exist, not with the map's capacity); fall back
+  // to key-by-key on kernels without batch support for hash maps.
   const int afd = bpf_map__fd(skel_->maps.aggs);
-  std::vector<slk_agg_key> keys(cap_.aggregates);
-  std::vector<slk_agg_val> vals(cap_.aggregates);
-  uint32_t total = 0;
+  const uint64_t cap = cap_.aggregates;
+  r.aggs.reserve(last_agg_rows_ + last_agg_rows_ / 8 + 16);
+  size_t chunk = 1024;
+  std::vector<slk_agg_key> keys(chunk);
+  std::vector<slk_agg_val> vals(chunk);
   bool batched = true;
   {
     slk_agg_key out_batch{};
     void* in = nullptr;
-    for (;;) {
-      uint32_t count = static_cast<uint32_t>(cap_.aggregates) - total;
-      if (count == 0) break;
-      int err = bpf_map_lookup_batch(afd, in, &out_batch, keys.data() + total, vals.data() + total, &count, nullptr);
+    while (r.aggs.size() < cap) {
+      uint32_t count = static_cast<uint32_t>(std::min<uint64_t>(chunk, cap - r.aggs.size()));
+      const int err = bpf_map_lookup_batch(afd, in, &out_batch, keys.data(), vals.data(), &count, nullptr);
       const int e = errno;
-      total += count;
+      for (uint32_t i = 0; i < count; ++i) r.aggs.push_back(AggRow{keys[i], vals[i]});
       if (err) {
         if (e == ENOENT) break;
+        if (e == ENOSPC && count == 0 && chunk < cap) {  // one hash bucket holds more than a chunk
+          chunk *= 2;
+          keys.resize(chunk);
+          vals.resize(chunk);
+          continue;
+        }
         if (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP) batched = false;
-        else if (e == ENOSPC) continue;
         else throw runtime_error(std::string("reading the aggregate map failed: ") + std::strerror(e));
         break;
       }
@@ -215,28 +222,33 @@ KernelRead BpfTracer::read() {
     }
   }
   if (!batched) {
-    total = 0;
+    r.aggs.clear();
     slk_agg_key k{}, next{};
+    slk_agg_val v{};
     void* prev = nullptr;
-    while (total < cap_.aggregates && bpf_map_get_next_key(afd, prev, &next) == 0) {
-      if (bpf_map_lookup_elem(afd, &next, &vals[total]) == 0) keys[total++] = next;
+    while (r.aggs.size() < cap && bpf_map_get_next_key(afd, prev, &next) == 0) {
+      if (bpf_map_lookup_elem(afd, &next, &v) == 0) r.aggs.push_back(AggRow{next, v});
       k = next;
       prev = &k;
     }
   }
-  r.aggs.reserve(total);
-  std::set<uint32_t> ids;
-  for (uint32_t i = 0; i < total; ++i) {
-    r.aggs.push_back(AggRow{keys[i], vals[i]});
-    if (keys[i].stack_id != SLK_STACK_UNAVAILABLE) ids.insert(keys[i].stack_id);
-  }
+  last_agg_rows_ = r.aggs.size();
 
+  // Stacks: only those the caller has not symbolized yet (a stack id's
+  // frames never change while the map holds it).
+  std::vector<uint32_t> ids;
+  for (const auto& row : r.aggs)
+    if (row.key.stack_id != SLK_STACK_UNAVAILABLE) ids.push_back(row.key.stack_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   const int sfd = bpf_map__fd(skel_->maps.stacks);
   std::vector<uint64_t> ips(SLK_MAX_STACK_DEPTH);
   for (uint32_t id : ids) {
+    if (want_stack && !want_stack(id)) continue;
     std::fill(ips.begin(), ips.end(), 0);
     if (bpf_map_lookup_elem(sfd, &id, ips.data()) == 0) r.stacks.emplace(id, ips);
   }
+  r.stacks_in_use = ids.size();
 
   std::vector<slk_stats> per_cpu(static_cast<size_t>(ncpus_));
   uint32_t zero = 0;

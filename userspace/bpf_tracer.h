@@ -3,6 +3,7 @@
 // becomes an Error here and nowhere else.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -46,7 +47,9 @@ class BpfTracer {
   BpfTracer(const BpfTracer&) = delete;
   BpfTracer& operator=(const BpfTracer&) = delete;
 
-  KernelRead read();
+  // @want_stack: which stack ids to fetch frames for (default: all of them);
+  // KernelRead::stacks_in_use counts them all either way.
+  KernelRead read(const std::function<bool(uint32_t)>& want_stack = {});
   // Deletes aggregate keys whose epochs are over and empty (see Aggregator).
   void retire(const std::vector<slk_agg_key>& keys);
   void set_epoch_shift(uint32_t shift);
@@ -61,6 +64,7 @@ class BpfTracer {
   slableak_bpf* skel_ = nullptr;
   std::unordered_map<uint64_t, slk_site> first_sample_;  // call_site -> offsets from its first sample
   MapCapacity cap_;
+  size_t last_agg_rows_ = 0;  // to size the next read's row vector
   int ncpus_ = 1;
 };
 

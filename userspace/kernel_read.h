@@ -22,7 +22,8 @@ struct AggRow {
 struct KernelRead {
   uint64_t now_ns = 0;  // CLOCK_MONOTONIC, same clock as bpf_ktime_get_ns()
   std::vector<AggRow> aggs;
-  std::unordered_map<uint32_t, std::vector<uint64_t>> stacks;  // stack id -> ips
+  std::unordered_map<uint32_t, std::vector<uint64_t>> stacks;  // stack id -> ips (those asked for)
+  size_t stacks_in_use = 0;                                    // distinct stack ids in aggs
   slk_stats stats{};                                           // summed over CPUs
   uint64_t recursion_misses = 0;                               // summed over programs
 };

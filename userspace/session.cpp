@@ -79,7 +79,7 @@ double Session::elapsed_s() const { return monotonic_seconds() - static_cast<dou
 Snapshot Session::collect(double min_age_s) {
   const double elapsed = elapsed_s();
   tracer_->set_epoch_shift(epoch_shift_for(elapsed));
-  const KernelRead read = tracer_->read();
+  const KernelRead read = tracer_->read([&](uint32_t id) { return symbolizer_->cached(id) == nullptr; });
   const std::vector<SlabCache> slab_now = read_slabinfo();
 
   static const SymbolizedStack missing{{"[stack missing]"}, {"[stack missing]"}};
@@ -138,7 +138,7 @@ Snapshot Session::collect(double min_age_s) {
   h.live_capacity = cap.live;
   h.agg_entries = read.aggs.size() - retire.size();
   h.agg_capacity = cap.aggregates;
-  h.stack_entries = read.stacks.size();
+  h.stack_entries = read.stacks_in_use;
   h.stack_capacity = cap.stacks;
   h.kernel_map_bytes = tracer_->kernel_map_bytes();
   return s;
