@@ -57,8 +57,11 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
   }
   if (shown == 0) os << "no outstanding allocations attributed yet\n";
   const auto& h = s.health;
-  os << "\ntracer: selected allocs " << h.allocs_selected << ", tracked " << h.allocs_tracked;
-  if (s.estimated()) os << ", unsampled " << h.allocs_unsampled;
+  if (s.estimated())
+    os << "\ntracer: sampled allocs in selected caches " << h.allocs_selected << ", tracked " << h.allocs_tracked
+       << ", skipped by sampling (same size class, any cache) " << h.allocs_unsampled;
+  else
+    os << "\ntracer: selected allocs " << h.allocs_selected << ", tracked " << h.allocs_tracked;
   os << ", tracked frees " << h.frees_tracked << ", implicit frees " << h.implicit_frees
      << ", stacks from fingerprints " << h.stacks_from_cache << " (mismatches " << h.fingerprint_mismatches << ")\n";
   os << "drops: live map full " << h.drop_live_full << ", aggregate map full " << h.drop_agg_full
