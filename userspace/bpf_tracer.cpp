@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "agg_map_reader.h"
 #include "error.h"
 #include "slableak.skel.h"
 #include "stack_learning.h"
@@ -188,50 +189,7 @@ KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
   KernelRead r;
   r.now_ns = monotonic_ns();
 
-  // Aggregates: batched reads in small chunks (a refresh's memory should
-  // scale with the rows that exist, not with the map's capacity); fall back
-  // to key-by-key on kernels without batch support for hash maps.
-  const int afd = bpf_map__fd(skel_->maps.aggs);
-  const uint64_t cap = cap_.aggregates;
-  r.aggs.reserve(last_agg_rows_ + last_agg_rows_ / 8 + 16);
-  size_t chunk = 1024;
-  std::vector<slk_agg_key> keys(chunk);
-  std::vector<slk_agg_val> vals(chunk);
-  bool batched = true;
-  {
-    slk_agg_key out_batch{};
-    void* in = nullptr;
-    while (r.aggs.size() < cap) {
-      uint32_t count = static_cast<uint32_t>(std::min<uint64_t>(chunk, cap - r.aggs.size()));
-      const int err = bpf_map_lookup_batch(afd, in, &out_batch, keys.data(), vals.data(), &count, nullptr);
-      const int e = errno;
-      for (uint32_t i = 0; i < count; ++i) r.aggs.push_back(AggRow{keys[i], vals[i]});
-      if (err) {
-        if (e == ENOENT) break;
-        if (e == ENOSPC && count == 0 && chunk < cap) {  // one hash bucket holds more than a chunk
-          chunk *= 2;
-          keys.resize(chunk);
-          vals.resize(chunk);
-          continue;
-        }
-        if (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP) batched = false;
-        else throw runtime_error(std::string("reading the aggregate map failed: ") + std::strerror(e));
-        break;
-      }
-      in = &out_batch;
-    }
-  }
-  if (!batched) {
-    r.aggs.clear();
-    slk_agg_key k{}, next{};
-    slk_agg_val v{};
-    void* prev = nullptr;
-    while (r.aggs.size() < cap && bpf_map_get_next_key(afd, prev, &next) == 0) {
-      if (bpf_map_lookup_elem(afd, &next, &v) == 0) r.aggs.push_back(AggRow{next, v});
-      k = next;
-      prev = &k;
-    }
-  }
+  r.aggs = read_aggregate_map(bpf_map__fd(skel_->maps.aggs), cap_.aggregates, last_agg_rows_);
   last_agg_rows_ = r.aggs.size();
 
   // Stacks: only those the caller has not symbolized yet (a stack id's
