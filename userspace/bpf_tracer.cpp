@@ -143,8 +143,10 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
   bpf_map__set_max_entries(skel_->maps.live, static_cast<uint32_t>(cfg.max_tracked));
   bpf_map__set_max_entries(skel_->maps.aggs, cfg.max_aggregates);
   bpf_map__set_max_entries(skel_->maps.stacks, cfg.max_stacks);
-  // The free path's filter (bpf/slableak.bpf.c live_filter): one u32 slot
-  // per possible live entry, so a full live map leaves most slots at zero.
+  // The free path's filter (bpf/slableak.bpf.c live_filter): one slot per
+  // possible live entry, so even a full live map leaves a third of the slots
+  // at zero. 8 bytes each (array elements are 8-byte aligned): 8 MiB for the
+  // default 1M, 2 MiB for the exporter's 256k.
   uint32_t bits = 12;
   while (bits < 24 && (uint64_t{1} << bits) < cfg.max_tracked) ++bits;
   ro->filter_bits = bits;
