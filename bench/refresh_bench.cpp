@@ -25,7 +25,6 @@
 #include <fstream>
 #include <iostream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -102,38 +101,52 @@ int main(int argc, char** argv) {
 
   const long rss_start = status_kib("VmRSS");
 
-  // kallsyms: read it once; the daemon parses it once at start too.
-  std::string text;
-  {
-    std::ifstream f(kallsyms_path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    text = ss.str();
-  }
-  // Core-kernel text addresses to draw frames from (modules skipped: their
-  // text is sparse and the daemon's stacks are mostly core kernel anyway).
+  // kallsyms: parsed once, while it is read in 64 KiB pieces, as the daemon
+  // does at start (read_kallsyms in proc_files.cpp); the whole text is
+  // never held. Core-kernel text addresses to draw frames from are picked
+  // up on the way (modules skipped: their text is sparse and the daemon's
+  // stacks are mostly core kernel anyway).
   std::vector<uint64_t> text_addrs;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    const std::string_view line(text.data() + pos, nl - pos);
-    pos = nl + 1;
+  auto scan_line = [&](std::string_view line) {
     // "ffffffff81000000 T name" (modules end in "\t[mod]")
-    if (line.size() < 20 || line[16] != ' ' || line[18] != ' ' || line.find('\t') != std::string_view::npos) continue;
-    if (line[17] != 't' && line[17] != 'T') continue;
+    if (line.size() < 20 || line[16] != ' ' || line[18] != ' ' || line.find('\t') != std::string_view::npos) return;
+    if (line[17] != 't' && line[17] != 'T') return;
     const uint64_t addr = std::strtoull(line.data(), nullptr, 16);
     if (addr) text_addrs.push_back(addr);
+  };
+  double parse_ms = 0;  // the parser's share: the kernel's time to produce the text is not in it
+  Kallsyms::Builder builder;
+  {
+    std::ifstream f(kallsyms_path, std::ios::binary);
+    std::vector<char> buf(65536);
+    std::string partial;
+    while (f.read(buf.data(), static_cast<std::streamsize>(buf.size())) || f.gcount() > 0) {
+      std::string_view chunk(buf.data(), static_cast<size_t>(f.gcount()));
+      const double t0 = cpu_ms();
+      builder.feed(chunk);
+      parse_ms += cpu_ms() - t0;
+      for (size_t nl; (nl = chunk.find('\n')) != std::string_view::npos; chunk.remove_prefix(nl + 1)) {
+        if (partial.empty()) {
+          scan_line(chunk.substr(0, nl));
+        } else {
+          partial.append(chunk.substr(0, nl));
+          scan_line(partial);
+          partial.clear();
+        }
+      }
+      partial.append(chunk);
+    }
+    if (!partial.empty()) scan_line(partial);
   }
+  const double t0 = cpu_ms();
+  Kallsyms syms = builder.finish();
+  parse_ms += cpu_ms() - t0;
+  const size_t kallsyms_bytes = syms.memory_bytes();
   if (text_addrs.size() < 1000) {
     std::cerr << "refresh_bench: " << kallsyms_path << " shows " << text_addrs.size()
               << " text addresses (run as root, kptr_restrict <= 1)\n";
     return 1;
   }
-  double t0 = cpu_ms();
-  Kallsyms syms = Kallsyms::parse(text);
-  const double parse_ms = cpu_ms() - t0;
-  text.clear();
-  text.shrink_to_fit();
   Symbolizer symbolizer(std::move(syms), false);
   const long rss_kallsyms = status_kib("VmRSS");
 
@@ -146,6 +159,10 @@ int main(int argc, char** argv) {
   const uint32_t shift = 34;  // ~17 s epochs: what epoch_shift_for() gives after ~9 min
   read.now_ns = 3600ull * 1000000000ull;
   const uint64_t cur_epoch = read.now_ns >> shift;
+  // Sized as read_aggregate_map (agg_map_reader.cpp) sizes it from the
+  // previous read: an eighth more than the rows it had.
+  const size_t rows = static_cast<size_t>(n_stacks) * n_epochs;
+  read.aggs.reserve(rows + rows / 8 + 16);
   for (uint32_t s = 0; s < n_stacks; ++s) {
     const uint32_t id = 1000 + s * 7;  // sparse ids, like stack-map buckets
     std::vector<uint64_t> ips(SLK_MAX_STACK_DEPTH, 0);
@@ -168,6 +185,7 @@ int main(int argc, char** argv) {
     }
   }
   read.stats.allocs_selected = read.stats.allocs_tracked = 123456;
+  read.stacks_in_use = read.stacks.size();
 
   Aggregator agg({"kmalloc-2k"}, sample_every, std::max(300.0, 4 * interval_s));
   ExpositionInfo info;  // exporter defaults (top 20 stacks per cache)
@@ -180,6 +198,9 @@ int main(int argc, char** argv) {
   size_t prom_bytes = 0, n_report = 0, retired_total = 0;
   long rss_first = 0, rss_read = status_kib("VmRSS");
   for (uint32_t r = 0; r < refreshes; ++r) {
+    // BpfTracer::read fetches frames only for stack ids the symbolizer has
+    // not seen (session.cpp): after the first refresh, none here.
+    std::erase_if(read.stacks, [&](const auto& kv) { return symbolizer.cached(kv.first) != nullptr; });
     const double c0 = cpu_ms(), w0 = wall_ms();
     // == Session::collect minus the BPF read ==
     auto resolve = [&](uint32_t id) -> const SymbolizedStack& {
@@ -203,7 +224,7 @@ int main(int argc, char** argv) {
     h.attributed_bytes = agg.cache_totals()[0].second;
     s.caches.push_back(h);
     s.health.agg_entries = read.aggs.size() - retire.size();
-    s.health.stack_entries = read.stacks.size();
+    s.health.stack_entries = read.stacks_in_use;
     // == cmd_export: render (plus the sort a snapshot/top report does) ==
     sort_stacks(s.stacks, SortKey::bytes);
     info.last_update_unix = s.unix_time;
@@ -242,6 +263,7 @@ int main(int argc, char** argv) {
   std::printf("refreshes %u\n", refreshes);
   std::printf("kallsyms_text_symbols %zu\n", text_addrs.size());
   std::printf("kallsyms_parse_cpu_ms %.1f\n", parse_ms);
+  std::printf("kallsyms_table_bytes %zu\n", kallsyms_bytes);
   std::printf("first_refresh_cpu_ms %.1f\n", first_cpu);
   std::printf("first_refresh_wall_ms %.1f\n", first_wall);
   std::printf("refresh_cpu_ms_median %.2f\n", steady);

@@ -42,37 +42,55 @@ uint32_t epoch_shift_for(double elapsed_s) {
 
 Aggregator::Aggregator(std::vector<std::string> cache_names, uint32_t sample_every, double growth_window_s)
     : cache_names_(std::move(cache_names)), sample_every_(sample_every ? sample_every : 1),
-      growth_(growth_window_s) {}
+      growth_(growth_window_s) {
+  for (size_t i = 0; i < cache_names_.size(); ++i)
+    cache_key_.push_back(static_cast<uint32_t>(
+        std::find(cache_names_.begin(), cache_names_.end(), cache_names_[i]) - cache_names_.begin()));
+}
+
+std::string Aggregator::cache_name(uint16_t cache_idx) const {
+  return cache_idx < cache_names_.size() ? cache_names_[cache_idx] : "cache#" + std::to_string(cache_idx);
+}
+
+uint32_t Aggregator::cache_key(uint16_t cache_idx) const {
+  if (cache_idx < cache_key_.size()) return cache_key_[cache_idx];
+  const std::string name = cache_name(cache_idx);
+  const auto it = std::find(cache_names_.begin(), cache_names_.end(), name);
+  if (it != cache_names_.end()) return static_cast<uint32_t>(it - cache_names_.begin());
+  return static_cast<uint32_t>(cache_names_.size()) + cache_idx;
+}
 
 std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolve& resolve,
                                             std::vector<slk_agg_key>* retire, double min_age_s) {
-  static const std::vector<uint64_t> no_ips;
+  static const SymbolizedStack unavailable{{"[stack unavailable]"}, {"[stack unavailable]"}};
   const double now_s = static_cast<double>(read.now_ns) / 1e9;
   const int64_t scale = sample_every_;
 
+  // One row per (cache, stack digest): kernel stack ids that symbolize
+  // alike fold into one. The digest is the symbolizer's, taken once per
+  // stack; the frames are shared with its cache, not copied.
   struct Acc {
-    StackReport r;
+    GrowthKey key;
     uint64_t allocs = 0, frees = 0;
   };
-  std::unordered_map<std::string, Acc> by_id;  // cache + '\0' + digest
-  std::map<std::pair<uint16_t, uint32_t>, bool> live_pairs;
+  std::vector<StackReport> out;
+  std::vector<Acc> acc;
+  std::unordered_map<GrowthKey, uint32_t, GrowthKeyHash> row_of;
+  out.reserve(last_rows_);
+  acc.reserve(last_rows_);
+  row_of.reserve(last_rows_);
 
-  auto acc_for = [&](uint16_t cache_idx, uint32_t stack_id) -> Acc& {
-    const SymbolizedStack* sym = nullptr;
-    static const SymbolizedStack unavailable{{"[stack unavailable]"}, {"[stack unavailable]"}};
-    if (stack_id == SLK_STACK_UNAVAILABLE)
-      sym = &unavailable;
-    else
-      sym = &resolve(stack_id);
-    const std::string cache =
-        cache_idx < cache_names_.size() ? cache_names_[cache_idx] : "cache#" + std::to_string(cache_idx);
-    const std::string digest = stack_digest(sym->frames);
-    auto [it, fresh] = by_id.try_emplace(cache + '\0' + digest);
+  auto row_for = [&](uint16_t cache_idx, uint32_t stack_id) -> uint32_t {
+    const SymbolizedStack& sym = stack_id == SLK_STACK_UNAVAILABLE ? unavailable : resolve(stack_id);
+    const GrowthKey key{cache_key(cache_idx), sym.digest};
+    auto [it, fresh] = row_of.try_emplace(key, static_cast<uint32_t>(out.size()));
     if (fresh) {
-      it->second.r.cache = cache;
-      it->second.r.stack_id = digest;
-      it->second.r.frames = sym->frames;
-      it->second.r.functions = sym->functions;
+      StackReport& r = out.emplace_back();
+      r.cache = cache_name(cache_idx);
+      r.stack_id = digest_hex(sym.digest);
+      r.frames = sym.frames;
+      r.functions = sym.functions;
+      acc.push_back({key});
     }
     return it->second;
   };
@@ -88,52 +106,51 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
       retire->push_back(k);
       continue;
     }
-    Acc& a = acc_for(k.cache_idx, k.stack_id);
-    live_pairs[{k.cache_idx, k.stack_id}] = true;
-    a.allocs += v.allocs;
-    a.frees += v.frees;
+    const uint32_t i = row_for(k.cache_idx, k.stack_id);
+    StackReport& r = out[i];
+    acc[i].allocs += v.allocs;
+    acc[i].frees += v.frees;
     const double age = epoch_age_seconds(k, read.now_ns);
     if (v.objects > 0 && age >= min_age_s) {
-      a.r.objects += v.objects * scale;
-      a.r.bytes += v.bytes * scale;
-      a.r.oldest_age_s = std::max(a.r.oldest_age_s, age);
-      a.r.age_objects[age_bucket_of(age)] += v.objects * scale;
+      r.objects += v.objects * scale;
+      r.bytes += v.bytes * scale;
+      r.oldest_age_s = std::max(r.oldest_age_s, age);
+      r.age_objects[age_bucket_of(age)] += v.objects * scale;
     }
   }
   // Totals of retired keys belong to stacks that may have nothing
   // outstanding now; they still count as allocation history.
   for (const auto& [pair, t] : retired_) {
-    Acc& a = acc_for(pair.first, pair.second);
-    a.allocs += t.first;
-    a.frees += t.second;
+    const uint32_t i = row_for(pair.first, pair.second);
+    acc[i].allocs += t.first;
+    acc[i].frees += t.second;
   }
 
   cache_totals_.assign(cache_names_.size(), {0, 0});
-  std::vector<StackReport> out;
-  out.reserve(by_id.size());
-  for (auto& [id, a] : by_id) {
-    a.r.allocs = a.allocs * static_cast<uint64_t>(scale);
-    a.r.frees = a.frees * static_cast<uint64_t>(scale);
-    if (last_ingest_s_ >= 0 && !growth_.has("o:" + id)) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    StackReport& r = out[i];
+    const GrowthKey& key = acc[i].key;
+    r.allocs = acc[i].allocs * static_cast<uint64_t>(scale);
+    r.frees = acc[i].frees * static_cast<uint64_t>(scale);
+    if (last_ingest_s_ >= 0 && !growth_.has(key)) {
       // New since the last read: it held nothing then. Without this point a
       // leak that appears all at once would show no growth.
-      growth_.add("o:" + id, last_ingest_s_, 0);
-      growth_.add("b:" + id, last_ingest_s_, 0);
+      growth_.add(key, last_ingest_s_, 0, 0);
     }
-    growth_.add("o:" + id, now_s, static_cast<double>(a.r.objects));
-    growth_.add("b:" + id, now_s, static_cast<double>(a.r.bytes));
-    a.r.growth_objects_per_s = growth_.rate("o:" + id);
-    a.r.growth_bytes_per_s = growth_.rate("b:" + id);
-    for (size_t i = 0; i < cache_names_.size(); ++i) {
-      if (cache_names_[i] == a.r.cache) {
-        cache_totals_[i].first += a.r.objects;
-        cache_totals_[i].second += a.r.bytes;
+    growth_.add(key, now_s, static_cast<double>(r.objects), static_cast<double>(r.bytes));
+    const GrowthRates rates = growth_.rate(key);
+    r.growth_objects_per_s = rates.objects_per_s;
+    r.growth_bytes_per_s = rates.bytes_per_s;
+    for (size_t c = 0; c < cache_names_.size(); ++c) {
+      if (cache_key_[c] == key.cache) {
+        cache_totals_[c].first += r.objects;
+        cache_totals_[c].second += r.bytes;
       }
     }
-    out.push_back(std::move(a.r));
   }
   growth_.expire(now_s);
   last_ingest_s_ = now_s;
+  last_rows_ = out.size();
   return out;
 }
 
@@ -147,12 +164,38 @@ void sort_stacks(std::vector<StackReport>& stacks, SortKey key) {
     }
     return 0;
   };
-  std::stable_sort(stacks.begin(), stacks.end(), [&](const StackReport& a, const StackReport& b) {
-    const double ma = metric(a), mb = metric(b);
-    if (ma != mb) return ma > mb;
+  // Sort small keys, then move each report once: sorting the ~220-byte
+  // reports themselves moved each one log(n) times and needed a buffer of
+  // n/2 of them.
+  struct Key {
+    double metric;
+    int64_t bytes;
+    uint32_t index;
+  };
+  std::vector<Key> keys;
+  keys.reserve(stacks.size());
+  for (size_t i = 0; i < stacks.size(); ++i)
+    keys.push_back({metric(stacks[i]), stacks[i].bytes, static_cast<uint32_t>(i)});
+  std::stable_sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+    if (a.metric != b.metric) return a.metric > b.metric;
     if (a.bytes != b.bytes) return a.bytes > b.bytes;
-    return a.stack_id < b.stack_id;  // deterministic order for equal rows
+    return stacks[a.index].stack_id < stacks[b.index].stack_id;  // deterministic order for equal rows
   });
+  // Position i takes the report at keys[i].index: follow each cycle of the
+  // permutation, marking done positions by pointing them at themselves.
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].index == i) continue;
+    StackReport held = std::move(stacks[i]);
+    size_t at = i;
+    while (keys[at].index != i) {
+      const size_t from = keys[at].index;
+      stacks[at] = std::move(stacks[from]);
+      keys[at].index = static_cast<uint32_t>(at);
+      at = from;
+    }
+    stacks[at] = std::move(held);
+    keys[at].index = static_cast<uint32_t>(at);
+  }
 }
 
 }  // namespace slableak

@@ -45,13 +45,20 @@ class Aggregator {
   const std::vector<std::pair<int64_t, int64_t>>& cache_totals() const { return cache_totals_; }
 
  private:
+  // Rows are folded by cache *name*: the first index with the same name, or
+  // past the names for an index without one ("cache#N").
+  uint32_t cache_key(uint16_t cache_idx) const;
+  std::string cache_name(uint16_t cache_idx) const;
+
   std::vector<std::string> cache_names_;
+  std::vector<uint32_t> cache_key_;  // by cache index
   uint32_t sample_every_;
   GrowthTracker growth_;
   // allocs/frees of retired keys, per (cache index, kernel stack id)
   std::map<std::pair<uint16_t, uint32_t>, std::pair<uint64_t, uint64_t>> retired_;
   std::vector<std::pair<int64_t, int64_t>> cache_totals_;  // objects, bytes
   double last_ingest_s_ = -1;  // a stack first seen now had nothing outstanding then
+  size_t last_rows_ = 0;       // rows of the last ingest: the next one reserves as much
 };
 
 void sort_stacks(std::vector<StackReport>& stacks, SortKey key);

@@ -1,36 +1,75 @@
 #include "growth.h"
 
-namespace slableak {
+#include <algorithm>
+#include <cmath>
 
-double least_squares_slope(const std::deque<std::pair<double, double>>& pts) {
-  if (pts.size() < 2) return 0;
+namespace slableak {
+namespace {
+
+// One formula for every caller, so rates do not depend on how the points
+// are stored: two passes (means first) in oldest-to-newest order.
+template <typename PointAt>
+double slope(size_t n, PointAt point) {
+  if (n < 2) return 0;
   double st = 0, sv = 0;
-  for (auto& [t, v] : pts) {
+  for (size_t i = 0; i < n; ++i) {
+    const auto [t, v] = point(i);
     st += t;
     sv += v;
   }
-  const double n = static_cast<double>(pts.size());
-  const double mt = st / n, mv = sv / n;
+  const double nn = static_cast<double>(n);
+  const double mt = st / nn, mv = sv / nn;
   double num = 0, den = 0;
-  for (auto& [t, v] : pts) {
+  for (size_t i = 0; i < n; ++i) {
+    const auto [t, v] = point(i);
     num += (t - mt) * (v - mv);
     den += (t - mt) * (t - mt);
   }
   return den > 0 ? num / den : 0;
 }
 
-void GrowthTracker::add(const std::string& key, double t, double value) {
-  auto& s = series_[key];
-  s.push_back({t, value});
-  while (!s.empty() && s.front().t < t - window_s_) s.pop_front();
+// Beyond this many samples per window a series grows its ring by halves
+// instead of by the prediction from its sample spacing.
+constexpr double kMaxPredicted = 1 << 16;
+
+}  // namespace
+
+double least_squares_slope(const std::vector<std::pair<double, double>>& pts) {
+  return slope(pts.size(), [&](size_t i) { return pts[i]; });
 }
 
-double GrowthTracker::rate(const std::string& key) const {
+size_t GrowthTracker::grown_capacity(const FixedRing<Sample>& ring, double t) const {
+  // A series sampled at a steady interval holds window/interval + 1 samples:
+  // sized for that at its second sample, its ring is reallocated once, not
+  // at every refresh of the first window.
+  size_t want = ring.size() + 1;
+  const double spacing = ring.empty() ? 0 : t - ring.back().t;
+  const double fit = spacing > 0 ? std::floor(window_s_ / spacing) + 1 : 0;
+  if (fit > 0 && fit < kMaxPredicted)
+    want = std::max(want, static_cast<size_t>(fit));
+  else if (!ring.empty())
+    want = std::max(want, ring.capacity() + ring.capacity() / 2);
+  return want;
+}
+
+void GrowthTracker::add(const GrowthKey& key, double t, double objects, double bytes) {
+  auto& ring = series_[key];
+  while (!ring.empty() && ring.front().t < t - window_s_) ring.pop_front();
+  if (ring.full()) ring.reserve(grown_capacity(ring, t));
+  ring.push_back({t, objects, bytes});
+}
+
+GrowthRates GrowthTracker::rate(const GrowthKey& key) const {
   auto it = series_.find(key);
-  if (it == series_.end()) return 0;
-  std::deque<std::pair<double, double>> pts;
-  for (auto& s : it->second) pts.emplace_back(s.t, s.v);
-  return least_squares_slope(pts);
+  if (it == series_.end()) return {};
+  const auto& s = it->second;
+  return {slope(s.size(), [&](size_t i) { return std::pair(s[i].t, s[i].objects); }),
+          slope(s.size(), [&](size_t i) { return std::pair(s[i].t, s[i].bytes); })};
+}
+
+size_t GrowthTracker::capacity(const GrowthKey& key) const {
+  auto it = series_.find(key);
+  return it == series_.end() ? 0 : it->second.capacity();
 }
 
 void GrowthTracker::expire(double now) {

@@ -10,14 +10,13 @@
 
 namespace slableak {
 
-std::string read_text_file(const std::string& path) {
+void read_file_chunks(const std::string& path, const std::function<void(std::string_view)>& consume) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int e = errno;
     throw env_error("cannot read " + path + ": " + std::strerror(e) +
                     (e == EACCES || e == EPERM ? " (run slableak as root)" : ""));
   }
-  std::string out;
   char buf[65536];
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
@@ -28,10 +27,26 @@ std::string read_text_file(const std::string& path) {
       throw env_error("cannot read " + path + ": " + std::strerror(e));
     }
     if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    try {
+      consume(std::string_view(buf, static_cast<size_t>(n)));
+    } catch (...) {
+      close(fd);
+      throw;
+    }
   }
   close(fd);
+}
+
+std::string read_text_file(const std::string& path) {
+  std::string out;
+  read_file_chunks(path, [&out](std::string_view chunk) { out.append(chunk); });
   return out;
+}
+
+Kallsyms read_kallsyms(const std::string& path) {
+  Kallsyms::Builder b;
+  read_file_chunks(path, [&b](std::string_view chunk) { b.feed(chunk); });
+  return b.finish();
 }
 
 }  // namespace slableak

@@ -46,7 +46,7 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
                            {"objects_by_age", ages},
                            {"growth_objects_per_second", st.growth_objects_per_s},
                            {"growth_bytes_per_second", st.growth_bytes_per_s},
-                           {"frames", st.frames}});
+                           {"frames", st.frames.to_vector()}});
   }
   const auto& h = s.health;
   j["tracer"] = {{"allocs_selected", h.allocs_selected},   {"allocs_tracked", h.allocs_tracked},

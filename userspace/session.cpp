@@ -35,7 +35,7 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
   selection_ = select_caches(opt.caches, slab_start_, exact);
   if (opt.sample_every == 0) throw usage_error("--sample-every must be at least 1");
 
-  Kallsyms syms = Kallsyms::parse(read_text_file("/proc/kallsyms"));
+  Kallsyms syms = read_kallsyms("/proc/kallsyms");
   if (syms.addresses_hidden() || syms.size() == 0)
     throw env_error("/proc/kallsyms shows no addresses: run as root with CAP_SYSLOG (or lower kernel.kptr_restrict)");
   symbolizer_ = std::make_unique<Symbolizer>(std::move(syms), opt.show_addresses);

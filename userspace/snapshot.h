@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "frame_list.h"
+
 namespace slableak {
 
 // Coarse age classes of outstanding objects; upper bounds in seconds.
@@ -17,8 +19,8 @@ std::string age_bucket_label(size_t i);
 struct StackReport {
   std::string cache;
   std::string stack_id;                // stable digest of the frames
-  std::vector<std::string> frames;     // innermost first
-  std::vector<std::string> functions;  // frames without offsets (folded output)
+  FrameList frames;                    // innermost first
+  FrameList functions;                 // frames without offsets (folded output)
   int64_t objects = 0;                 // outstanding (scaled when sampling)
   int64_t bytes = 0;
   uint64_t allocs = 0;  // seen since start (scaled)

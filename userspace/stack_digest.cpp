@@ -1,23 +1,29 @@
 #include "stack_digest.h"
 
-#include <cstdint>
-#include <cstdio>
 
 namespace slableak {
 
-std::string stack_digest(const std::vector<std::string>& frames) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  auto mix = [&h](unsigned char c) {
-    h ^= c;
-    h *= 0x100000001b3ull;
+void StackDigest::add_frame(std::string_view frame) {
+  auto mix = [this](unsigned char c) {
+    h_ ^= c;
+    h_ *= 0x100000001b3ull;
   };
-  for (const auto& f : frames) {
-    for (char c : f) mix(static_cast<unsigned char>(c));
-    mix('\n');  // frame separator: ["ab","c"] differs from ["a","bc"]
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  for (char c : frame) mix(static_cast<unsigned char>(c));
+  mix('\n');  // frame separator: ["ab","c"] differs from ["a","bc"]
+}
+
+std::string digest_hex(uint64_t digest) {
+  // Every report row of every refresh gets one: no printf parsing.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, digest >>= 4) out[static_cast<size_t>(i)] = kHex[digest & 0xf];
+  return out;
+}
+
+std::string stack_digest(const std::vector<std::string>& frames) {
+  StackDigest d;
+  for (const auto& f : frames) d.add_frame(f);
+  return digest_hex(d.value());
 }
 
 }  // namespace slableak

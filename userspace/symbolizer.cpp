@@ -1,8 +1,32 @@
 #include "symbolizer.h"
 
+#include <algorithm>
 #include <array>
 
+#include "stack_digest.h"
+
 namespace slableak {
+namespace {
+
+// The frames of a symbolized stack: return addresses, named through the
+// shared symbol table when read.
+class AddressFrames final : public FrameSource {
+ public:
+  AddressFrames(std::shared_ptr<const Kallsyms> syms, bool show_addresses, std::vector<uint64_t> ips)
+      : syms_(std::move(syms)), ips_(std::move(ips)), show_addresses_(show_addresses) {}
+  size_t size() const override { return ips_.size(); }
+  std::string text(size_t i, Form form) const override {
+    const auto r = syms_->resolve(ips_[i]);
+    return form == Form::frame ? format_frame(r, ips_[i], show_addresses_) : format_function(r);
+  }
+
+ private:
+  std::shared_ptr<const Kallsyms> syms_;
+  std::vector<uint64_t> ips_;
+  bool show_addresses_;
+};
+
+}  // namespace
 
 bool is_allocator_frame(std::string_view s) {
   static constexpr std::array<std::string_view, 22> prefixes = {
@@ -17,20 +41,28 @@ bool is_allocator_frame(std::string_view s) {
   return false;
 }
 
+SymbolizedStack::SymbolizedStack(FrameList frames_in, FrameList functions_in)
+    : frames(std::move(frames_in)), functions(std::move(functions_in)) {
+  StackDigest d;
+  for (const auto& f : frames) d.add_frame(f);
+  digest = d.value();
+}
+
 SymbolizedStack Symbolizer::symbolize_uncached(const std::vector<uint64_t>& ips) const {
-  SymbolizedStack out;
-  bool skipping = true;
-  for (uint64_t ip : ips) {
-    if (ip == 0) break;
-    auto r = syms_.resolve(ip);
-    if (skipping && r && is_allocator_frame(r->name)) continue;
-    skipping = false;
-    out.frames.push_back(format_frame(r, ip, show_addresses_));
-    std::string fn = r ? std::string(r->name) : std::string("[unknown]");
-    if (r && !r->module.empty()) fn += " [" + std::string(r->module) + "]";
-    out.functions.push_back(std::move(fn));
+  // Frames end at the first zero; the allocator's own frames are dropped
+  // from the innermost end only.
+  const auto end = std::find(ips.begin(), ips.end(), uint64_t{0});
+  auto first = ips.begin();
+  for (; first != end; ++first) {
+    const auto r = syms_->resolve(*first);
+    if (!r || !is_allocator_frame(r->name)) break;
   }
-  return out;
+  StackDigest digest;
+  for (auto it = first; it != end; ++it) digest.add_frame(format_frame(syms_->resolve(*it), *it, show_addresses_));
+  if (first == end) return SymbolizedStack(FrameList{}, FrameList{}, digest.value());
+  auto source = std::make_shared<const AddressFrames>(syms_, show_addresses_, std::vector<uint64_t>(first, end));
+  return SymbolizedStack(FrameList(source, FrameList::Form::frame), FrameList(source, FrameList::Form::function),
+                         digest.value());
 }
 
 const SymbolizedStack* Symbolizer::cached(uint32_t stack_id) const {

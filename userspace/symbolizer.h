@@ -3,11 +3,13 @@
 // the code that asked for memory.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "frame_list.h"
 #include "kallsyms.h"
 
 namespace slableak {
@@ -16,21 +18,33 @@ namespace slableak {
 bool is_allocator_frame(std::string_view symbol);
 
 struct SymbolizedStack {
-  std::vector<std::string> frames;     // innermost first, "fn+0x1a [mod]"
-  std::vector<std::string> functions;  // same frames, function (and module) only
+  SymbolizedStack() : SymbolizedStack(FrameList{}, FrameList{}) {}
+  // Literal stacks (placeholders, tests): the digest is taken from @frames.
+  SymbolizedStack(FrameList frames, FrameList functions);
+  SymbolizedStack(FrameList frames, FrameList functions, uint64_t digest)
+      : frames(std::move(frames)), functions(std::move(functions)), digest(digest) {}
+
+  FrameList frames;     // innermost first, "fn+0x1a [mod]"
+  FrameList functions;  // same frames, function (and module) only
+  // StackDigest of the frames, taken once: every refresh folds stacks by it.
+  uint64_t digest;
 };
 
 class Symbolizer {
  public:
-  Symbolizer(Kallsyms syms, bool show_addresses) : syms_(std::move(syms)), show_addresses_(show_addresses) {}
+  Symbolizer(Kallsyms syms, bool show_addresses)
+      : syms_(std::make_shared<const Kallsyms>(std::move(syms))), show_addresses_(show_addresses) {}
   // Cached by @stack_id: kernel stack ids are never reused while we run.
   const SymbolizedStack& symbolize(uint32_t stack_id, const std::vector<uint64_t>& ips);
+  // Keeps only the return addresses of the frames shown (8 bytes each); the
+  // text is made from the symbol table when a report reads it.
   SymbolizedStack symbolize_uncached(const std::vector<uint64_t>& ips) const;
   // The stack symbolized earlier under @stack_id, or nullptr.
   const SymbolizedStack* cached(uint32_t stack_id) const;
 
  private:
-  Kallsyms syms_;
+  // Shared with every symbolized stack, which renders its frames from it.
+  std::shared_ptr<const Kallsyms> syms_;
   bool show_addresses_;
   std::unordered_map<uint32_t, SymbolizedStack> cache_;
 };

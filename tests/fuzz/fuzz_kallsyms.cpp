@@ -1,4 +1,4 @@
-// Kallsyms::parse and resolve: /proc/kallsyms as the kernel (or a tampered
+// Kallsyms::parse, Kallsyms::Builder and resolve: /proc/kallsyms as the kernel (or a tampered
 // file, or a future format) hands it to us.
 #include <charconv>
 #include <cstdint>
@@ -33,8 +33,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::memcpy(&raw, data + size - 8, 8);
     probes.push_back(raw);
   }
+  // The daemon feeds the text in 64 KiB pieces (Kallsyms::Builder): a split
+  // anywhere, here where the first byte says, must give the same table.
+  Kallsyms::Builder split;
+  const size_t at = size ? data[0] % (size + 1) : 0;
+  split.feed(text.substr(0, at));
+  split.feed(text.substr(at));
+  const Kallsyms k2 = split.finish();
+  FUZZ_CHECK(k2.size() == k.size());
+  FUZZ_CHECK(k2.addresses_hidden() == k.addresses_hidden());
+
   for (const uint64_t a : probes) {
     const auto r = k.resolve(a);
+    const auto r2 = k2.resolve(a);
+    FUZZ_CHECK(r.has_value() == r2.has_value());
+    if (r && r2) FUZZ_CHECK(r->name == r2->name && r->module == r2->module && r->offset == r2->offset);
     if (r) {
       FUZZ_CHECK(!r->name.empty());
       FUZZ_CHECK(r->offset < (1u << 20));

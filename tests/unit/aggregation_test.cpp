@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 
 #include "error.h"
 #include "stack_digest.h"
@@ -122,7 +123,7 @@ TEST(Aggregation, SumsEpochsAndMergesIdenticalStacks) {
   EXPECT_NEAR(m->oldest_age_s, 9.5 * kWidthS, 1e-9);
   EXPECT_EQ(m->age_objects[0], 5);  // epochs 99 (0.54 s) and 95 (4.8 s)
   EXPECT_EQ(m->age_objects[1], 2);  // epoch 90 (10.2 s)
-  EXPECT_EQ(m->stack_id, stack_digest(st.by_id[1].frames));
+  EXPECT_EQ(m->stack_id, stack_digest(st.by_id[1].frames.to_vector()));
   EXPECT_EQ(m->functions, st.by_id[1].functions);
   const StackReport* other_cache = find(out, "kmalloc-cg-1k", "load_msg+0x5a");
   ASSERT_NE(other_cache, nullptr);
@@ -266,4 +267,51 @@ TEST(Aggregation, NewStackGrowsFromZeroAtThePreviousRead) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_NEAR(out[0].growth_objects_per_s, 400 / (4 * kWidthS), 1e-6);
   EXPECT_NEAR(out[0].growth_bytes_per_s, 400 * 2048 / (4 * kWidthS), 1e-3);
+}
+
+// sort_stacks sorts keys and then moves each report once; the order must be
+// that of a stable sort of the reports themselves (its previous form),
+// ties and all: equal rows keep their input order.
+TEST(Aggregation, SortStacksIsAStableSortOfTheReports) {
+  std::mt19937 rng(5);
+  for (SortKey key : {SortKey::bytes, SortKey::objects, SortKey::age, SortKey::growth}) {
+    for (size_t n : {0u, 1u, 2u, 7u, 500u}) {
+      std::vector<StackReport> in;
+      for (size_t i = 0; i < n; ++i) {
+        StackReport r;
+        r.cache = i % 3 ? "kmalloc-2k" : "kmalloc-cg-2k";
+        r.stack_id = std::string(15, '0') + static_cast<char>('a' + rng() % 4);  // few ids: many ties
+        r.objects = static_cast<int64_t>(rng() % 4);
+        r.bytes = r.objects * 2048 + static_cast<int64_t>(rng() % 2);
+        r.oldest_age_s = static_cast<double>(rng() % 3);
+        r.growth_bytes_per_s = static_cast<double>(rng() % 3) - 1;
+        r.allocs = i;  // identifies the report
+        in.push_back(r);
+      }
+      auto metric = [key](const StackReport& s) -> double {
+        switch (key) {
+          case SortKey::bytes: return static_cast<double>(s.bytes);
+          case SortKey::objects: return static_cast<double>(s.objects);
+          case SortKey::age: return s.objects > 0 ? s.oldest_age_s : -1;
+          case SortKey::growth: return s.growth_bytes_per_s;
+        }
+        return 0;
+      };
+      std::vector<StackReport> expect = in;
+      std::stable_sort(expect.begin(), expect.end(), [&](const StackReport& a, const StackReport& b) {
+        const double ma = metric(a), mb = metric(b);
+        if (ma != mb) return ma > mb;
+        if (a.bytes != b.bytes) return a.bytes > b.bytes;
+        return a.stack_id < b.stack_id;
+      });
+      std::vector<StackReport> got = in;
+      sort_stacks(got, key);
+      ASSERT_EQ(got.size(), expect.size());
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(got[i].allocs, expect[i].allocs) << "key " << static_cast<int>(key) << " n " << n << " at " << i;
+        ASSERT_EQ(got[i].cache, expect[i].cache);
+        ASSERT_EQ(got[i].stack_id, expect[i].stack_id);
+      }
+    }
+  }
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -115,4 +116,106 @@ TEST(Kallsyms, FormatFrame) {
   EXPECT_NE(shown.find("0xffffffff8100001a"), std::string::npos) << shown;
   const std::string raw = format_frame(std::nullopt, 0xffffffff81234567, true);
   EXPECT_NE(raw.find("0xffffffff81234567"), std::string::npos) << raw;
+}
+
+TEST(Kallsyms, FormatFunction) {
+  const std::string name = "load_msg", mod = "mymod";
+  EXPECT_EQ(format_function(ResolvedAddress{name, {}, 0x1a}), "load_msg");
+  EXPECT_EQ(format_function(ResolvedAddress{name, mod, 0x1a}), "load_msg [mymod]");
+  EXPECT_EQ(format_function(std::nullopt), "[unknown]");
+}
+
+namespace {
+
+// Every address kText names, its neighbours and the offset limit: what a
+// table answers for them, as text.
+std::string answers(const Kallsyms& k) {
+  std::string out;
+  for (uint64_t base : {0xffffffff81000000ull, 0xffffffff81000100ull, 0xffffffff81000200ull, 0xffffffff81000300ull,
+                        0xffffffff81000400ull, 0xffffffff81000500ull, 0xffffffffc0a01000ull, 0xffffffffc0a01100ull})
+    for (uint64_t a : {base - 1, base, base + 1, base + 0x7f, base + (1u << 20) - 1, base + (1u << 20)})
+      out += format_frame(k.resolve(a), a, false) + "\n";
+  return out;
+}
+
+}  // namespace
+
+// /proc/kallsyms is read in pieces: any split, even inside a line or right
+// after a newline, must give the table that the whole text gives.
+TEST(Kallsyms, BuilderTakesAnySplit) {
+  const std::string text = kText;
+  const Kallsyms whole = Kallsyms::parse(text);
+  const std::string expect = answers(whole);
+  for (size_t piece : {1u, 2u, 3u, 7u, 26u, 27u, 64u, 4096u}) {
+    Kallsyms::Builder b;
+    for (size_t at = 0; at < text.size(); at += piece) b.feed(std::string_view(text).substr(at, piece));
+    const Kallsyms k = b.finish();
+    EXPECT_EQ(k.size(), whole.size()) << "piece " << piece;
+    EXPECT_EQ(answers(k), expect) << "piece " << piece;
+  }
+  // The last line needs no newline.
+  Kallsyms::Builder b;
+  b.feed("ffffffff81000000 T _stext\nffffffff81000100 T tail");
+  const Kallsyms k = b.finish();
+  ASSERT_EQ(k.size(), 2u);
+  ASSERT_TRUE(k.resolve(0xffffffff81000101));
+  EXPECT_EQ(k.resolve(0xffffffff81000101)->name, "tail");
+}
+
+// "__pfx_fn" and the "fn" right after it share their name bytes; each
+// still resolves to its own name.
+TEST(Kallsyms, PaddingSymbolSharesTheFunctionName) {
+  std::string text, plain;
+  for (int i = 0; i < 1000; ++i) {
+    char line[128];
+    const unsigned long long a = 0xffffffff81000000ull + 0x100ull * i;
+    std::snprintf(line, sizeof line, "%llx T __pfx_some_function_name_%04d\n%llx T some_function_name_%04d\n", a, i,
+                  a + 0x10, i);
+    text += line;
+    std::snprintf(line, sizeof line, "%llx T some_function_name_%04d\n", a + 0x10, i);
+    plain += line;
+  }
+  const Kallsyms k = Kallsyms::parse(text);
+  ASSERT_EQ(k.size(), 2000u);
+  auto r = k.resolve(0xffffffff81000000ull + 0x100 * 42 + 3);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "__pfx_some_function_name_0042");
+  EXPECT_EQ(r->offset, 3u);
+  r = k.resolve(0xffffffff81000000ull + 0x100 * 42 + 0x10 + 5);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "some_function_name_0042");
+  // The padding names cost no more than the functions' alone would (plus
+  // "__pfx_" each), about half of storing both.
+  const Kallsyms only = Kallsyms::parse(plain);
+  EXPECT_LE(k.memory_bytes(), only.memory_bytes() + 1000 * (16 + 6) + 64);
+}
+
+TEST(Kallsyms, OverlongNamesAreSkipped) {
+  const std::string longname(Kallsyms::kMaxName + 1, 'x');
+  const Kallsyms k = Kallsyms::parse("ffffffff81000000 T ok\nffffffff81000100 T " + longname +
+                                     "\nffffffff81000200 T fine\n");
+  EXPECT_EQ(k.size(), 2u);
+  ASSERT_TRUE(k.resolve(0xffffffff81000101));
+  EXPECT_EQ(k.resolve(0xffffffff81000101)->name, "ok");  // as if the long one were not there
+  const std::string longest(Kallsyms::kMaxName, 'y');
+  const Kallsyms k2 = Kallsyms::parse("ffffffff81000000 T " + longest + "\n");
+  ASSERT_TRUE(k2.resolve(0xffffffff81000000));
+  EXPECT_EQ(k2.resolve(0xffffffff81000000)->name, longest);
+}
+
+// 16 bytes a symbol plus the names: the table of the real excerpt.
+TEST(Kallsyms, CompactTable) {
+  std::ifstream f(std::string(TESTDATA_DIR) + "/kallsyms_excerpt.txt");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string text = ss.str();
+  const auto k = Kallsyms::parse(text);
+  size_t names = 0;
+  for (std::string_view rest = text; !rest.empty();) {
+    const size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    names += line.size();
+  }
+  EXPECT_LE(k.memory_bytes(), 16 * k.size() + names);
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "stack_digest.h"
+
 using namespace slableak;
 
 namespace {
@@ -60,4 +62,40 @@ TEST(Symbolizer, ZeroIpTerminatesAndCaches) {
   EXPECT_EQ(again.frames.size(), 2u);
   ASSERT_NE(s.cached(7), nullptr);
   EXPECT_EQ(s.cached(8), nullptr);
+}
+
+// A symbolized stack keeps addresses, not strings: the digest is taken once
+// from the frames as the reports show them, and the text read later is the
+// same as symbolizing it as strings would give.
+TEST(Symbolizer, DigestAndTextOfTheSymbolizedStack) {
+  auto s = make_symbolizer();
+  const std::vector<uint64_t> ips = {0xffffffff81000020, 0xffffffff8100025a, 0xffffffffc0002004, 0xffffffff81000501,
+                                     0xffffffff80000000, 0};
+  const auto& st = s.symbolize(3, ips);
+  const std::vector<std::string> frames = {"load_msg+0x5a", "my_alloc+0x4 [mymod]", "do_syscall_64+0x1", "[unknown]"};
+  EXPECT_EQ(st.frames, frames);
+  EXPECT_EQ(st.functions, (std::vector<std::string>{"load_msg", "my_alloc [mymod]", "do_syscall_64", "[unknown]"}));
+  EXPECT_EQ(digest_hex(st.digest), stack_digest(frames));
+
+  // A literal stack takes its digest from its frames too.
+  const SymbolizedStack literal{{"[stack missing]"}, {"[stack missing]"}};
+  EXPECT_EQ(digest_hex(literal.digest), stack_digest({"[stack missing]"}));
+  EXPECT_EQ(digest_hex(SymbolizedStack{}.digest), stack_digest({}));
+}
+
+TEST(Symbolizer, ShowAddressesIsInTheFramesAndTheDigest) {
+  Symbolizer s(Kallsyms::parse("ffffffff81000200 T load_msg\n"), true);
+  const auto st = s.symbolize_uncached({0xffffffff8100025a, 0xffffffff80000001});
+  const std::vector<std::string> frames = {"load_msg+0x5a (0xffffffff8100025a)", "[unknown] (0xffffffff80000001)"};
+  EXPECT_EQ(st.frames, frames);
+  EXPECT_EQ(st.functions, (std::vector<std::string>{"load_msg", "[unknown]"}));
+  EXPECT_EQ(digest_hex(st.digest), stack_digest(frames));
+}
+
+TEST(Symbolizer, OnlyAllocatorFramesLeaveAnEmptyStack) {
+  auto s = make_symbolizer();
+  const auto st = s.symbolize_uncached({0xffffffffc0001010, 0xffffffff81000020});
+  EXPECT_TRUE(st.frames.empty());
+  EXPECT_TRUE(st.functions.empty());
+  EXPECT_EQ(digest_hex(st.digest), stack_digest({}));
 }
