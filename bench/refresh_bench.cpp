@@ -6,16 +6,20 @@
 // program builds a synthetic KernelRead with --stacks distinct stack ids x
 // --epochs allocation epochs, whose frames are random real text addresses of
 // this kernel (/proc/kallsyms, needs root to see addresses), and runs the
-// same pure pipeline the daemon runs (session.cpp + cmd_export.cpp) once per
-// simulated interval. The BPF map read itself is not included (see
-// docs/performance.md: the real daemon is measured separately).
+// same pipeline the daemon runs (session.cpp + cmd_export.cpp) once per
+// simulated interval. The aggregate rows sit in a real kernel hash map read
+// with the daemon's batched reader (agg_map_reader.h); the stack frames are
+// handed over directly (a stack-trace map cannot be filled from userspace),
+// which only the first refresh needs: later ones fetch no frames.
 //
 //   refresh_bench [--stacks N] [--epochs E] [--depth D] [--refreshes R]
 //                 [--interval SECONDS] [--sample-every N] [--kallsyms PATH]
-//                 [--seed S]
+//                 [--seed S] [--no-kernel-map]
 //
 // Prints "key value" lines (parsed by scripts/bench.sh).
+#include <bpf/bpf.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <algorithm>
@@ -29,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agg_map_reader.h"
 #include "aggregation.h"
 #include "kallsyms.h"
 #include "kernel_read.h"
@@ -70,7 +75,8 @@ double percentile(std::vector<double> v, double p) {
 
 [[noreturn]] void usage() {
   std::cerr << "usage: refresh_bench [--stacks N] [--epochs E] [--depth D] [--refreshes R]\n"
-               "                     [--interval SECONDS] [--sample-every N] [--kallsyms PATH] [--seed S]\n";
+               "                     [--interval SECONDS] [--sample-every N] [--kallsyms PATH] [--seed S]\n"
+               "                     [--no-kernel-map]\n";
   std::exit(2);
 }
 
@@ -81,8 +87,13 @@ int main(int argc, char** argv) {
   double interval_s = 15;
   std::string kallsyms_path = "/proc/kallsyms";
   uint64_t seed = 1;
+  bool no_kernel_map = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--no-kernel-map") {
+      no_kernel_map = true;
+      continue;
+    }
     if (i + 1 >= argc) usage();
     const char* v = argv[++i];
     if (a == "--stacks") n_stacks = static_cast<uint32_t>(std::atol(v));
@@ -187,6 +198,29 @@ int main(int argc, char** argv) {
   read.stats.allocs_selected = read.stats.allocs_tracked = 123456;
   read.stacks_in_use = read.stacks.size();
 
+  // The aggregate rows also live in a real kernel hash map of the daemon's
+  // layout and capacity (65,536 by default), read back every refresh with
+  // the daemon's batched reader: the syscall side of a refresh is timed too.
+  // Without BPF (not root) the rows are copied instead, and the output says so.
+  // Without a kernel map, `truth` stands in for it (with one, the rows read
+  // back are edited and written back: the bench holds one copy, as the
+  // daemon does during a refresh).
+  std::vector<AggRow> truth;
+  const uint32_t map_capacity = std::max<uint32_t>(65536, static_cast<uint32_t>(truth.size()));
+  int map_fd = no_kernel_map ? -1
+                             : bpf_map_create(BPF_MAP_TYPE_HASH, "slk_bench_aggs", sizeof(slk_agg_key),
+                                              sizeof(slk_agg_val), map_capacity, nullptr);
+  if (map_fd < 0 && !no_kernel_map)
+    std::cerr << "refresh_bench: cannot create a BPF hash map (" << std::strerror(errno)
+              << "): aggregate rows are copied, not read from the kernel\n";
+  auto sync_map = [&](const std::vector<slk_agg_key>& gone) {
+    if (map_fd < 0) return;
+    for (const auto& k : gone) bpf_map_delete_elem(map_fd, &k);
+    for (const auto& row : read.aggs) bpf_map_update_elem(map_fd, &row.key, &row.val, BPF_ANY);
+  };
+  if (map_fd < 0) truth = std::move(read.aggs);
+  sync_map({});
+
   Aggregator agg({"kmalloc-2k"}, sample_every, std::max(300.0, 4 * interval_s));
   ExpositionInfo info;  // exporter defaults (top 20 stacks per cache)
   info.version = "bench";
@@ -202,7 +236,9 @@ int main(int argc, char** argv) {
     // not seen (session.cpp): after the first refresh, none here.
     std::erase_if(read.stacks, [&](const auto& kv) { return symbolizer.cached(kv.first) != nullptr; });
     const double c0 = cpu_ms(), w0 = wall_ms();
-    // == Session::collect minus the BPF read ==
+    // == Session::collect: the aggregate map read, then the pure pipeline ==
+    if (map_fd >= 0) read.aggs = read_aggregate_map(map_fd, map_capacity, read.aggs.size());
+    else read.aggs = truth;
     auto resolve = [&](uint32_t id) -> const SymbolizedStack& {
       if (const SymbolizedStack* known = symbolizer.cached(id)) return *known;
       auto it = read.stacks.find(id);
@@ -243,17 +279,23 @@ int main(int argc, char** argv) {
     }
     // The kernel side between refreshes: retired keys deleted, time moves
     // on, some stacks grow a little.
+    std::vector<AggRow>& rows = map_fd >= 0 ? read.aggs : truth;
     if (!retire.empty()) {
       retired_total += retire.size();
-      std::erase_if(read.aggs, [](const AggRow& row) { return row.val.objects == 0; });
+      std::erase_if(rows, [](const AggRow& row) { return row.val.objects == 0; });
     }
     read.now_ns += static_cast<uint64_t>(interval_s * 1e9);
-    for (size_t i = 0; i < read.aggs.size(); i += 3) {
-      read.aggs[i].val.objects += 1;
-      read.aggs[i].val.bytes += 2048;
-      read.aggs[i].val.allocs += 1;
+    // Hash order, not creation order, when read from the map: every third
+    // row is still a stable third of the stacks, as the rows keep their
+    // order in the map between refreshes.
+    for (size_t i = 0; i < rows.size(); i += 3) {
+      rows[i].val.objects += 1;
+      rows[i].val.bytes += 2048;
+      rows[i].val.allocs += 1;
     }
+    sync_map(retire);
   }
+  if (map_fd >= 0) close(map_fd);
 
   const double steady = percentile(cpu, 0.5);
   std::printf("stacks %u\n", n_stacks);
@@ -261,6 +303,7 @@ int main(int argc, char** argv) {
   std::printf("retired_rows %zu\n", retired_total);
   std::printf("report_stacks %zu\n", n_report);
   std::printf("refreshes %u\n", refreshes);
+  std::printf("agg_rows_from_kernel_map %d\n", map_fd >= 0 ? 1 : 0);
   std::printf("kallsyms_text_symbols %zu\n", text_addrs.size());
   std::printf("kallsyms_parse_cpu_ms %.1f\n", parse_ms);
   std::printf("kallsyms_table_bytes %zu\n", kallsyms_bytes);

@@ -199,9 +199,10 @@ pick() { # first existing of the CMake-built one, or build it into $OUT/bin
     churn) gcc -std=c11 -O2 -Wall -o "$OUT/bin/churn" "$ROOT/bench/churn.c" ;;
     holder) gcc -std=c11 -O2 -Wall -o "$OUT/bin/holder" "$ROOT/tests/support/holder.c" ;;
     refresh_bench)
-      [[ -f $BUILD/userspace/libslableak_core.a ]] || make -C "$BUILD" slableak_core >>"$OUT/logs/build.log" 2>&1
-      g++ -std=c++20 -O2 -Wall -I"$ROOT/userspace" -I"$ROOT/bpf" -o "$OUT/bin/refresh_bench" \
-        "$ROOT/bench/refresh_bench.cpp" "$BUILD/userspace/libslableak_core.a" ;;
+      [[ -f $BUILD/userspace/libslableak_kernel.a ]] || make -C "$BUILD" slableak_kernel >>"$OUT/logs/build.log" 2>&1
+      g++ -std=c++20 -O2 -Wall -I"$ROOT/userspace" -I"$ROOT/bpf" -I"$BUILD/userspace" -o "$OUT/bin/refresh_bench" \
+        "$ROOT/bench/refresh_bench.cpp" "$BUILD/userspace/libslableak_kernel.a" "$BUILD/userspace/libslableak_core.a" \
+        -lbpf -lelf -lz ;;
   esac >&2 || die "could not build $name"
   echo "$OUT/bin/$name"
 }
