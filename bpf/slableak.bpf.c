@@ -25,7 +25,7 @@ const volatile struct slk_cache_sel caches[SLK_MAX_CACHES] = {};
 const volatile __u32 req_lo_min = 0; /* union of the selected size classes */
 const volatile __u32 req_hi_max = 0;
 const volatile __u32 sample_every = 1;
-const volatile __u32 filter_bits = 20; /* log2(live_filter entries) */
+const volatile __u32 filter_bits = 18; /* log2(live_filter slots), >= 4 */
 
 /* Changed by userspace while running: the epoch width grows with run time. */
 volatile __u32 epoch_shift = 30;
@@ -47,13 +47,18 @@ struct {
  * after a delete that succeeded, so a slot is never below the number of its
  * keys: zero proves "not tracked" and the free returns without hashing into
  * the live map (array lookups are inlined by the verifier). A stale count
- * (a failed race, a replaced key) costs only a needless lookup. Sized by the
- * loader to the power of two >= max_tracked. */
+ * (a failed race, a replaced key) costs only a needless lookup.
+ * Every free reads it, so it must stay in cache: 16 u32 slots per 64-byte
+ * line, at most 2^18 slots (1 MiB); the loader sizes it (bpf_tracer.cpp). */
+struct slk_filter_line {
+	__u32 c[16];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 1 << 14);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct slk_filter_line);
 } live_filter SEC(".maps");
 
 struct {
@@ -109,9 +114,13 @@ static __always_inline __u32 *filter_slot(__u64 ptr)
 {
 	/* Fibonacci hashing: objects are size-aligned, so the low bits carry
 	 * nothing; the multiply spreads every bit into the top ones we keep. */
-	__u32 key = (__u32)((ptr * 0x9E3779B97F4A7C15ULL) >> (64 - filter_bits));
+	__u32 h = (__u32)((ptr * 0x9E3779B97F4A7C15ULL) >> (64 - filter_bits));
+	__u32 line = h >> 4;
+	struct slk_filter_line *l = bpf_map_lookup_elem(&live_filter, &line);
 
-	return bpf_map_lookup_elem(&live_filter, &key);
+	if (!l)
+		return NULL;
+	return &l->c[h & 15];
 }
 
 static __always_inline bool name_equals(const char *kname, const volatile char *want)
@@ -414,9 +423,28 @@ int BPF_PROG(kfree_kfunc, unsigned long call_site, const void *ptr)
 	return on_free((__u64)ptr);
 }
 
-SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(kmem_cache_free_kfunc, unsigned long call_site, const void *ptr)
+static __always_inline bool is_known_cache(__u64 s)
 {
+	int i;
+
+	for (i = 0; i < SLK_MAX_CACHES; i++) {
+		if (i >= n_caches)
+			break;
+		if (known_cache[i] == s)
+			return true;
+	}
+	return false;
+}
+
+/* kmem_cache_free hands us the cache (6.1+; the kfunc method implies 6.13+):
+ * most of these frees are of other caches, at random addresses, and are
+ * rejected without touching any memory. */
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(kmem_cache_free_kfunc, unsigned long call_site, const void *ptr,
+	     const struct kmem_cache *s)
+{
+	if (!is_known_cache((__u64)s))
+		return 0;
 	return on_free((__u64)ptr);
 }
 

@@ -293,8 +293,8 @@ fi
 
 # ================================================================ overhead
 if want overhead; then
-  CONFIGS=(untraced floor exact s64 other bt-count bt-stacks)
-  [[ $QUICK == 1 ]] || CONFIGS=(untraced floor exact s16 s64 s256 other bt-count bt-stacks)
+  CONFIGS=(untraced floor floor1 exact s64 other bt-count bt-stacks)
+  [[ $QUICK == 1 ]] || CONFIGS=(untraced floor floor1 exact s16 s64 s256 other bt-count bt-stacks)
   # exact mode without the stack-fingerprint cache, where the binary has one
   if [[ $QUICK == 0 ]] && "$SLABLEAK" snapshot --help 2>/dev/null | grep -q -- --no-stack-cache; then
     CONFIGS+=(exact-nocache)
@@ -322,6 +322,7 @@ if want overhead; then
       case $c in
         untraced) ;;
         floor) cmd=("${SNAP[@]}" --bench-floor -c "$CACHE") ;;
+        floor1) cmd=("${SNAP[@]}" --bench-floor-alloc -c "$CACHE") ;;  # kmalloc only, as bt-count
         exact) cmd=("${SNAP[@]}" -c "$CACHE") ;;
         exact-nocache) cmd=("${SNAP[@]}" -c "$CACHE" --no-stack-cache) ;;
         s16) cmd=("${SNAP[@]}" -c "$CACHE" --sample-every 16) ;;
@@ -397,7 +398,7 @@ added = {c: med[c] - base for c in med}
 def ratio(a, b):
     return "%.2f" % (added[a] / added[b]) if b in added and added[b] > 0 else "-"
 print("config       ns/op(med)  added   per-round added [min..max] (median)  x floor  x bt-count  x bt-stacks  attach_ms(med)  added(other metric)")
-for c in ["untraced", "floor", "exact", "exact-nocache", "s16", "s64", "s256", "other", "bt-count", "bt-stacks"]:
+for c in ["untraced", "floor", "floor1", "exact", "exact-nocache", "s16", "s64", "s256", "other", "bt-count", "bt-stacks"]:
     if c not in med: continue
     pr = per_round_added(c)
     am = [float(x["attach_ms"]) for x in by[c] if x["attach_ms"] != "-"]

@@ -128,7 +128,7 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
 
   auto& p = skel_->progs;
   const bool kf = cfg.programs == ProgramSet::kfunc, dv = cfg.programs == ProgramSet::derived,
-             fl = cfg.programs == ProgramSet::floor;
+             fl = cfg.programs == ProgramSet::floor, fa = cfg.programs == ProgramSet::floor_alloc;
   bpf_program__set_autoload(p.kmalloc_kfunc, kf);
   bpf_program__set_autoload(p.kfree_kfunc, kf);
   bpf_program__set_autoload(p.kmem_cache_free_kfunc, kf);
@@ -136,21 +136,22 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
   bpf_program__set_autoload(p.kmalloc_node_derived, dv && cfg.kmalloc_node_event);
   bpf_program__set_autoload(p.kfree_derived, dv);
   bpf_program__set_autoload(p.kmem_cache_free_derived, dv);
-  bpf_program__set_autoload(p.kmalloc_floor, fl);
+  bpf_program__set_autoload(p.kmalloc_floor, fl || fa);
   bpf_program__set_autoload(p.kfree_floor, fl);
 
   cap_ = {cfg.max_tracked, cfg.max_aggregates, cfg.max_stacks};
   bpf_map__set_max_entries(skel_->maps.live, static_cast<uint32_t>(cfg.max_tracked));
   bpf_map__set_max_entries(skel_->maps.aggs, cfg.max_aggregates);
   bpf_map__set_max_entries(skel_->maps.stacks, cfg.max_stacks);
-  // The free path's filter (bpf/slableak.bpf.c live_filter): one slot per
-  // possible live entry, so even a full live map leaves a third of the slots
-  // at zero. 8 bytes each (array elements are 8-byte aligned): 8 MiB for the
-  // default 1M, 2 MiB for the exporter's 256k.
+  // The free path's filter (bpf/slableak.bpf.c live_filter): every free of
+  // every cache reads one slot, so it is sized to stay in cache rather than
+  // to the live map: a quarter slot per live entry, 4096 to 2^18 slots
+  // (16 KiB to 1 MiB). Mostly zero while the tracked set is small (sampled
+  // mode, no leak); a saturated filter costs what no filter would.
   uint32_t bits = 12;
-  while (bits < 24 && (uint64_t{1} << bits) < cfg.max_tracked) ++bits;
+  while (bits < 18 && (uint64_t{1} << bits) < cfg.max_tracked / 4) ++bits;
   ro->filter_bits = bits;
-  bpf_map__set_max_entries(skel_->maps.live_filter, uint32_t{1} << bits);
+  bpf_map__set_max_entries(skel_->maps.live_filter, uint32_t{1} << (bits - 4));
 
   int err = slableak_bpf__load(skel_);
   if (err) {

@@ -23,7 +23,9 @@ struct CacheSelection {
   KmallocType type = KmallocType::normal;
 };
 
-enum class ProgramSet { kfunc, derived, floor };
+// floor / floor_alloc: benchmark only, programs that return at once (on
+// kmalloc and kfree / on kmalloc alone).
+enum class ProgramSet { kfunc, derived, floor, floor_alloc };
 
 struct TracerConfig {
   std::vector<CacheSelection> caches;

@@ -38,6 +38,7 @@ void add_session_options(CLI::App* cmd, SessionOptions& so, Raw& raw) {
                 "unwind every tracked allocation instead of reusing verified stack fingerprints");
   // Benchmark floor: programs that return at once, to measure dispatch cost.
   cmd->add_flag("--bench-floor", so.bench_floor, "")->group("");
+  cmd->add_flag("--bench-floor-alloc", so.bench_floor_alloc, "")->group("");
 }
 
 }  // namespace

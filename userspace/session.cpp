@@ -46,7 +46,10 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
 
   TracerConfig cfg;
   cfg.caches = selection_;
-  cfg.programs = opt.bench_floor ? ProgramSet::floor : exact ? ProgramSet::kfunc : ProgramSet::derived;
+  cfg.programs = opt.bench_floor_alloc ? ProgramSet::floor_alloc
+                 : opt.bench_floor     ? ProgramSet::floor
+                 : exact               ? ProgramSet::kfunc
+                                       : ProgramSet::derived;
   cfg.kmalloc_node_event = kf.has_kmalloc_node_event;
   cfg.max_tracked = opt.max_tracked;
   cfg.max_stacks = opt.max_stacks;

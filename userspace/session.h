@@ -18,6 +18,7 @@ struct SessionOptions {
   std::vector<std::string> caches{"kmalloc-2k"};
   std::string method = "auto";  // auto | kfunc | derived
   bool bench_floor = false;
+  bool bench_floor_alloc = false;
   bool stack_cache = true;      // fingerprint known paths instead of unwinding each allocation     // attach programs that return at once (benchmark only)
   uint64_t max_tracked = 1'000'000;
   uint32_t max_stacks = 16384;
