@@ -26,7 +26,7 @@
 #                    message size that lands in NAME (default msg_msg-2k,
 #                    kmalloc-2k, 1500; e.g. msg_msg-1k, kmalloc-1k, 900 when
 #                    someone else traces msg_msg-2k on a shared machine)
-#   --only LIST      comma-separated sections: attach,overhead,refresh,daemon,scale,estimate
+#   --only LIST      comma-separated sections: attach,overhead,progs,refresh,daemon,scale,estimate
 #   --no-build       use the binaries as they are (default: make slableak holder first)
 #   --wait-quiet S   first wait up to S seconds for a quiet machine: no other
 #                    BPF program on kmem events and 1-min load below 0.5
@@ -60,7 +60,7 @@ DAEMON_SECS=
 SCALE_COUNT=1000000
 ESTIMATE_RUNS=
 ESTIMATE_COUNT=50000
-ONLY=attach,overhead,refresh,daemon,scale,estimate
+ONLY=attach,overhead,progs,refresh,daemon,scale,estimate
 DO_BUILD=1
 METRIC=cpu
 WAIT_QUIET=0
@@ -137,8 +137,10 @@ stop_pid() {
   for p in "${STARTED[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
   STARTED=("${keep[@]}")
 }
+PREV_BPF_STATS=
 cleanup() {
   local pid
+  [[ -z $PREV_BPF_STATS ]] || sysctl -q kernel.bpf_stats_enabled="$PREV_BPF_STATS" || true
   for pid in "${STARTED[@]}"; do
     if alive "$pid"; then
       kill -INT "$pid" 2>/dev/null || true
@@ -427,6 +429,66 @@ for c in ["exact", "exact-nocache", "s64", "other"]:
         print("sanity %-6s allocs_selected %s tracked %s stacks_from_cache %s recursion_misses %s (last round)" % (
             c, x["selected"], x["tracked"], x.get("stacks_from_cache", "-"), x["recursion_misses"]))
 EOF
+fi
+
+# ================================================================ progs
+# Where the time goes inside the programs: with kernel.bpf_stats_enabled the
+# kernel times every program run (run_time_ns / run_cnt in bpftool). The
+# timing itself adds a constant (two clock reads), which the empty floor
+# programs show; body = average - floor average. The sysctl is restored.
+if want progs; then
+  echo
+  echo "== program bodies (kernel.bpf_stats_enabled, churn $OPS ops; body = avg - empty program avg)"
+  PREV_BPF_STATS=$(cat /proc/sys/kernel/bpf_stats_enabled)  # the exit trap restores it too
+  prog_stats() { bpftool prog show -j 2>/dev/null | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    n = p.get("name", "")
+    if n.startswith(("kmalloc_", "kfree_", "kmem_cache_free_")):
+        print(p["id"], n, p.get("run_time_ns", 0), p.get("run_cnt", 0))'; }
+  : >"$OUT/progs.txt"
+  sysctl -q kernel.bpf_stats_enabled=1
+  for c in floor s64 other exact; do
+    case $c in
+      floor) args=(--bench-floor -c "$CACHE") ;;
+      s64) args=(-c "$CACHE" --sample-every 64) ;;
+      other) args=(-c "$OTHER_CACHE") ;;
+      exact) args=(-c "$CACHE") ;;
+    esac
+    start_tracer "progs-$c" "$SLABLEAK" snapshot -d 1h "${args[@]}" || die "progs: $c did not start"
+    for _ in 1 2; do "$CHURN" $((OPS / 6 + 1)) "$CPU" "$BYTES" >/dev/null; sleep 0.35; done
+    before=$(prog_stats)
+    "$CHURN" "$OPS" "$CPU" "$BYTES" >/dev/null
+    after=$(prog_stats)
+    stop_pid "$TPID" 60
+    python3 - "$c" "$before" "$after" >>"$OUT/progs.txt" <<'EOF2'
+import sys
+c, before, after = sys.argv[1:4]
+b = {l.split()[0]: l.split() for l in before.splitlines() if l}
+for l in after.splitlines():
+    i, n, t, k = l.split()
+    if i in b:
+        dt, dk = int(t) - int(b[i][2]), int(k) - int(b[i][3])
+        if dk: print(c, n, dk, "%.1f" % (dt / dk))
+EOF2
+  done
+  sysctl -q kernel.bpf_stats_enabled="$PREV_BPF_STATS"
+  PREV_BPF_STATS=
+  python3 - "$OUT/progs.txt" "$KV" "$OPS" <<'EOF2'
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+ops = int(sys.argv[3])
+empty = [float(r[3]) for r in rows if r[0] == "floor"]
+base = sum(empty) / len(empty) if empty else 0
+kv = open(sys.argv[2], "a")
+print("empty program, timed: %.1f ns per run (the timing's own cost)" % base)
+print("config  program                 runs/op   avg ns   body ns   body ns per op")
+for c, n, k, avg in rows:
+    per_op = int(k) / ops
+    body = float(avg) - base
+    print("%-7s %-22s %7.2f %8.1f %9.1f %12.1f" % (c, n, per_op, float(avg), body, body * per_op))
+    kv.write("prog_body_ns_%s_%s %.1f\nprog_runs_per_op_%s_%s %.2f\n" % (c, n, body, c, n, per_op))
+EOF2
 fi
 
 # ================================================================ refresh (synthetic 10k stacks)
