@@ -114,46 +114,26 @@ int main(int argc, char** argv) {
 
   // kallsyms: parsed once, while it is read in 64 KiB pieces, as the daemon
   // does at start (read_kallsyms in proc_files.cpp); the whole text is
-  // never held. Core-kernel text addresses to draw frames from are picked
-  // up on the way (modules skipped: their text is sparse and the daemon's
-  // stacks are mostly core kernel anyway).
-  std::vector<uint64_t> text_addrs;
-  auto scan_line = [&](std::string_view line) {
-    // "ffffffff81000000 T name" (modules end in "\t[mod]")
-    if (line.size() < 20 || line[16] != ' ' || line[18] != ' ' || line.find('\t') != std::string_view::npos) return;
-    if (line[17] != 't' && line[17] != 'T') return;
-    const uint64_t addr = std::strtoull(line.data(), nullptr, 16);
-    if (addr) text_addrs.push_back(addr);
-  };
+  // never held. Frames are drawn from the core kernel's text symbols
+  // (modules skipped: their text is sparse and the daemon's stacks are
+  // mostly core kernel anyway).
   double parse_ms = 0;  // the parser's share: the kernel's time to produce the text is not in it
   Kallsyms::Builder builder;
   {
     std::ifstream f(kallsyms_path, std::ios::binary);
     std::vector<char> buf(65536);
-    std::string partial;
     while (f.read(buf.data(), static_cast<std::streamsize>(buf.size())) || f.gcount() > 0) {
-      std::string_view chunk(buf.data(), static_cast<size_t>(f.gcount()));
       const double t0 = cpu_ms();
-      builder.feed(chunk);
+      builder.feed(std::string_view(buf.data(), static_cast<size_t>(f.gcount())));
       parse_ms += cpu_ms() - t0;
-      for (size_t nl; (nl = chunk.find('\n')) != std::string_view::npos; chunk.remove_prefix(nl + 1)) {
-        if (partial.empty()) {
-          scan_line(chunk.substr(0, nl));
-        } else {
-          partial.append(chunk.substr(0, nl));
-          scan_line(partial);
-          partial.clear();
-        }
-      }
-      partial.append(chunk);
     }
-    if (!partial.empty()) scan_line(partial);
   }
   const double t0 = cpu_ms();
   Kallsyms syms = builder.finish();
   parse_ms += cpu_ms() - t0;
   const size_t kallsyms_bytes = syms.memory_bytes();
-  if (text_addrs.size() < 1000) {
+  const std::vector<uint64_t> text_addrs = syms.core_addresses();
+  if (syms.addresses_hidden() || text_addrs.size() < 1000) {
     std::cerr << "refresh_bench: " << kallsyms_path << " shows " << text_addrs.size()
               << " text addresses (run as root, kptr_restrict <= 1)\n";
     return 1;

@@ -154,16 +154,18 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
   return out;
 }
 
+double sort_value(const StackReport& s, SortKey key) {
+  switch (key) {
+    case SortKey::bytes: return static_cast<double>(s.bytes);
+    case SortKey::objects: return static_cast<double>(s.objects);
+    case SortKey::age: return s.objects > 0 ? s.oldest_age_s : -1;
+    case SortKey::growth: return s.growth_bytes_per_s;
+  }
+  return 0;
+}
+
 void sort_stacks(std::vector<StackReport>& stacks, SortKey key) {
-  auto metric = [key](const StackReport& s) -> double {
-    switch (key) {
-      case SortKey::bytes: return static_cast<double>(s.bytes);
-      case SortKey::objects: return static_cast<double>(s.objects);
-      case SortKey::age: return s.objects > 0 ? s.oldest_age_s : -1;
-      case SortKey::growth: return s.growth_bytes_per_s;
-    }
-    return 0;
-  };
+  auto metric = [key](const StackReport& s) { return sort_value(s, key); };
   // Sort small keys, then move each report once: sorting the ~220-byte
   // reports themselves moved each one log(n) times and needed a buffer of
   // n/2 of them.

@@ -61,6 +61,8 @@ class Aggregator {
   size_t last_rows_ = 0;       // rows of the last ingest: the next one reserves as much
 };
 
+// The figure @key orders by (largest first); an empty stack's age is -1.
+double sort_value(const StackReport& s, SortKey key);
 void sort_stacks(std::vector<StackReport>& stacks, SortKey key);
 
 }  // namespace slableak

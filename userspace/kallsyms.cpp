@@ -134,6 +134,13 @@ size_t Kallsyms::memory_bytes() const {
   return n;
 }
 
+std::vector<uint64_t> Kallsyms::core_addresses() const {
+  std::vector<uint64_t> out;
+  for (const auto& s : syms_)
+    if (s.module == 0) out.push_back(s.addr);
+  return out;
+}
+
 std::optional<ResolvedAddress> Kallsyms::resolve(uint64_t addr) const {
   auto it = std::upper_bound(syms_.begin(), syms_.end(), addr,
                              [](uint64_t a, const Sym& s) { return a < s.addr; });

@@ -38,6 +38,9 @@ class Kallsyms {
   bool addresses_hidden() const { return hidden_; }
   // Heap bytes the table holds (for the benchmark's accounting).
   size_t memory_bytes() const;
+  // Addresses of the core kernel's text symbols (the benchmark draws
+  // synthetic frames from them).
+  std::vector<uint64_t> core_addresses() const;
 
   static constexpr size_t kMaxName = 0x7fff;
 

@@ -288,15 +288,7 @@ TEST(Aggregation, SortStacksIsAStableSortOfTheReports) {
         r.allocs = i;  // identifies the report
         in.push_back(r);
       }
-      auto metric = [key](const StackReport& s) -> double {
-        switch (key) {
-          case SortKey::bytes: return static_cast<double>(s.bytes);
-          case SortKey::objects: return static_cast<double>(s.objects);
-          case SortKey::age: return s.objects > 0 ? s.oldest_age_s : -1;
-          case SortKey::growth: return s.growth_bytes_per_s;
-        }
-        return 0;
-      };
+      auto metric = [key](const StackReport& s) { return sort_value(s, key); };
       std::vector<StackReport> expect = in;
       std::stable_sort(expect.begin(), expect.end(), [&](const StackReport& a, const StackReport& b) {
         const double ma = metric(a), mb = metric(b);
@@ -315,3 +307,23 @@ TEST(Aggregation, SortStacksIsAStableSortOfTheReports) {
     }
   }
 }
+
+namespace slableak {
+namespace {
+
+TEST(SortValue, EachKeyReadsItsFigureAndEmptyStacksHaveNoAge) {
+  StackReport r;
+  r.objects = 3;
+  r.bytes = 6144;
+  r.oldest_age_s = 42.5;
+  r.growth_bytes_per_s = -7;
+  EXPECT_EQ(sort_value(r, SortKey::bytes), 6144);
+  EXPECT_EQ(sort_value(r, SortKey::objects), 3);
+  EXPECT_EQ(sort_value(r, SortKey::age), 42.5);
+  EXPECT_EQ(sort_value(r, SortKey::growth), -7);
+  r.objects = 0;  // freed since: its last age must not rank it first
+  EXPECT_EQ(sort_value(r, SortKey::age), -1);
+}
+
+}  // namespace
+}  // namespace slableak

@@ -219,3 +219,18 @@ TEST(Kallsyms, CompactTable) {
   }
   EXPECT_LE(k.memory_bytes(), 16 * k.size() + names);
 }
+
+namespace slableak {
+namespace {
+
+TEST(KallsymsCoreAddresses, CoreTextOnlyInAddressOrder) {
+  const Kallsyms k = Kallsyms::parse(
+      "ffffffff81000200 T b_func\n"
+      "ffffffff81000100 t a_func\n"
+      "ffffffff82000000 D some_data\n"
+      "ffffffffc0000000 t mod_func\t[mod]\n");
+  EXPECT_EQ(k.core_addresses(), (std::vector<uint64_t>{0xffffffff81000100ull, 0xffffffff81000200ull}));
+}
+
+}  // namespace
+}  // namespace slableak
