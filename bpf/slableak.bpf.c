@@ -97,12 +97,25 @@ struct {
 	__type(value, struct slk_stats);
 } stats SEC(".maps");
 
+/* Per-CPU state that is not a counter. */
+struct slk_cpu_state {
+	__u32 sample_left;  /* allocations until the next sample */
+	__u32 pad;
+	__u64 last_other;   /* last kmem_cache seen in the size window and not selected */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
-} sample_countdown SEC(".maps");
+	__type(value, struct slk_cpu_state);
+} cpu_state SEC(".maps");
+
+static __always_inline struct slk_cpu_state *this_cpu_state(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&cpu_state, &zero);
+}
 
 static __always_inline struct slk_stats *cpu_stats(void)
 {
@@ -144,6 +157,7 @@ static __always_inline bool name_equals(const char *kname, const volatile char *
  * is named once per pointer and remembered in cache_verdict. */
 static __always_inline int cache_index_of(struct kmem_cache *s, struct slk_stats *st)
 {
+	struct slk_cpu_state *cs;
 	__u64 key = (__u64)s;
 	__s32 *cached, idx = -1;
 	const char *kname;
@@ -155,9 +169,17 @@ static __always_inline int cache_index_of(struct kmem_cache *s, struct slk_stats
 		if (known_cache[i] == key)
 			return i;
 	}
+	/* Runs of allocations from one other cache of the same size (say
+	 * kmalloc-cg-2k while kmalloc-2k is selected) skip the hash lookup. */
+	cs = this_cpu_state();
+	if (cs && cs->last_other == key)
+		return -1;
 	cached = bpf_map_lookup_elem(&cache_verdict, &key);
-	if (cached)
+	if (cached) {
+		if (*cached < 0 && cs)
+			cs->last_other = key;
 		return *cached;
+	}
 	SLK_COUNT(st, cache_lookups);
 	kname = BPF_CORE_READ(s, name);
 	for (i = 0; i < SLK_MAX_CACHES; i++) {
@@ -245,21 +267,21 @@ static __always_inline bool untrack(__u64 ptr, __u32 *slot)
 
 static __always_inline bool sampled(struct slk_stats *st)
 {
-	__u32 zero = 0, *left;
+	struct slk_cpu_state *cs;
 
 	if (sample_every <= 1)
 		return true;
-	left = bpf_map_lookup_elem(&sample_countdown, &zero);
-	if (!left)
+	cs = this_cpu_state();
+	if (!cs)
 		return true;
-	if (*left > 1) {
-		(*left)--;
+	if (cs->sample_left > 1) {
+		cs->sample_left--;
 		SLK_COUNT(st, allocs_unsampled);
 		return false;
 	}
 	/* Random gap with mean sample_every: a fixed stride could beat in step
 	 * with a periodic allocation pattern and bias the estimate. */
-	*left = 1 + bpf_get_prandom_u32() % (2 * sample_every - 1);
+	cs->sample_left = 1 + bpf_get_prandom_u32() % (2 * sample_every - 1);
 	return true;
 }
 
