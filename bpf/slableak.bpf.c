@@ -152,6 +152,21 @@ static __always_inline bool name_equals(const char *kname, const volatile char *
 	return true;
 }
 
+/* Index of a selected cache whose kmem_cache pointer is already known, or
+ * -1: a few compares, no memory beyond known_cache. */
+static __always_inline int known_index_of(__u64 s)
+{
+	int i;
+
+	for (i = 0; i < SLK_MAX_CACHES; i++) {
+		if (i >= n_caches)
+			break;
+		if (known_cache[i] == s)
+			return i;
+	}
+	return -1;
+}
+
 /* Selected-cache index of kmem_cache @s, or -1. The selected caches' own
  * pointers are compared first (no hashing on the hot path); any other cache
  * is named once per pointer and remembered in cache_verdict. */
@@ -163,12 +178,9 @@ static __always_inline int cache_index_of(struct kmem_cache *s, struct slk_stats
 	const char *kname;
 	int i;
 
-	for (i = 0; i < SLK_MAX_CACHES; i++) {
-		if (i >= n_caches)
-			break;
-		if (known_cache[i] == key)
-			return i;
-	}
+	i = known_index_of(key);
+	if (i >= 0)
+		return i;
 	/* Runs of allocations from one other cache of the same size (say
 	 * kmalloc-cg-2k while kmalloc-2k is selected) skip the hash lookup. */
 	cs = this_cpu_state();
@@ -445,19 +457,6 @@ int BPF_PROG(kfree_kfunc, unsigned long call_site, const void *ptr)
 	return on_free((__u64)ptr);
 }
 
-static __always_inline bool is_known_cache(__u64 s)
-{
-	int i;
-
-	for (i = 0; i < SLK_MAX_CACHES; i++) {
-		if (i >= n_caches)
-			break;
-		if (known_cache[i] == s)
-			return true;
-	}
-	return false;
-}
-
 /* kmem_cache_free hands us the cache (6.1+; the kfunc method implies 6.13+):
  * most of these frees are of other caches, at random addresses, and are
  * rejected without touching any memory. */
@@ -465,7 +464,7 @@ SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(kmem_cache_free_kfunc, unsigned long call_site, const void *ptr,
 	     const struct kmem_cache *s)
 {
-	if (!is_known_cache((__u64)s))
+	if (known_index_of((__u64)s) < 0)
 		return 0;
 	return on_free((__u64)ptr);
 }
