@@ -200,11 +200,7 @@ pick() { # first existing of the CMake-built one, or build it into $OUT/bin
   case $name in
     churn) gcc -std=c11 -O2 -Wall -o "$OUT/bin/churn" "$ROOT/bench/churn.c" ;;
     holder) gcc -std=c11 -O2 -Wall -o "$OUT/bin/holder" "$ROOT/tests/support/holder.c" ;;
-    refresh_bench)
-      [[ -f $BUILD/userspace/libslableak_kernel.a ]] || make -C "$BUILD" slableak_kernel >>"$OUT/logs/build.log" 2>&1
-      g++ -std=c++20 -O2 -Wall -I"$ROOT/userspace" -I"$ROOT/bpf" -I"$BUILD/userspace" -o "$OUT/bin/refresh_bench" \
-        "$ROOT/bench/refresh_bench.cpp" "$BUILD/userspace/libslableak_kernel.a" "$BUILD/userspace/libslableak_core.a" \
-        -lbpf -lelf -lz ;;
+    refresh_bench) make -C "$BUILD" refresh_bench >>"$OUT/logs/build.log" 2>&1 && cp "$BUILD/bench/refresh_bench" "$OUT/bin/" ;;
   esac >&2 || die "could not build $name"
   echo "$OUT/bin/$name"
 }

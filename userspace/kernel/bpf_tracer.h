@@ -9,19 +9,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cache_naming.h"
+#include "cache_selection.h"
 #include "kernel_read.h"
 
 struct slableak_bpf;
 
 namespace slableak {
-
-struct CacheSelection {
-  std::string name;
-  uint32_t req_lo = 0;  // kmalloc requests in (req_lo, req_hi] land in this size class
-  uint32_t req_hi = 0;
-  KmallocType type = KmallocType::normal;
-};
 
 // floor / floor_alloc: benchmark only, programs that return at once (on
 // kmalloc and kfree / on kmalloc alone).

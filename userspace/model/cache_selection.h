@@ -4,10 +4,19 @@
 #include <string>
 #include <vector>
 
-#include "bpf_tracer.h"
+#include <cstdint>
+
+#include "cache_naming.h"
 #include "slabinfo.h"
 
 namespace slableak {
+
+struct CacheSelection {
+  std::string name;
+  uint32_t req_lo = 0;  // kmalloc requests in (req_lo, req_hi] land in this size class
+  uint32_t req_hi = 0;
+  KmallocType type = KmallocType::normal;
+};
 
 // @exact: the kernel can name the cache of an address (bpf_get_kmem_cache).
 // Throws a usage Error (unknown name with suggestions, not a kmalloc cache,
