@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
       read.aggs.push_back(row);
     }
   }
-  read.stats.allocs_selected = read.stats.allocs_tracked = 123456;
+  read.counters[TracerCounter::allocs_selected] = read.counters[TracerCounter::allocs_tracked] = 123456;
   read.stacks_in_use = read.stacks.size();
 
   // The aggregate rows also live in a real kernel hash map of the daemon's

@@ -103,19 +103,60 @@ struct slk_fp_val {
 	__u32 pad;
 };
 
+/* Every tracer counter, described once; the kernel struct below, the
+ * userspace health record and the table, JSON and Prometheus outputs are all
+ * generated from or driven by this list, so adding a counter is one line.
+ * Columns:
+ *   src     K: counted per CPU by the BPF programs (a field of slk_stats);
+ *           P: summed by userspace from bpf_prog_info (no field here)
+ *   field   C name: slk_stats member and userspace TracerCounter
+ *   json    key under "tracer" in the JSON report (docs/json.md)
+ *   metric  Prometheus family (docs/metrics.md); label key and value, or ""
+ *           for a family of one series
+ *   group   the table line it is shown on: "tracer" or "drops"
+ *   text    its words on that line
+ *   help    what it counts; the HELP text of a one-series family */
+#define SLK_TRACER_COUNTERS(X)                                                                                   \
+	X(K, allocs_selected, "allocs_selected", "slableak_tracer_events_total", "event", "alloc_selected",         \
+	  "tracer", "selected allocs",                                                                               \
+	  "allocations that landed in a selected cache (with sampling: the sampled ones)")                          \
+	X(K, allocs_tracked, "allocs_tracked", "slableak_tracer_events_total", "event", "alloc_tracked", "tracer",   \
+	  "tracked", "of those, inserted in the live map")                                                          \
+	X(K, allocs_unsampled, "allocs_unsampled", "slableak_tracer_events_total", "event", "alloc_unsampled",      \
+	  "tracer", "skipped by sampling",                                                                           \
+	  "allocations of the selected size classes skipped by --sample-every before their cache was named")        \
+	X(K, frees_tracked, "frees_tracked", "slableak_tracer_events_total", "event", "free_tracked", "tracer",      \
+	  "tracked frees", "frees of tracked objects")                                                               \
+	X(K, cache_lookups, "cache_lookups", "slableak_tracer_events_total", "event", "cache_lookup", "tracer",     \
+	  "cache lookups", "slow path: a kmem_cache not seen before was named")                                     \
+	X(K, stacks_from_fingerprint, "stacks_from_cache", "slableak_tracer_events_total", "event",                 \
+	  "stack_from_fingerprint", "tracer", "stacks from fingerprints",                                           \
+	  "stack ids taken from a verified stack fingerprint instead of an unwind")                                 \
+	X(K, implicit_frees, "implicit_frees", "slableak_tracer_implicit_frees_total", "", "", "tracer",            \
+	  "implicit frees",                                                                                          \
+	  "Objects retired because their address was handed out again (freed by a path without an event)")        \
+	X(K, fingerprint_mismatches, "fingerprint_mismatches", "slableak_tracer_fingerprint_mismatches_total", "",  \
+	  "", "tracer", "fingerprint mismatches",                                                                    \
+	  "Stack fingerprints that a verification unwind contradicted (each is then unwound for good)")            \
+	X(K, drop_live_full, "drop_live_map_full", "slableak_tracer_dropped_total", "reason", "live_map_full",      \
+	  "drops", "live map full", "allocations not tracked: the live map was full")                               \
+	X(K, drop_agg_full, "drop_aggregate_map_full", "slableak_tracer_dropped_total", "reason",                   \
+	  "aggregate_map_full", "drops", "aggregate map full",                                                       \
+	  "allocations not tracked: the aggregate map was full")                                                    \
+	X(K, stack_errors, "stack_capture_failed", "slableak_tracer_dropped_total", "reason",                       \
+	  "stack_capture_failed", "drops", "stack capture failed",                                                   \
+	  "tracked allocations whose stack could not be stored (filed under [stack unavailable])")                 \
+	X(P, recursion_misses, "recursion_misses", "slableak_tracer_dropped_total", "reason", "recursion_miss",     \
+	  "drops", "recursion misses",                                                                               \
+	  "events the kernel did not deliver because a BPF program was already running on that CPU")
+
 /* Tracer health; one per CPU, summed by userspace. */
+#define SLK_STATS_FIELD_K(field) __u64 field;
+#define SLK_STATS_FIELD_P(field)
+#define SLK_STATS_FIELD(src, field, ...) SLK_STATS_FIELD_##src(field)
 struct slk_stats {
-	__u64 allocs_selected;   /* allocations that landed in a selected cache */
-	__u64 allocs_tracked;    /* of those, inserted in the live map */
-	__u64 allocs_unsampled;  /* skipped by --sample-every */
-	__u64 frees_tracked;     /* frees of tracked objects */
-	__u64 implicit_frees;    /* address handed out again while still live */
-	__u64 drop_live_full;    /* live map full */
-	__u64 drop_agg_full;     /* aggregate map full */
-	__u64 stack_errors;      /* bpf_get_stackid failed (collision or full) */
-	__u64 stack_reused;      /* stack taken from the fingerprint cache */
-	__u64 fingerprint_mismatch; /* a verification capture disagreed */
-	__u64 cache_lookups;     /* slow path: a new kmem_cache pointer was named */
+	SLK_TRACER_COUNTERS(SLK_STATS_FIELD)
 };
+#undef SLK_STATS_FIELD
 
 #endif /* SLABLEAK_H */

@@ -168,13 +168,13 @@ static __always_inline long stack_id_for(void *ctx, __u64 call_site, struct slk_
 		uses = fv->uses;
 		__sync_fetch_and_add(&fv->uses, 1);
 		if (uses >= SLK_FP_VERIFY_FIRST && (uses & (SLK_FP_VERIFY_EVERY - 1))) {
-			SLK_COUNT(st, stack_reused);
+			SLK_COUNT(st, stacks_from_fingerprint);
 			return fv->stack_id;
 		}
 		sid = capture_stack(ctx, st);
 		if (sid >= 0 && (__u32)sid != fv->stack_id) {
 			fv->unstable = 1;
-			SLK_COUNT(st, fingerprint_mismatch);
+			SLK_COUNT(st, fingerprint_mismatches);
 		}
 		return sid;
 	}

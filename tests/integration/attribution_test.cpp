@@ -85,7 +85,7 @@ TEST(Attribution, HeldSetsFoundUnderTheirStacksInTheirCaches) {
         EXPECT_TRUE(c.in_slabinfo);
       }
     }
-    EXPECT_EQ(s.health.drop_live_full, 0u);
+    EXPECT_EQ(s.health.counters[TracerCounter::drop_live_full], 0u);
 
     kmalloc.release();
     cg.release();
@@ -154,8 +154,8 @@ TEST(Attribution, StackFingerprintsKeepAttributionExact) {
   EXPECT_EQ(held_under(s, "kmalloc-2k", "pipe_resize_ring"), 0);
   EXPECT_EQ(held_under(s, "kmalloc-cg-2k", "netlink_sendmsg"), 0);
   // Most of the 4000 came from the cache (all but the verification unwinds).
-  EXPECT_GT(s.health.stacks_from_cache, kHeld);
-  EXPECT_EQ(s.health.fingerprint_mismatches, 0u);
+  EXPECT_GT(s.health.counters[TracerCounter::stacks_from_fingerprint], kHeld);
+  EXPECT_EQ(s.health.counters[TracerCounter::fingerprint_mismatches], 0u);
 }
 
 TEST(Attribution, NothingLeftLoadedAfterSessionEnds) {

@@ -132,8 +132,10 @@ slableak::Snapshot synthetic_snapshot() {
     s.stacks.push_back(st);
   }
   auto& h = s.health;
-  h.allocs_selected = 1000, h.allocs_tracked = 20, h.allocs_unsampled = 980, h.frees_tracked = 10;
-  h.implicit_frees = 1, h.drop_live_full = 1, h.drop_agg_full = 1, h.stack_errors = 1, h.recursion_misses = 1;
+  using C = slableak::TracerCounter;
+  h.counters[C::allocs_selected] = 1000, h.counters[C::allocs_tracked] = 20, h.counters[C::allocs_unsampled] = 980;
+  h.counters[C::frees_tracked] = 10, h.counters[C::implicit_frees] = 1, h.counters[C::drop_live_full] = 1;
+  h.counters[C::drop_agg_full] = 1, h.counters[C::stack_errors] = 1, h.counters[C::recursion_misses] = 1;
   h.live_objects = 10, h.live_capacity = 262144, h.agg_entries = 6, h.agg_capacity = 65536;
   h.stack_entries = 6, h.stack_capacity = 16384, h.kernel_map_bytes = 1 << 20;
   return s;

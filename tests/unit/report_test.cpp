@@ -52,11 +52,11 @@ Snapshot snapshot() {
                            "1111111111111111"));
   s.stacks.push_back(stack("kmalloc-2k", {"my;fn [my mod]", "caller"}, 10, 20480, "2222222222222222"));
   s.stacks.push_back(stack("kmalloc-2k", {"freed_path"}, 0, 0, "3333333333333333"));
-  s.health.drop_live_full = 1;
-  s.health.drop_agg_full = 2;
-  s.health.stack_errors = 3;
-  s.health.recursion_misses = 4;
-  s.health.allocs_selected = 77;
+  s.health.counters[TracerCounter::drop_live_full] = 1;
+  s.health.counters[TracerCounter::drop_agg_full] = 2;
+  s.health.counters[TracerCounter::stack_errors] = 3;
+  s.health.counters[TracerCounter::recursion_misses] = 4;
+  s.health.counters[TracerCounter::allocs_selected] = 77;
   return s;
 }
 

@@ -214,11 +214,13 @@ KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
   std::vector<slk_stats> per_cpu(static_cast<size_t>(ncpus_));
   uint32_t zero = 0;
   if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stats), &zero, per_cpu.data()) == 0) {
-    auto* sum = reinterpret_cast<uint64_t*>(&r.stats);
+    slk_stats sum{};
+    auto* out = reinterpret_cast<uint64_t*>(&sum);
     for (const auto& c : per_cpu) {
       const auto* v = reinterpret_cast<const uint64_t*>(&c);
-      for (size_t i = 0; i < sizeof(slk_stats) / sizeof(uint64_t); ++i) sum[i] += v[i];
+      for (size_t i = 0; i < sizeof(slk_stats) / sizeof(uint64_t); ++i) out[i] += v[i];
     }
+    r.counters.set_from_kernel(sum);
   }
 
   bpf_program* prog;
@@ -227,7 +229,7 @@ KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
     if (fd < 0) continue;
     bpf_prog_info info{};
     uint32_t len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) r.recursion_misses += info.recursion_misses;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) r.counters[TracerCounter::recursion_misses] += info.recursion_misses;
   }
   return r;
 }

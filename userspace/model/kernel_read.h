@@ -6,13 +6,19 @@
 #include <vector>
 
 #include "slableak.h"
+#include "tracer_counters.h"
 
 namespace slableak {
 
 static_assert(sizeof(slk_agg_key) == 16, "slk_agg_key layout shared with BPF");
 static_assert(sizeof(slk_agg_val) == 32, "slk_agg_val layout shared with BPF");
 static_assert(sizeof(slk_live) == 24, "slk_live layout shared with BPF");
-static_assert(sizeof(slk_stats) == 11 * 8, "slk_stats layout shared with BPF");
+constexpr size_t kernel_counter_count() {
+  size_t n = 0;
+  for (const auto& c : kTracerCounters) n += c.in_kernel_stats ? 1 : 0;
+  return n;
+}
+static_assert(sizeof(slk_stats) == kernel_counter_count() * sizeof(uint64_t), "slk_stats layout shared with BPF");
 
 struct AggRow {
   slk_agg_key key;
@@ -24,8 +30,7 @@ struct KernelRead {
   std::vector<AggRow> aggs;
   std::unordered_map<uint32_t, std::vector<uint64_t>> stacks;  // stack id -> ips (those asked for)
   size_t stacks_in_use = 0;                                    // distinct stack ids in aggs
-  slk_stats stats{};                                           // summed over CPUs
-  uint64_t recursion_misses = 0;                               // summed over programs
+  TracerCounters counters;  // kernel ones summed over CPUs, recursion misses over programs
 };
 
 }  // namespace slableak

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "frame_list.h"
+#include "tracer_counters.h"
 
 namespace slableak {
 
@@ -44,17 +45,7 @@ struct CacheHeader {
 };
 
 struct TracerHealth {
-  uint64_t allocs_selected = 0;
-  uint64_t allocs_tracked = 0;
-  uint64_t allocs_unsampled = 0;
-  uint64_t frees_tracked = 0;
-  uint64_t implicit_frees = 0;
-  uint64_t drop_live_full = 0;
-  uint64_t drop_agg_full = 0;
-  uint64_t stack_errors = 0;
-  uint64_t recursion_misses = 0;
-  uint64_t stacks_from_cache = 0;       // stack ids taken from a verified fingerprint
-  uint64_t fingerprint_mismatches = 0;  // a verification unwind disagreed
+  TracerCounters counters;    // every counter of SLK_TRACER_COUNTERS
   uint64_t live_objects = 0;  // entries in the live map
   uint64_t live_capacity = 0;
   uint64_t agg_entries = 0;

@@ -175,23 +175,22 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
 
   // Tracer health: every event dropped is counted by reason.
   const auto& h = s.health;
-  w.family("slableak_tracer_events_total", "counter", "Events handled by the BPF programs, by kind");
-  w.sample({{"event", "alloc_selected"}}, double(h.allocs_selected));
-  w.sample({{"event", "alloc_tracked"}}, double(h.allocs_tracked));
-  w.sample({{"event", "alloc_unsampled"}}, double(h.allocs_unsampled));
-  w.sample({{"event", "free_tracked"}}, double(h.frees_tracked));
-  w.sample({{"event", "stack_from_fingerprint"}}, double(h.stacks_from_cache));
-  w.family("slableak_tracer_fingerprint_mismatches_total", "counter",
-           "Stack fingerprints that a verification unwind contradicted (each is then unwound for good)");
-  w.sample({}, double(h.fingerprint_mismatches));
-  w.family("slableak_tracer_implicit_frees_total", "counter",
-           "Objects retired because their address was handed out again (freed by a path without an event)");
-  w.sample({}, double(h.implicit_frees));
-  w.family("slableak_tracer_dropped_total", "counter", "Events lost, by reason");
-  w.sample({{"reason", "live_map_full"}}, double(h.drop_live_full));
-  w.sample({{"reason", "aggregate_map_full"}}, double(h.drop_agg_full));
-  w.sample({{"reason", "stack_capture_failed"}}, double(h.stack_errors));
-  w.sample({{"reason", "recursion_miss"}}, double(h.recursion_misses));
+  // Each family whole, in the order of its first counter in SLK_TRACER_COUNTERS.
+  for (size_t i = 0; i < kTracerCounterCount; ++i) {
+    const auto& first = kTracerCounters[i];
+    bool seen = false;
+    for (size_t j = 0; j < i; ++j) seen = seen || kTracerCounters[j].metric == first.metric;
+    if (seen) continue;
+    const std::string_view family_help = counter_family_help(first.metric);
+    w.family(std::string(first.metric), "counter", std::string(family_help.empty() ? first.help : family_help));
+    for (size_t j = i; j < kTracerCounterCount; ++j) {
+      const auto& c = kTracerCounters[j];
+      if (c.metric != first.metric) continue;
+      Labels labels;
+      if (!c.label_key.empty()) labels.push_back({std::string(c.label_key), std::string(c.label_value)});
+      w.sample(labels, double(h.counters[c.id]));
+    }
+  }
   w.family("slableak_tracer_map_entries", "gauge", "Entries in use per BPF map");
   w.sample({{"map", "live"}}, double(h.live_objects));
   w.sample({{"map", "aggregates"}}, double(h.agg_entries));

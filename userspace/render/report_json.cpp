@@ -49,15 +49,13 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
                            {"frames", st.frames.to_vector()}});
   }
   const auto& h = s.health;
-  j["tracer"] = {{"allocs_selected", h.allocs_selected},   {"allocs_tracked", h.allocs_tracked},
-                 {"allocs_unsampled", h.allocs_unsampled}, {"frees_tracked", h.frees_tracked},
-                 {"implicit_frees", h.implicit_frees},     {"drop_live_map_full", h.drop_live_full},
-                 {"drop_aggregate_map_full", h.drop_agg_full}, {"stack_capture_failed", h.stack_errors},
-                 {"recursion_misses", h.recursion_misses}, {"live_objects", h.live_objects},
-                 {"stacks_from_cache", h.stacks_from_cache}, {"fingerprint_mismatches", h.fingerprint_mismatches},
+  json tracer = json::object();
+  for (const auto& c : kTracerCounters) tracer[std::string(c.json)] = h.counters[c.id];
+  tracer.update({{"live_objects", h.live_objects},
                  {"live_capacity", h.live_capacity},       {"aggregate_entries", h.agg_entries},
                  {"aggregate_capacity", h.agg_capacity},   {"stack_entries", h.stack_entries},
-                 {"stack_capacity", h.stack_capacity},     {"kernel_map_bytes", h.kernel_map_bytes}};
+                 {"stack_capacity", h.stack_capacity},     {"kernel_map_bytes", h.kernel_map_bytes}});
+  j["tracer"] = std::move(tracer);
   os << j.dump(2) << "\n";
 }
 

@@ -57,15 +57,17 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
   }
   if (shown == 0) os << "no outstanding allocations attributed yet\n";
   const auto& h = s.health;
-  if (s.estimated())
-    os << "\ntracer: sampled allocs in selected caches " << h.allocs_selected << ", tracked " << h.allocs_tracked
-       << ", skipped by sampling (same size class, any cache) " << h.allocs_unsampled;
-  else
-    os << "\ntracer: selected allocs " << h.allocs_selected << ", tracked " << h.allocs_tracked;
-  os << ", tracked frees " << h.frees_tracked << ", implicit frees " << h.implicit_frees
-     << ", stacks from fingerprints " << h.stacks_from_cache << " (mismatches " << h.fingerprint_mismatches << ")\n";
-  os << "drops: live map full " << h.drop_live_full << ", aggregate map full " << h.drop_agg_full
-     << ", stack capture failed " << h.stack_errors << ", recursion misses " << h.recursion_misses << "\n";
+  os << '\n';
+  for (const std::string_view group : {"tracer", "drops"}) {
+    os << group << ':';
+    const char* sep = " ";
+    for (const auto& c : kTracerCounters) {
+      if (c.group != group) continue;
+      os << sep << c.text << ' ' << h.counters[c.id];
+      sep = ", ";
+    }
+    os << '\n';
+  }
   os << "maps: live " << h.live_objects << "/" << h.live_capacity << ", aggregates " << h.agg_entries << "/"
      << h.agg_capacity << ", stacks " << h.stack_entries << "/" << h.stack_capacity << ", kernel memory "
      << format_bytes(static_cast<double>(h.kernel_map_bytes)) << "\n";

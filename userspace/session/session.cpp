@@ -123,20 +123,11 @@ Snapshot Session::collect(double min_age_s) {
   }
 
   auto& h = s.health;
-  const auto& st = read.stats;
-  h.allocs_selected = st.allocs_selected;
-  h.allocs_tracked = st.allocs_tracked;
-  h.allocs_unsampled = st.allocs_unsampled;
-  h.frees_tracked = st.frees_tracked;
-  h.implicit_frees = st.implicit_frees;
-  h.drop_live_full = st.drop_live_full;
-  h.drop_agg_full = st.drop_agg_full;
-  h.stack_errors = st.stack_errors;
-  h.recursion_misses = read.recursion_misses;
-  h.stacks_from_cache = st.stack_reused;
-  h.fingerprint_mismatches = st.fingerprint_mismatch;
-  const uint64_t gone = st.frees_tracked + st.implicit_frees;
-  h.live_objects = st.allocs_tracked > gone ? st.allocs_tracked - gone : 0;
+  h.counters = read.counters;
+  using C = TracerCounter;
+  const uint64_t gone = h.counters[C::frees_tracked] + h.counters[C::implicit_frees];
+  const uint64_t tracked = h.counters[C::allocs_tracked];
+  h.live_objects = tracked > gone ? tracked - gone : 0;
   const MapCapacity cap = tracer_->capacity();
   h.live_capacity = cap.live;
   h.agg_entries = read.aggs.size() - retire.size();
