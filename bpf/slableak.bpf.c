@@ -480,17 +480,3 @@ int BPF_PROG(kmem_cache_free_derived, unsigned long call_site, const void *ptr)
 {
 	return on_free((__u64)ptr);
 }
-
-/* Benchmark floor: attached, and return at once. Never loaded by the tool
- * itself; the benchmark measures the dispatch cost every design pays. */
-SEC("tp_btf/kmalloc")
-int BPF_PROG(kmalloc_floor)
-{
-	return 0;
-}
-
-SEC("tp_btf/kfree")
-int BPF_PROG(kfree_floor)
-{
-	return 0;
-}

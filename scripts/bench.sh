@@ -200,12 +200,14 @@ pick() { # first existing of the CMake-built one, or build it into $OUT/bin
   case $name in
     churn) gcc -std=c11 -O2 -Wall -o "$OUT/bin/churn" "$ROOT/bench/churn.c" ;;
     holder) gcc -std=c11 -O2 -Wall -o "$OUT/bin/holder" "$ROOT/tests/support/holder.c" ;;
+    floor) make -C "$BUILD" bench_floor >>"$OUT/logs/build.log" 2>&1 && cp "$BUILD/bench/floor" "$OUT/bin/" ;;
     refresh_bench) make -C "$BUILD" refresh_bench >>"$OUT/logs/build.log" 2>&1 && cp "$BUILD/bench/refresh_bench" "$OUT/bin/" ;;
   esac >&2 || die "could not build $name"
   echo "$OUT/bin/$name"
 }
 CHURN=$(pick churn)
 HOLDER=$(pick holder)
+FLOOR=$(pick floor)
 [[ -x $CHURN && -x $HOLDER ]] || die "churn or holder missing"
 BPFTRACE=$(command -v bpftrace || true)
 
@@ -319,8 +321,8 @@ if want overhead; then
       cmd=()
       case $c in
         untraced) ;;
-        floor) cmd=("${SNAP[@]}" --bench-floor -c "$CACHE") ;;
-        floor1) cmd=("${SNAP[@]}" --bench-floor-alloc -c "$CACHE") ;;  # kmalloc only, as bt-count
+        floor) cmd=("$FLOOR") ;;
+        floor1) cmd=("$FLOOR" --alloc-only) ;;  # kmalloc only, as bt-count
         exact) cmd=("${SNAP[@]}" -c "$CACHE") ;;
         exact-nocache) cmd=("${SNAP[@]}" -c "$CACHE" --no-stack-cache) ;;
         s16) cmd=("${SNAP[@]}" -c "$CACHE" --sample-every 16) ;;
@@ -446,12 +448,13 @@ for p in json.load(sys.stdin):
   sysctl -q kernel.bpf_stats_enabled=1
   for c in floor s64 other exact; do
     case $c in
-      floor) args=(--bench-floor -c "$CACHE") ;;
+      floor) args=() ;;
       s64) args=(-c "$CACHE" --sample-every 64) ;;
       other) args=(-c "$OTHER_CACHE") ;;
       exact) args=(-c "$CACHE") ;;
     esac
-    start_tracer "progs-$c" "$SLABLEAK" snapshot -d 1h "${args[@]}" || die "progs: $c did not start"
+    if [[ $c == floor ]]; then tracer=("$FLOOR"); else tracer=("$SLABLEAK" snapshot -d 1h "${args[@]}"); fi
+    start_tracer "progs-$c" "${tracer[@]}" || die "progs: $c did not start"
     for _ in 1 2; do "$CHURN" $((OPS / 6 + 1)) "$CPU" "$BYTES" >/dev/null; sleep 0.35; done
     before=$(prog_stats)
     "$CHURN" "$OPS" "$CPU" "$BYTES" >/dev/null

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "session.h"
+#include "live_session.h"
 #include "support.h"
 
 namespace slableak::test {
@@ -38,9 +38,11 @@ std::string dump(const Snapshot& s) {
 
 TEST(Attribution, HeldSetsFoundUnderTheirStacksInTheirCaches) {
   REQUIRE_BPF();
-  SessionOptions so;
+  REQUIRE_KFUNC();  // msg_msg-2k can only be told from kmalloc-cg-2k by the kfunc
+  TraceOptions so;
   so.caches = {"kmalloc-2k", "kmalloc-cg-2k", "msg_msg-2k"};
-  Session session(so);
+  auto session_owner = open_live_session(so);
+  Session& session = *session_owner;
   ASSERT_EQ(session.method(), "kfunc") << "this kernel has bpf_get_kmem_cache; the exact method must be used";
 
   Child churn({holder_bin(), "churn", "0"});
@@ -101,10 +103,11 @@ TEST(Attribution, HeldSetsFoundUnderTheirStacksInTheirCaches) {
 // accounted kmallocs and say which method it used.
 TEST(Attribution, DerivedMethodSplitsPlainFromAccounted) {
   REQUIRE_BPF();
-  SessionOptions so;
+  TraceOptions so;
   so.caches = {"kmalloc-2k", "kmalloc-cg-2k"};
-  so.method = "derived";
-  Session session(so);
+  so.method = CacheMethod::derived;
+  auto session_owner = open_live_session(so);
+  Session& session = *session_owner;
   ASSERT_EQ(session.method(), "derived");
   Holder kmalloc("kmalloc", kHeld);
   Holder cg("cg", kHeld);
@@ -118,8 +121,9 @@ TEST(Attribution, DerivedMethodSplitsPlainFromAccounted) {
 
 TEST(Attribution, MinAgeHidesYoungObjects) {
   REQUIRE_BPF();
-  SessionOptions so;
-  Session session(so);
+  TraceOptions so;
+  auto session_owner = open_live_session(so);
+  Session& session = *session_owner;
   Holder kmalloc("kmalloc", kHeld);
   std::this_thread::sleep_for(std::chrono::seconds(3));
   // Every held object is at least ~3 s old, none is an hour old.
@@ -133,9 +137,10 @@ TEST(Attribution, MinAgeHidesYoungObjects) {
 // site) and must not be confused.
 TEST(Attribution, StackFingerprintsKeepAttributionExact) {
   REQUIRE_BPF();
-  SessionOptions so;
+  TraceOptions so;
   so.caches = {"kmalloc-2k", "kmalloc-cg-2k"};
-  Session session(so);
+  auto session_owner = open_live_session(so);
+  Session& session = *session_owner;
   // Teach the sites: each needs two samples (two rounds of allocations,
   // each followed by a read that learns from them).
   for (int round = 0; round < 2; ++round) {
@@ -161,7 +166,7 @@ TEST(Attribution, StackFingerprintsKeepAttributionExact) {
 TEST(Attribution, NothingLeftLoadedAfterSessionEnds) {
   REQUIRE_BPF();
   {
-    Session session(SessionOptions{});
+    auto session = open_live_session(TraceOptions{});
     EXPECT_GT(loaded_slableak_programs(), 0);
   }
   EXPECT_EQ(slableak_programs_after(std::chrono::seconds(5)), 0);

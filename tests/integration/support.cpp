@@ -1,6 +1,7 @@
 #include "support.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -47,7 +48,7 @@ std::string bpf_unavailable_reason() {
   return "";
 }
 
-Child::Child(const std::vector<std::string>& argv, int drop_to_uid, bool no_tracefs) {
+Child::Child(const std::vector<std::string>& argv, int drop_to_uid, unsigned hide) {
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
   pid_ = fork();
@@ -56,12 +57,19 @@ Child::Child(const std::vector<std::string>& argv, int drop_to_uid, bool no_trac
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
-    if (no_tracefs) {
-      // Private mount namespace: unmounting here leaves the host alone.
+    if (hide) {
+      // Private mount namespace: what we hide here stays visible to the host.
       if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(120);
+    }
+    if (hide & kHideTracefs) {
       umount2("/sys/kernel/debug/tracing", MNT_DETACH);
       umount2("/sys/kernel/tracing", MNT_DETACH);
       if (access("/sys/kernel/tracing/events", F_OK) == 0) _exit(121);
+    }
+    if (hide & kHideBtf) {
+      // An empty tmpfs over /sys/kernel/btf: libbpf finds no vmlinux BTF.
+      if (mount("none", "/sys/kernel/btf", "tmpfs", 0, nullptr) != 0) _exit(123);
+      if (access("/sys/kernel/btf/vmlinux", F_OK) == 0) _exit(124);
     }
     if (drop_to_uid >= 0 && (setgid(drop_to_uid) != 0 || setuid(drop_to_uid) != 0)) _exit(122);
     std::vector<char*> args;
@@ -182,8 +190,8 @@ void Holder::release() {
 }
 
 RunResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout, int drop_to_uid,
-                      bool no_tracefs) {
-  Child c(argv, drop_to_uid, no_tracefs);
+                      unsigned hide) {
+  Child c(argv, drop_to_uid, hide);
   c.close_stdin();
   RunResult r;
   r.status = c.wait_exit(timeout);
@@ -193,10 +201,10 @@ RunResult run_command(const std::vector<std::string>& argv, std::chrono::millise
 }
 
 RunResult run_slableak(const std::vector<std::string>& args, std::chrono::milliseconds timeout, int drop_to_uid,
-                       bool no_tracefs) {
+                       unsigned hide) {
   std::vector<std::string> argv{slableak_bin()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, timeout, drop_to_uid, no_tracefs);
+  return run_command(argv, timeout, drop_to_uid, hide);
 }
 
 namespace {
@@ -228,10 +236,31 @@ std::set<__u32> held_program_ids() {
   return held;
 }
 
+// A program is slableak's if it uses one of its object's own data maps:
+// libbpf names them after the object ("slableak.rodata", "slableak.bss",
+// ...), and every program reads its knobs from .rodata. No list of program
+// names to keep in step with bpf/.
+bool uses_slableak_maps(const bpf_prog_info& info, int prog_fd) {
+  std::vector<__u32> maps(info.nr_map_ids);
+  if (maps.empty()) return false;
+  bpf_prog_info again{};
+  again.nr_map_ids = static_cast<__u32>(maps.size());
+  again.map_ids = reinterpret_cast<__u64>(maps.data());
+  __u32 len = sizeof again;
+  if (bpf_obj_get_info_by_fd(prog_fd, &again, &len) != 0) return false;
+  for (__u32 map_id : maps) {
+    const int mfd = bpf_map_get_fd_by_id(map_id);
+    if (mfd < 0) continue;
+    bpf_map_info m{};
+    __u32 mlen = sizeof m;
+    const bool ours = bpf_obj_get_info_by_fd(mfd, &m, &mlen) == 0 && std::string(m.name).rfind("slableak.", 0) == 0;
+    close(mfd);
+    if (ours) return true;
+  }
+  return false;
+}
+
 std::vector<__u32> our_program_ids() {
-  static const std::set<std::string> ours = {"kmalloc_kfunc", "kfree_kfunc", "kmem_cache_free",
-                                             "kmalloc_derived", "kmalloc_node_de", "kfree_derived",
-                                             "kmalloc_floor", "kfree_floor"};
   std::vector<__u32> ids;
   __u32 id = 0;
   while (bpf_prog_get_next_id(id, &id) == 0) {
@@ -239,7 +268,7 @@ std::vector<__u32> our_program_ids() {
     if (fd < 0) continue;
     bpf_prog_info info{};
     __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && ours.count(info.name)) ids.push_back(id);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && uses_slableak_maps(info, fd)) ids.push_back(id);
     close(fd);
   }
   return ids;
@@ -256,6 +285,14 @@ int orphan_slableak_programs() {
 }
 
 }  // namespace
+
+bool kernel_has_kmem_cache_kfunc() {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return false;
+  const bool has = btf__find_by_name_kind(vmlinux, "bpf_get_kmem_cache", BTF_KIND_FUNC) > 0;
+  btf__free(vmlinux);
+  return has;
+}
 
 int loaded_slableak_programs() { return static_cast<int>(our_program_ids().size()); }
 

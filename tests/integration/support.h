@@ -26,12 +26,25 @@ bool running_in_ci();
     }                                                                            \
   } while (0)
 
+// Skips the test (also under CI=true: it asserts what only 6.13+ kernels
+// can do) where the kernel lacks the bpf_get_kmem_cache kfunc.
+bool kernel_has_kmem_cache_kfunc();
+#define REQUIRE_KFUNC()                                                                           \
+  do {                                                                                            \
+    if (!::slableak::test::kernel_has_kmem_cache_kfunc())                                         \
+      GTEST_SKIP() << "this kernel has no bpf_get_kmem_cache (6.13+): the kfunc method cannot run"; \
+  } while (0)
+
+// What a child process runs without, in a private mount namespace.
+inline constexpr unsigned kHideTracefs = 1;  // tracefs unmounted
+inline constexpr unsigned kHideBtf = 2;      // /sys/kernel/btf empty: no vmlinux BTF for anyone
+
 // A child process with pipes on stdin, stdout and stderr.
 class Child {
  public:
   // @drop_to_uid >= 0: setuid to it before exec (for the not-root test).
-  // @new_mount_ns: run in a private mount namespace with tracefs unmounted.
-  Child(const std::vector<std::string>& argv, int drop_to_uid = -1, bool no_tracefs = false);
+  // @hide: kHideTracefs | kHideBtf, see above.
+  Child(const std::vector<std::string>& argv, int drop_to_uid = -1, unsigned hide = 0);
   ~Child();  // SIGTERM, then SIGKILL, of this PID only
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -79,11 +92,12 @@ struct RunResult {
 // Runs @argv (stdin closed) to completion or @timeout.
 RunResult run_command(const std::vector<std::string>& argv,
                       std::chrono::milliseconds timeout = std::chrono::seconds(60), int drop_to_uid = -1,
-                      bool no_tracefs = false);
+                      unsigned hide = 0);
 RunResult run_slableak(const std::vector<std::string>& args, std::chrono::milliseconds timeout = std::chrono::seconds(60),
-                 int drop_to_uid = -1, bool no_tracefs = false);
+                 int drop_to_uid = -1, unsigned hide = 0);
 
-// BPF programs in the kernel whose names are slableak's.
+// BPF programs in the kernel that are slableak's: those that use a map of
+// its BPF object (named "slableak.*" by libbpf).
 int loaded_slableak_programs();
 // slableak programs that no live process holds (through a program or link
 // fd): only a pin could keep those, i.e. a leak. Other slableak instances

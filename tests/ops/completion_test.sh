@@ -7,6 +7,7 @@
 set -euo pipefail
 file=$1 bin=$2
 . "$(dirname "$0")/help_options.sh"
+slableak_check_scrape "$bin" || exit 1
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # Completes the command line "$@" (the last word is being typed).

@@ -6,6 +6,7 @@
 set -euo pipefail
 page=$1 bin=$2
 . "$(dirname "$0")/help_options.sh"
+slableak_check_scrape "$bin" || exit 1
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 warnings=$(groff -man -ww -z "$page" 2>&1 || true)

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "error.h"
+#include "printable.h"
 
 namespace slableak {
 namespace {
@@ -32,7 +33,7 @@ bool read_number(std::string_view& s, double& out) {
 
 std::chrono::nanoseconds parse_duration(std::string_view text, std::string_view what) {
   auto bad = [&] {
-    return usage_error("bad " + std::string(what) + " '" + std::string(text) +
+    return usage_error("bad " + std::string(what) + " '" + printable(text) +
                        "': use a positive number with a unit, e.g. 500ms, 30s, 5m, 1h");
   };
   std::string_view s = text;
@@ -62,7 +63,7 @@ std::chrono::nanoseconds parse_duration(std::string_view text, std::string_view 
 
 uint64_t parse_count(std::string_view text, std::string_view what) {
   auto bad = [&] {
-    return usage_error("bad " + std::string(what) + " '" + std::string(text) +
+    return usage_error("bad " + std::string(what) + " '" + printable(text) +
                        "': use a whole number, optionally with k, M or G (e.g. 1M)");
   };
   std::string_view s = text;

@@ -3,11 +3,12 @@
 
 #include "cache_naming.h"
 #include "commands.h"
+#include "live_session.h"
 
 namespace slableak {
 
-int run_caches() {
-  const auto caches = read_slabinfo();
+int run_caches(const RunConfig&) {
+  const auto caches = read_host_slabinfo();
   const auto names = cache_names(caches);
   std::printf("%-28s %8s %12s %12s  %s\n", "NAME", "OBJSIZE", "ACTIVE", "TOTAL", "KIND");
   for (const auto& c : caches) {

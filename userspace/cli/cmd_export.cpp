@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "error.h"
+#include "live_session.h"
 #include "metrics_server.h"
 #include "privileges.h"
 #include "prometheus_text.h"
@@ -45,23 +46,23 @@ std::string reduce_privileges(const TextfileWriter* file) {
 
 }  // namespace
 
-int run_export(const SessionOptions& so, const ExportOptions& eo) {
-  if (eo.no_textfile && eo.listen.empty())
-    throw usage_error("nothing to export to: drop --no-textfile or add --listen 127.0.0.1:PORT");
-  if (eo.top_stacks == 0) throw usage_error("--top-stacks must be at least 1");
+int run_export(const RunConfig& c) {
+  const auto& eo = c.exporter;
+  const auto& so = c.trace;
   // Output problems are reported before anything is attached.
   std::unique_ptr<TextfileWriter> file;
-  if (!eo.no_textfile) file = std::make_unique<TextfileWriter>(eo.textfile_dir, "slableak.prom");
+  if (eo.textfile) file = std::make_unique<TextfileWriter>(eo.textfile_dir, "slableak.prom");
   std::unique_ptr<MetricsServer> server;
   if (!eo.listen.empty()) server = std::make_unique<MetricsServer>(eo.listen);
 
-  Session session(so);
+  auto session_owner = open_live_session(so);
+  Session& session = *session_owner;
   const std::string privileges = reduce_privileges(file.get());
   if (server) server->start();
 
   std::cerr << "slableak: exporting";
-  for (const auto& c : so.caches) std::cerr << ' ' << c;
-  std::cerr << " every " << eo.interval_s << "s (cache method " << session.method() << ", sampling 1 in "
+  for (const auto& name : so.caches) std::cerr << ' ' << name;
+  std::cerr << " every " << eo.interval.count() << "s (cache method " << session.method() << ", sampling 1 in "
             << so.sample_every << ")";
   if (file) std::cerr << " to " << file->path();
   if (server) std::cerr << " and http://" << eo.listen << "/metrics";
@@ -73,8 +74,7 @@ int run_export(const SessionOptions& so, const ExportOptions& eo) {
   info.kernel = session.kernel_release();
   for (;;) {
     // session.wait also hands new allocation sites to the stack cache.
-    const bool more = session.wait(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(eo.interval_s)));
+    const bool more = session.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(eo.interval));
     if (!more) break;
     const Snapshot s = session.collect();
     info.last_update_unix = s.unix_time;

@@ -4,23 +4,22 @@
 #include <sstream>
 
 #include "commands.h"
+#include "live_session.h"
 #include "report.h"
-#include "signals.h"
 
 namespace slableak {
 
-int run_top(const SessionOptions& so, const ReportOptions& ro) {
-  const SortKey sort = parse_sort_key(ro.sort);
-  Session session(so);
+int run_top(const RunConfig& c) {
+  const auto& r = c.report;
+  auto session = open_live_session(c.trace);
   const bool tty = isatty(STDOUT_FILENO);
   Snapshot s;
   for (;;) {
-    const bool more = session.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(
-        std::chrono::duration<double>(ro.interval_s)));
-    s = session.collect(ro.min_age_s);
-    sort_stacks(s.stacks, sort);
+    const bool more = session->wait(std::chrono::duration_cast<std::chrono::nanoseconds>(r.interval));
+    s = session->collect(r.min_age.count());
+    sort_stacks(s.stacks, r.sort);
     std::ostringstream frame;
-    write_table(frame, s, ro.top);
+    write_table(frame, s, r.top);
     // Clear and redraw on a terminal; a pipe gets one report per refresh.
     if (tty) std::cout << "\033[H\033[2J";
     else std::cout << "---\n";

@@ -92,7 +92,7 @@ uint64_t fd_memlock(int fd) {
 
 }  // namespace
 
-BpfTracer::BpfTracer(const TracerConfig& cfg) {
+BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   libbpf_set_print(collect_libbpf_log);
   libbpf_log().clear();
   ncpus_ = libbpf_num_possible_cpus();
@@ -102,7 +102,7 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
 
   // Everything that can be refused without the kernel is checked before the
   // skeleton exists: a constructor that throws never runs its destructor.
-  if (cfg.max_tracked == 0 || cfg.max_tracked > UINT32_MAX)
+  if (opt.max_tracked == 0 || opt.max_tracked > UINT32_MAX)
     throw usage_error("--max-tracked must be between 1 and 4294967295");
 
   skel_ = slableak_bpf__open();
@@ -110,8 +110,8 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
 
   auto* ro = skel_->rodata;
   ro->n_caches = static_cast<uint32_t>(cfg.caches.size());
-  ro->sample_every = cfg.sample_every ? cfg.sample_every : 1;
-  ro->stack_cache = cfg.stack_cache;
+  ro->sample_every = opt.sample_every ? opt.sample_every : 1;
+  ro->stack_cache = opt.stack_cache;
   uint32_t lo = UINT32_MAX, hi = 0;
   for (size_t i = 0; i < cfg.caches.size(); ++i) {
     slk_cache_sel sel{};
@@ -127,8 +127,7 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
   ro->req_hi_max = hi;
 
   auto& p = skel_->progs;
-  const bool kf = cfg.programs == ProgramSet::kfunc, dv = cfg.programs == ProgramSet::derived,
-             fl = cfg.programs == ProgramSet::floor, fa = cfg.programs == ProgramSet::floor_alloc;
+  const bool kf = cfg.programs == ProgramSet::kfunc, dv = cfg.programs == ProgramSet::derived;
   bpf_program__set_autoload(p.kmalloc_kfunc, kf);
   bpf_program__set_autoload(p.kfree_kfunc, kf);
   bpf_program__set_autoload(p.kmem_cache_free_kfunc, kf);
@@ -136,20 +135,18 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
   bpf_program__set_autoload(p.kmalloc_node_derived, dv && cfg.kmalloc_node_event);
   bpf_program__set_autoload(p.kfree_derived, dv);
   bpf_program__set_autoload(p.kmem_cache_free_derived, dv);
-  bpf_program__set_autoload(p.kmalloc_floor, fl || fa);
-  bpf_program__set_autoload(p.kfree_floor, fl);
 
-  cap_ = {cfg.max_tracked, cfg.max_aggregates, cfg.max_stacks};
-  bpf_map__set_max_entries(skel_->maps.live, static_cast<uint32_t>(cfg.max_tracked));
-  bpf_map__set_max_entries(skel_->maps.aggs, cfg.max_aggregates);
-  bpf_map__set_max_entries(skel_->maps.stacks, cfg.max_stacks);
+  cap_ = {opt.max_tracked, opt.max_aggregates, opt.max_stacks};
+  bpf_map__set_max_entries(skel_->maps.live, static_cast<uint32_t>(opt.max_tracked));
+  bpf_map__set_max_entries(skel_->maps.aggs, opt.max_aggregates);
+  bpf_map__set_max_entries(skel_->maps.stacks, opt.max_stacks);
   // The free path's filter (bpf/slableak.bpf.c live_filter): every free of
   // every cache reads one slot, so it is sized to stay in cache rather than
   // to the live map: a quarter slot per live entry, 4096 to 2^18 slots
   // (16 KiB to 1 MiB). Mostly zero while the tracked set is small (sampled
   // mode, no leak); a saturated filter costs what no filter would.
   uint32_t bits = 12;
-  while (bits < 18 && (uint64_t{1} << bits) < cfg.max_tracked / 4) ++bits;
+  while (bits < 18 && (uint64_t{1} << bits) < opt.max_tracked / 4) ++bits;
   ro->filter_bits = bits;
   bpf_map__set_max_entries(skel_->maps.live_filter, uint32_t{1} << (bits - 4));
 
@@ -162,7 +159,7 @@ BpfTracer::BpfTracer(const TracerConfig& cfg) {
     const bool map_failed = libbpf_log().find("failed to create map") != std::string::npos ||
                             libbpf_log().find("map 'live'") != std::string::npos;
     if ((e == ENOMEM || e == E2BIG) && map_failed)
-      throw usage_error("the kernel refused a live map of " + std::to_string(cfg.max_tracked) + " entries (" +
+      throw usage_error("the kernel refused a live map of " + std::to_string(opt.max_tracked) + " entries (" +
                         (e == E2BIG ? "E2BIG" : "ENOMEM") +
                         "): use a smaller --max-tracked (1M costs about 100 MiB of kernel memory)");
     // As root, EACCES is the verifier refusing a program: show why.

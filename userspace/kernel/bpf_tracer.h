@@ -11,49 +11,38 @@
 
 #include "cache_selection.h"
 #include "kernel_read.h"
+#include "trace_config.h"
+#include "trace_source.h"
 
 struct slableak_bpf;
 
 namespace slableak {
 
-// floor / floor_alloc: benchmark only, programs that return at once (on
-// kmalloc and kfree / on kmalloc alone).
-enum class ProgramSet { kfunc, derived, floor, floor_alloc };
+// Which programs name the cache of an allocation.
+enum class ProgramSet { kfunc, derived };
 
-struct TracerConfig {
+struct TracerSetup {
   std::vector<CacheSelection> caches;
   ProgramSet programs = ProgramSet::kfunc;
-  bool kmalloc_node_event = false;
-  uint64_t max_tracked = 1'000'000;
-  uint32_t max_stacks = 16384;
-  uint32_t max_aggregates = 65536;
-  uint32_t sample_every = 1;
-  bool stack_cache = true;  // fingerprint known paths instead of unwinding each
+  bool kmalloc_node_event = false;  // the kernel has a separate kmalloc_node event (< 6.1)
 };
 
-struct MapCapacity {
-  uint64_t live = 0, aggregates = 0, stacks = 0;
-};
-
-class BpfTracer {
+class BpfTracer final : public TraceSource {
  public:
-  explicit BpfTracer(const TracerConfig& cfg);
-  ~BpfTracer();
+  BpfTracer(const TraceOptions& opt, const TracerSetup& setup);
+  ~BpfTracer() override;
   BpfTracer(const BpfTracer&) = delete;
   BpfTracer& operator=(const BpfTracer&) = delete;
 
-  // @want_stack: which stack ids to fetch frames for (default: all of them);
-  // KernelRead::stacks_in_use counts them all either way.
-  KernelRead read(const std::function<bool(uint32_t)>& want_stack = {});
-  // Deletes aggregate keys whose epochs are over and empty (see Aggregator).
-  void retire(const std::vector<slk_agg_key>& keys);
-  void set_epoch_shift(uint32_t shift);
+  KernelRead read(const std::function<bool(uint32_t)>& want_stack = {}) override;
+  void retire(const std::vector<slk_agg_key>& keys) override;
+  void set_epoch_shift(uint32_t shift) override;
   // Turns the kernel's learning samples into site offsets for the stack
-  // fingerprint cache (bpf/stack_cache.h); returns how many were learned.
-  size_t learn_sites();
-  MapCapacity capacity() const { return cap_; }
+  // fingerprint cache (bpf/stack_cache.h).
+  size_t learn_sites() override;
+  MapCapacity capacity() const override { return cap_; }
   // Kernel memory charged for our maps (memlock in fdinfo).
-  uint64_t kernel_map_bytes() const;
+  uint64_t kernel_map_bytes() const override;
 
  private:
   slableak_bpf* skel_ = nullptr;

@@ -29,16 +29,14 @@ void require_bpf_privileges() {
   constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
   const bool ok = has_cap(data, kCapSysAdmin) || (has_cap(data, kCapBpf) && has_cap(data, kCapPerfmon));
   if (!ok)
-    throw env_error("slableak must run as root (or with CAP_BPF and CAP_PERFMON): run it with sudo");
+    throw env_error("slableak must run as root (or with CAP_BPF and CAP_PERFMON): run it as root");
 }
 
 KernelFeatures probe_kernel_features() {
   KernelFeatures f;
   utsname u{};
   if (uname(&u) == 0) f.release = u.release;
-  // SLABLEAK_SYSFS_BTF lets the tests point this check elsewhere.
-  const char* env = std::getenv("SLABLEAK_SYSFS_BTF");
-  const std::string path = env && *env ? env : "/sys/kernel/btf/vmlinux";
+  const std::string path = "/sys/kernel/btf/vmlinux";
   if (access(path.c_str(), R_OK) != 0)
     throw env_error("no kernel BTF at " + path + ": slableak needs a kernel built with "
                     "CONFIG_DEBUG_INFO_BTF=y (standard on Debian/Ubuntu 5.10+ kernels)");

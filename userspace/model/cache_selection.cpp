@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "error.h"
+#include "printable.h"
 #include "slableak.h"
 
 namespace slableak {
@@ -22,7 +23,7 @@ std::vector<CacheSelection> select_caches(const std::vector<std::string>& reques
     if (!find_cache(slabinfo, name)) {
       std::string hint;
       for (const auto& s : similar_names(name, names)) hint += (hint.empty() ? "" : ", ") + s;
-      throw usage_error("unknown cache '" + name + "'" + (hint.empty() ? "" : "; similar: " + hint) +
+      throw usage_error("unknown cache '" + printable(name) + "'" + (hint.empty() ? "" : "; similar: " + hint) +
                         " ('slableak caches' lists them all)");
     }
     const CacheName cn = classify_cache_name(name, names);

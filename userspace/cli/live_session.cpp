@@ -1,0 +1,86 @@
+#include "live_session.h"
+
+#include <time.h>
+
+#include <fstream>
+
+#include "bpf_tracer.h"
+#include "cache_selection.h"
+#include "error.h"
+#include "kernel_features.h"
+#include "proc_files.h"
+#include "signals.h"
+#include "units.h"
+
+namespace slableak {
+namespace {
+
+double clock_seconds(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+uint64_t mem_total_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  while (in >> key) {
+    if (key == "MemTotal:" && in >> kib) return kib * 1024;
+    in.ignore(1 << 10, '\n');
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<SlabCache> read_host_slabinfo() { return parse_slabinfo(read_text_file("/proc/slabinfo")); }
+
+std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
+  require_bpf_privileges();
+  const KernelFeatures kf = probe_kernel_features();
+  if (opt.method == CacheMethod::kfunc && !kf.has_kmem_cache_kfunc)
+    throw env_error("--method kfunc needs bpf_get_kmem_cache (Linux 6.13+); this kernel (" + kf.release +
+                    ") lacks it: use --method derived");
+  const bool exact = kf.has_kmem_cache_kfunc && opt.method != CacheMethod::derived;
+
+  // The live map is preallocated: refuse one the host cannot hold rather
+  // than let the kernel take a quarter of its memory (or fail after seconds).
+  const uint64_t map_bytes = opt.max_tracked * kLiveEntryKernelBytes, total = mem_total_bytes();
+  if (total && map_bytes > total / 4)
+    throw usage_error("--max-tracked " + std::to_string(opt.max_tracked) + " needs about " +
+                      format_bytes(static_cast<double>(map_bytes)) + " of kernel memory, over a quarter of this host's " +
+                      format_bytes(static_cast<double>(total)) + ": use a smaller --max-tracked");
+
+  Kallsyms syms = read_kallsyms("/proc/kallsyms");
+  if (syms.addresses_hidden() || syms.size() == 0)
+    throw env_error("/proc/kallsyms shows no addresses: run as root with CAP_SYSLOG (or lower kernel.kptr_restrict)");
+  auto symbolizer = std::make_unique<Symbolizer>(std::move(syms), opt.show_addresses);
+
+  // One read serves the selection and the baseline: the slabinfo delta we
+  // explain starts here, as close to the attach as we can take it.
+  SessionSetup s;
+  const double t0 = clock_seconds(CLOCK_MONOTONIC);
+  s.slab_start = read_host_slabinfo();
+  TracerSetup setup;
+  setup.caches = select_caches(opt.caches, s.slab_start, exact);
+  setup.programs = exact ? ProgramSet::kfunc : ProgramSet::derived;
+  setup.kmalloc_node_event = kf.has_kmalloc_node_event;
+  for (const auto& c : setup.caches) s.caches.push_back(c.name);
+  s.method = exact ? "kfunc" : "derived";
+  s.sample_every = opt.sample_every;
+  s.growth_window_s = opt.growth_window.count();
+  s.kernel_release = kf.release;
+  auto tracer = std::make_unique<BpfTracer>(opt, setup);
+  s.start_s = clock_seconds(CLOCK_MONOTONIC);
+  s.attach_ms = (s.start_s - t0) * 1e3;
+
+  SessionHost host;
+  host.read_slabinfo = read_host_slabinfo;
+  host.monotonic_s = [] { return clock_seconds(CLOCK_MONOTONIC); };
+  host.unix_s = [] { return clock_seconds(CLOCK_REALTIME); };
+  host.sleep = sleep_unless_stopped;
+  return std::make_unique<Session>(std::move(s), std::move(tracer), std::move(symbolizer), std::move(host));
+}
+
+}  // namespace slableak

@@ -1,0 +1,236 @@
+#include "run_config.h"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "error.h"
+#include "metrics_server.h"
+#include "printable.h"
+#include "slableak.h"
+#include "units.h"
+#include "version.h"
+
+namespace slableak {
+namespace {
+
+// The exporter runs for weeks, so it samples and keeps a smaller live map
+// (defaults chosen from the benchmark, docs/performance.md).
+constexpr uint32_t kExportSampleEvery = 64;
+constexpr uint64_t kExportMaxTracked = 262144;
+
+// Every option as the user typed it; numbers and enums are checked by us,
+// not by CLI11, so that every mistake gets the same one-line usage error.
+struct Raw {
+  std::vector<std::string> caches;
+  std::string method = "auto", max_tracked, sample_every, max_stacks = "16384", max_aggregates = "65536";
+  bool show_addresses = false, stack_cache = true;
+  std::string duration = "30s", min_age = "0s", interval, top = "20", format = "table", sort = "bytes";
+  std::string textfile_dir = "/var/lib/prometheus/node-exporter", listen, top_stacks = "20";
+  bool no_textfile = false, once = false;
+};
+
+void add_trace_options(CLI::App* cmd, Raw& raw) {
+  cmd->add_option("-c,--cache", raw.caches, "slab cache to follow (repeatable; default kmalloc-2k)");
+  cmd->add_option("--max-tracked", raw.max_tracked, "live objects tracked at most (kernel map size)")
+      ->capture_default_str();
+  cmd->add_option("--sample-every", raw.sample_every, "track one in N allocations; counts are scaled by N")
+      ->capture_default_str();
+  cmd->add_option("--max-stacks", raw.max_stacks, "distinct kernel stacks kept")->capture_default_str();
+  cmd->add_option("--max-aggregates", raw.max_aggregates, "(stack, cache, epoch) summaries kept")
+      ->capture_default_str();
+  cmd->add_option("--method", raw.method, "how the cache of an object is named: auto, kfunc, derived")
+      ->capture_default_str();
+  cmd->add_flag("--show-addresses", raw.show_addresses, "print raw kernel addresses too (defeats KASLR)");
+  cmd->add_flag("!--no-stack-cache", raw.stack_cache,
+                "unwind every tracked allocation instead of reusing verified stack fingerprints");
+}
+
+uint64_t parse_in_range(const std::string& text, const char* option, Range r) {
+  const uint64_t v = parse_count(text, option);
+  if (v < r.min || v > r.max)
+    throw usage_error(std::string(option) + " " + printable(text) + " is out of range: use " + std::to_string(r.min) +
+                      " to " + std::to_string(r.max));
+  return v;
+}
+
+std::chrono::duration<double> seconds_of(const std::string& text, const char* option) {
+  return std::chrono::duration<double>(parse_duration(text, option));
+}
+
+// Zero written with or without a unit ("0", "0s", "0ms") means "no minimum".
+bool is_zero_duration(const std::string& s) {
+  const size_t unit = s.find_first_not_of("0.");
+  const std::string number = s.substr(0, unit), suffix = unit == std::string::npos ? "" : s.substr(unit);
+  if (number.find('0') == std::string::npos || std::count(number.begin(), number.end(), '.') > 1) return false;
+  for (const char* u : {"", "ns", "us", "ms", "s", "m", "h", "d"})
+    if (suffix == u) return true;
+  return false;
+}
+
+template <typename E>
+E one_of(const std::string& text, const char* option, std::initializer_list<std::pair<const char*, E>> values) {
+  std::string names;
+  for (const auto& [name, value] : values) {
+    if (text == name) return value;
+    names += (names.empty() ? "" : ", ") + std::string(name);
+  }
+  throw usage_error("bad " + std::string(option) + " '" + printable(text) + "': use " + names);
+}
+
+TraceOptions trace_options(const Raw& raw, bool exporter) {
+  TraceOptions t;
+  if (!raw.caches.empty()) t.caches = raw.caches;
+  if (t.caches.size() > SLK_MAX_CACHES)
+    throw usage_error("at most " + std::to_string(SLK_MAX_CACHES) + " --cache options at once");
+  for (size_t i = 0; i < t.caches.size(); ++i) {
+    const std::string& name = t.caches[i];
+    if (name.empty()) throw usage_error("--cache needs a name, e.g. --cache kmalloc-2k");
+    if (name.size() >= SLK_CACHE_NAME_LEN)
+      throw usage_error("--cache '" + printable(name, 40) + "' is too long: cache names have at most " +
+                        std::to_string(SLK_CACHE_NAME_LEN - 1) + " characters ('slableak caches' lists them)");
+    if (!std::all_of(name.begin(), name.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; }))
+      throw usage_error("--cache '" + printable(name) +
+                        "' has a character no cache name has ('slableak caches' lists them)");
+    if (std::find(t.caches.begin(), t.caches.begin() + static_cast<long>(i), name) != t.caches.begin() + static_cast<long>(i))
+      throw usage_error("--cache '" + name + "' given twice");
+  }
+  t.method = one_of<CacheMethod>(raw.method, "--method",
+                                 {{"auto", CacheMethod::automatic}, {"kfunc", CacheMethod::kfunc},
+                                  {"derived", CacheMethod::derived}});
+  t.max_tracked = parse_in_range(raw.max_tracked.empty() ? std::to_string(exporter ? kExportMaxTracked : 1'000'000)
+                                                         : raw.max_tracked,
+                                 "--max-tracked", kMaxTrackedRange);
+  t.sample_every = static_cast<uint32_t>(parse_in_range(
+      raw.sample_every.empty() ? std::to_string(exporter ? kExportSampleEvery : 1) : raw.sample_every,
+      "--sample-every", kSampleEveryRange));
+  t.max_stacks = static_cast<uint32_t>(parse_in_range(raw.max_stacks, "--max-stacks", kMaxStacksRange));
+  t.max_aggregates = static_cast<uint32_t>(parse_in_range(raw.max_aggregates, "--max-aggregates", kMaxAggregatesRange));
+  t.show_addresses = raw.show_addresses;
+  t.stack_cache = raw.stack_cache;
+  return t;
+}
+
+// CLI11's message, on one line and safe to print.
+std::string one_line(const std::string& msg) {
+  std::string out;
+  for (char c : msg) out += (c == '\n' || c == '\r') ? ' ' : c;
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return printable(out, 200);
+}
+
+}  // namespace
+
+ParseResult parse_run_config(int argc, const char* const* argv) {
+  CLI::App app{"slableak: which kernel code paths hold slab memory (kmalloc-2k by default)"};
+  app.set_version_flag("--version", std::string("slableak ") + SLABLEAK_VERSION);
+  app.require_subcommand(1);
+
+  Raw raw;
+  auto* snap = app.add_subcommand("snapshot", "trace for a while, print one report and exit");
+  add_trace_options(snap, raw);
+  snap->add_option("-d,--duration", raw.duration, "how long to trace")->capture_default_str();
+  snap->add_option("--min-age", raw.min_age, "count only objects at least this old")->capture_default_str();
+  snap->add_option("--top", raw.top, "stacks shown (0 = all)")->capture_default_str();
+  snap->add_option("-f,--format", raw.format, "table, json or folded")->capture_default_str();
+  snap->add_option("--sort", raw.sort, "bytes, objects, age or growth")->capture_default_str();
+
+  auto* top = app.add_subcommand("top", "live view of the stacks holding the most bytes, until Ctrl-C");
+  add_trace_options(top, raw);
+  raw.interval = "2s";
+  top->add_option("-i,--interval", raw.interval, "refresh interval")->capture_default_str();
+  top->add_option("--top", raw.top, "stacks shown (0 = all)")->capture_default_str();
+  top->add_option("--sort", raw.sort, "bytes, objects, age or growth")->capture_default_str();
+  top->add_option("--min-age", raw.min_age, "count only objects at least this old")->capture_default_str();
+
+  // The exporter has its own defaults (sampled, smaller live map); a
+  // separate Raw keeps --help showing them.
+  Raw raw_exp;
+  raw_exp.interval = "15s";
+  raw_exp.sample_every = std::to_string(kExportSampleEvery);
+  raw_exp.max_tracked = std::to_string(kExportMaxTracked);
+  auto* exp = app.add_subcommand("export", "write Prometheus metrics every interval until stopped");
+  add_trace_options(exp, raw_exp);
+  exp->add_option("-i,--interval", raw_exp.interval, "collection and write interval")->capture_default_str();
+  exp->add_option("--textfile-dir", raw_exp.textfile_dir,
+                  "node_exporter textfile directory (slableak.prom is written there)")
+      ->capture_default_str();
+  exp->add_flag("--no-textfile", raw_exp.no_textfile, "do not write the textfile (use with --listen)");
+  exp->add_flag("--once", raw_exp.once, "collect for one interval, write, and exit");
+  exp->add_option("--listen", raw_exp.listen,
+                  "also serve GET /metrics on HOST:PORT (127.0.0.1:PORT is the sane choice)");
+  exp->add_option("--top-stacks", raw_exp.top_stacks,
+                  "stacks per cache with their own series; the rest sum into \"other\"")
+      ->capture_default_str();
+
+  auto* caches = app.add_subcommand("caches", "list slab caches from /proc/slabinfo (no BPF)");
+  auto* check = app.add_subcommand("check", "load, attach and detach once: a deployment self-test");
+  add_trace_options(check, raw);
+
+  const auto is_command = [&](const std::string& name) {
+    for (const auto* sub : app.get_subcommands({}))
+      if (sub->get_name() == name) return true;
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1]))
+    throw usage_error("unknown command '" + printable(argv[1]) + "': use snapshot, top, export, caches or check");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return {std::nullopt, app.help(), 0};
+  } catch (const CLI::CallForAllHelp&) {
+    return {std::nullopt, app.help("", CLI::AppFormatMode::All), 0};
+  } catch (const CLI::CallForVersion&) {
+    return {std::nullopt, std::string("slableak ") + SLABLEAK_VERSION + "\n", 0};
+  } catch (const CLI::ParseError& e) {
+    // Help of a subcommand arrives as CallForHelp from that subcommand.
+    throw usage_error(one_line(e.what()) + " (see 'slableak --help')");
+  }
+
+  RunConfig c;
+  if (*exp) {
+    c.command = Command::export_metrics;
+    c.trace = trace_options(raw_exp, true);
+    auto& e = c.exporter;
+    e.interval = seconds_of(raw_exp.interval, "--interval");
+    e.textfile_dir = raw_exp.textfile_dir;
+    if (e.textfile_dir.empty()) throw usage_error("--textfile-dir needs a directory");
+    e.textfile = !raw_exp.no_textfile;
+    e.once = raw_exp.once;
+    e.listen = raw_exp.listen;
+    if (!e.listen.empty()) {
+      std::string host;
+      uint16_t port = 0;
+      if (!split_host_port(e.listen, &host, &port))
+        throw usage_error("bad --listen '" + printable(e.listen) +
+                          "': use HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464");
+    }
+    if (!e.textfile && e.listen.empty())
+      throw usage_error("nothing to export to: drop --no-textfile or add --listen 127.0.0.1:PORT");
+    e.top_stacks = parse_in_range(raw_exp.top_stacks, "--top-stacks", kTopStacksRange);
+    // Growth is fitted over several intervals so one refresh does not swing it.
+    c.trace.growth_window = std::chrono::duration<double>(std::max(300.0, 4 * e.interval.count()));
+    return {c, {}, 0};
+  }
+  if (*caches) {
+    c.command = Command::caches;
+    return {c, {}, 0};
+  }
+  c.command = *snap ? Command::snapshot : *top ? Command::top : Command::check;
+  c.trace = trace_options(raw, false);
+  auto& r = c.report;
+  if (*snap) r.duration = seconds_of(raw.duration, "--duration");
+  if (*top) r.interval = seconds_of(raw.interval, "--interval");
+  r.min_age = is_zero_duration(raw.min_age) ? std::chrono::duration<double>(0) : seconds_of(raw.min_age, "--min-age");
+  r.top = parse_in_range(raw.top, "--top", kTopRange);
+  r.format = one_of<Format>(raw.format, "--format",
+                            {{"table", Format::table}, {"json", Format::json}, {"folded", Format::folded}});
+  r.sort = one_of<SortKey>(raw.sort, "--sort",
+                           {{"bytes", SortKey::bytes}, {"objects", SortKey::objects}, {"age", SortKey::age},
+                            {"growth", SortKey::growth}});
+  c.trace.growth_window = std::chrono::duration<double>(std::max(60.0, r.duration.count()));
+  return {c, {}, 0};
+}
+
+}  // namespace slableak

@@ -1,0 +1,57 @@
+// argv -> a typed, validated RunConfig, before anything touches the kernel.
+// Pure: no BPF, no /proc, no root check, so every bad option is reported as
+// a usage error (exit 2, one line naming the option) whoever runs us, and is
+// unit-tested without root. Host-dependent checks (the cache exists, the
+// kernel can name it, memory for the maps) come later, in live_session.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aggregation.h"
+#include "report.h"
+#include "trace_config.h"
+
+namespace slableak {
+
+enum class Command { snapshot, top, export_metrics, caches, check };
+
+struct ReportConfig {
+  std::chrono::duration<double> duration{30};
+  std::chrono::duration<double> min_age{0};
+  std::chrono::duration<double> interval{2};
+  size_t top = 20;  // 0 = all
+  Format format = Format::table;
+  SortKey sort = SortKey::bytes;
+};
+
+struct ExportConfig {
+  std::chrono::duration<double> interval{15};
+  std::string textfile_dir = "/var/lib/prometheus/node-exporter";
+  bool textfile = true;
+  bool once = false;
+  std::string listen;  // "HOST:PORT", checked; empty: no HTTP endpoint
+  size_t top_stacks = 20;
+};
+
+struct RunConfig {
+  Command command = Command::snapshot;
+  TraceOptions trace;
+  ReportConfig report;
+  ExportConfig exporter;
+};
+
+// What parsing decided: run @config, or print @text and exit with @exit_code
+// (--help, --version).
+struct ParseResult {
+  std::optional<RunConfig> config;
+  std::string text;
+  int exit_code = 0;
+};
+
+// Throws a usage Error (one line, naming the option and the fix).
+ParseResult parse_run_config(int argc, const char* const* argv);
+
+}  // namespace slableak

@@ -1,0 +1,43 @@
+// What shapes a tracing session, as validated values: the one record that
+// the command line fills (cli/run_config.h) and the session and the BPF
+// tracer read. Limits live here so that the parser and the docs test agree.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace slableak {
+
+enum class CacheMethod { automatic, kfunc, derived };
+
+struct TraceOptions {
+  std::vector<std::string> caches{"kmalloc-2k"};
+  CacheMethod method = CacheMethod::automatic;
+  bool stack_cache = true;  // fingerprint known paths instead of unwinding each allocation
+  uint64_t max_tracked = 1'000'000;
+  uint32_t max_stacks = 16384;
+  uint32_t max_aggregates = 65536;
+  uint32_t sample_every = 1;
+  bool show_addresses = false;
+  std::chrono::duration<double> growth_window{60};
+};
+
+// Inclusive ranges of the numeric options (docs/cli.md lists the same).
+struct Range {
+  uint64_t min, max;
+};
+inline constexpr Range kMaxTrackedRange{1, 16'777'216};     // ~1.8 GiB of kernel map at the top
+inline constexpr Range kMaxStacksRange{16, 1'048'576};      // stack map buckets (rounded up to 2^n)
+inline constexpr Range kMaxAggregatesRange{16, 4'194'304};  // (stack, cache, epoch) summaries
+inline constexpr Range kSampleEveryRange{1, 1'000'000};
+inline constexpr Range kTopRange{0, 100'000};      // stacks shown; 0 = all
+inline constexpr Range kTopStacksRange{1, 10'000};  // exporter series per cache
+// Kernel memory one live-map entry costs, measured (`slableak check`:
+// 110.7 MiB for 1M entries); used to refuse a --max-tracked the host
+// cannot hold before the kernel is asked.
+inline constexpr uint64_t kLiveEntryKernelBytes = 116;
+
+std::string method_name(CacheMethod m);
+
+}  // namespace slableak
