@@ -16,6 +16,8 @@
 #include <bpf/bpf_core_read.h>
 #include "slableak.h"
 #include "core_shims.h"
+#include "tracer_stats.bpf.h"
+#include "stack_cache.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -68,19 +70,6 @@ struct {
 	__type(value, struct slk_agg_val);
 } aggs SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 1 << 14);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, SLK_MAX_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
-
-/* Per-CPU counters are bumped without atomics: a program only nests on its
- * own CPU through another program, and a lost increment in that rare case is
- * cheaper than a locked add on every event. */
-#define SLK_COUNT(st, field) ((st)->field++)
-
-#include "stack_cache.h"
 
 /* kmem_cache pointer -> selected cache index, or -1 for "not selected". */
 struct {
@@ -89,13 +78,6 @@ struct {
 	__type(key, __u64);
 	__type(value, __s32);
 } cache_verdict SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct slk_stats);
-} stats SEC(".maps");
 
 /* Per-CPU state that is not a counter. */
 struct slk_cpu_state {
@@ -115,12 +97,6 @@ static __always_inline struct slk_cpu_state *this_cpu_state(void)
 {
 	__u32 zero = 0;
 	return bpf_map_lookup_elem(&cpu_state, &zero);
-}
-
-static __always_inline struct slk_stats *cpu_stats(void)
-{
-	__u32 zero = 0;
-	return bpf_map_lookup_elem(&stats, &zero);
 }
 
 static __always_inline __u32 *filter_slot(__u64 ptr)

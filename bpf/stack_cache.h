@@ -29,6 +29,18 @@
 #ifndef SLABLEAK_STACK_CACHE_H
 #define SLABLEAK_STACK_CACHE_H
 
+/* Self-contained: include after vmlinux.h and the libbpf helpers. */
+#include "slableak.h"
+#include "tracer_stats.bpf.h"
+
+/* Kernel stacks by id; its size is set by the loader (--max-stacks). */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1 << 14);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, SLK_MAX_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
 #define SLK_FP_VERIFY_FIRST 4
 #define SLK_FP_VERIFY_EVERY 64 /* power of two */
 

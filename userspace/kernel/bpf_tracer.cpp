@@ -105,7 +105,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   if (opt.max_tracked == 0 || opt.max_tracked > UINT32_MAX)
     throw usage_error("--max-tracked must be between 1 and 4294967295");
 
-  skel_ = slableak_bpf__open();
+  skel_.reset(slableak_bpf__open());
   if (!skel_) throw runtime_error(std::string("cannot open the BPF object: ") + std::strerror(errno));
 
   auto* ro = skel_->rodata;
@@ -150,12 +150,11 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   ro->filter_bits = bits;
   bpf_map__set_max_entries(skel_->maps.live_filter, uint32_t{1} << (bits - 4));
 
-  int err = slableak_bpf__load(skel_);
+  int err = slableak_bpf__load(skel_.get());
   if (err) {
     const int e = -err;
     std::string why = log_tail(40);
-    slableak_bpf__destroy(skel_);
-    skel_ = nullptr;
+    skel_.reset();
     const bool map_failed = libbpf_log().find("failed to create map") != std::string::npos ||
                             libbpf_log().find("map 'live'") != std::string::npos;
     if ((e == ENOMEM || e == E2BIG) && map_failed)
@@ -168,19 +167,18 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
                       "): run as root; check kernel.unprivileged_bpf_disabled and lockdown");
     throw runtime_error("loading the BPF programs failed (" + std::string(std::strerror(e)) + "):\n" + why);
   }
-  err = slableak_bpf__attach(skel_);
+  err = slableak_bpf__attach(skel_.get());
   if (err) {
     const int e = -err;
     std::string why = log_tail(6);
-    slableak_bpf__destroy(skel_);
-    skel_ = nullptr;
+    skel_.reset();
     throw runtime_error("attaching to the kmem tracepoints failed (" + std::string(std::strerror(e)) + "): " + why);
   }
 }
 
-BpfTracer::~BpfTracer() {
-  if (skel_) slableak_bpf__destroy(skel_);
-}
+void BpfTracer::SkeletonDeleter::operator()(slableak_bpf* s) const { slableak_bpf__destroy(s); }
+
+BpfTracer::~BpfTracer() = default;
 
 void BpfTracer::set_epoch_shift(uint32_t shift) { skel_->data->epoch_shift = shift; }
 

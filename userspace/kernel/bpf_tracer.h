@@ -45,7 +45,11 @@ class BpfTracer final : public TraceSource {
   uint64_t kernel_map_bytes() const override;
 
  private:
-  slableak_bpf* skel_ = nullptr;
+  struct SkeletonDeleter {
+    void operator()(slableak_bpf* s) const;
+  };
+  // Destroying the skeleton detaches and unloads everything it loaded.
+  std::unique_ptr<slableak_bpf, SkeletonDeleter> skel_;
   std::unordered_map<uint64_t, slk_site> first_sample_;  // call_site -> offsets from its first sample
   MapCapacity cap_;
   size_t last_agg_rows_ = 0;  // to size the next read's row vector

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "error.h"
+#include "unique_fd.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -100,15 +101,14 @@ std::string capability_name(int cap) {
 }
 
 bool can_read_file(const std::string& path, std::string* why) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     if (why) *why = path + ": " + std::strerror(errno);
     return false;
   }
   char c;
-  const bool ok = read(fd, &c, 1) >= 0;
+  const bool ok = read(fd.get(), &c, 1) >= 0;
   if (!ok && why) *why = path + ": " + std::strerror(errno);
-  close(fd);
   return ok;
 }
 

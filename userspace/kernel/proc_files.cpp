@@ -7,34 +7,27 @@
 #include <cstring>
 
 #include "error.h"
+#include "unique_fd.h"
 
 namespace slableak {
 
 void read_file_chunks(const std::string& path, const std::function<void(std::string_view)>& consume) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     const int e = errno;
     throw env_error("cannot read " + path + ": " + std::strerror(e) +
                     (e == EACCES || e == EPERM ? " (run slableak as root)" : ""));
   }
   char buf[65536];
   for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
+    ssize_t n = read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int e = errno;
-      close(fd);
-      throw env_error("cannot read " + path + ": " + std::strerror(e));
+      throw env_error("cannot read " + path + ": " + std::strerror(errno));
     }
     if (n == 0) break;
-    try {
-      consume(std::string_view(buf, static_cast<size_t>(n)));
-    } catch (...) {
-      close(fd);
-      throw;
-    }
+    consume(std::string_view(buf, static_cast<size_t>(n)));
   }
-  close(fd);
 }
 
 std::string read_text_file(const std::string& path) {
