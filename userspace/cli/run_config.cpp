@@ -112,6 +112,53 @@ TraceOptions trace_options(const Raw& raw, bool exporter) {
   return t;
 }
 
+ExportConfig export_config(const Raw& raw) {
+  ExportConfig e;
+  e.interval = seconds_of(raw.interval, "--interval");
+  e.textfile_dir = raw.textfile_dir;
+  if (e.textfile_dir.empty()) throw usage_error("--textfile-dir needs a directory");
+  e.textfile = !raw.no_textfile;
+  e.once = raw.once;
+  e.listen = raw.listen;
+  std::string host;
+  uint16_t port = 0;
+  if (!e.listen.empty() && !split_host_port(e.listen, &host, &port))
+    throw usage_error("bad --listen '" + printable(e.listen) + "': use HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464");
+  if (!e.textfile && e.listen.empty())
+    throw usage_error("nothing to export to: drop --no-textfile or add --listen 127.0.0.1:PORT");
+  e.top_stacks = parse_in_range(raw.top_stacks, "--top-stacks", kTopStacksRange);
+  return e;
+}
+
+ReportConfig report_config(const Raw& raw, bool snapshot, bool top) {
+  ReportConfig r;
+  if (snapshot) r.duration = seconds_of(raw.duration, "--duration");
+  if (top) r.interval = seconds_of(raw.interval, "--interval");
+  r.min_age = is_zero_duration(raw.min_age) ? std::chrono::duration<double>(0) : seconds_of(raw.min_age, "--min-age");
+  r.top = parse_in_range(raw.top, "--top", kTopRange);
+  r.format = one_of<Format>(raw.format, "--format",
+                            {{"table", Format::table}, {"json", Format::json}, {"folded", Format::folded}});
+  r.sort = one_of<SortKey>(raw.sort, "--sort",
+                           {{"bytes", SortKey::bytes}, {"objects", SortKey::objects}, {"age", SortKey::age},
+                            {"growth", SortKey::growth}});
+  return r;
+}
+
+void add_export_options(CLI::App* exp, Raw& raw) {
+  exp->add_option("-i,--interval", raw.interval, "collection and write interval")->capture_default_str();
+  exp->add_option("--textfile-dir", raw.textfile_dir,
+                  "node_exporter textfile directory (slableak.prom is written there)")
+      ->capture_default_str();
+  exp->add_flag("--no-textfile", raw.no_textfile, "do not write the textfile (use with --listen)");
+  exp->add_flag("--once", raw.once, "collect for one interval, write, and exit");
+  exp->add_option("--listen", raw.listen,
+                  "also serve GET /metrics on HOST:PORT (127.0.0.1:PORT is the sane choice)");
+  exp->add_option("--top-stacks", raw.top_stacks,
+                  "stacks per cache with their own series; the rest sum into \"other\"")
+      ->capture_default_str();
+
+}
+
 // CLI11's message, on one line and safe to print.
 std::string one_line(const std::string& msg) {
   std::string out;
@@ -152,17 +199,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   raw_exp.max_tracked = std::to_string(kExportMaxTracked);
   auto* exp = app.add_subcommand("export", "write Prometheus metrics every interval until stopped");
   add_trace_options(exp, raw_exp);
-  exp->add_option("-i,--interval", raw_exp.interval, "collection and write interval")->capture_default_str();
-  exp->add_option("--textfile-dir", raw_exp.textfile_dir,
-                  "node_exporter textfile directory (slableak.prom is written there)")
-      ->capture_default_str();
-  exp->add_flag("--no-textfile", raw_exp.no_textfile, "do not write the textfile (use with --listen)");
-  exp->add_flag("--once", raw_exp.once, "collect for one interval, write, and exit");
-  exp->add_option("--listen", raw_exp.listen,
-                  "also serve GET /metrics on HOST:PORT (127.0.0.1:PORT is the sane choice)");
-  exp->add_option("--top-stacks", raw_exp.top_stacks,
-                  "stacks per cache with their own series; the rest sum into \"other\"")
-      ->capture_default_str();
+  add_export_options(exp, raw_exp);
 
   auto* caches = app.add_subcommand("caches", "list slab caches from /proc/slabinfo (no BPF)");
   auto* check = app.add_subcommand("check", "load, attach and detach once: a deployment self-test");
@@ -192,25 +229,9 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   if (*exp) {
     c.command = Command::export_metrics;
     c.trace = trace_options(raw_exp, true);
-    auto& e = c.exporter;
-    e.interval = seconds_of(raw_exp.interval, "--interval");
-    e.textfile_dir = raw_exp.textfile_dir;
-    if (e.textfile_dir.empty()) throw usage_error("--textfile-dir needs a directory");
-    e.textfile = !raw_exp.no_textfile;
-    e.once = raw_exp.once;
-    e.listen = raw_exp.listen;
-    if (!e.listen.empty()) {
-      std::string host;
-      uint16_t port = 0;
-      if (!split_host_port(e.listen, &host, &port))
-        throw usage_error("bad --listen '" + printable(e.listen) +
-                          "': use HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464");
-    }
-    if (!e.textfile && e.listen.empty())
-      throw usage_error("nothing to export to: drop --no-textfile or add --listen 127.0.0.1:PORT");
-    e.top_stacks = parse_in_range(raw_exp.top_stacks, "--top-stacks", kTopStacksRange);
+    c.exporter = export_config(raw_exp);
     // Growth is fitted over several intervals so one refresh does not swing it.
-    c.trace.growth_window = std::chrono::duration<double>(std::max(300.0, 4 * e.interval.count()));
+    c.trace.growth_window = std::chrono::duration<double>(std::max(300.0, 4 * c.exporter.interval.count()));
     return {c, {}, 0};
   }
   if (*caches) {
@@ -219,17 +240,8 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   }
   c.command = *snap ? Command::snapshot : *top ? Command::top : Command::check;
   c.trace = trace_options(raw, false);
-  auto& r = c.report;
-  if (*snap) r.duration = seconds_of(raw.duration, "--duration");
-  if (*top) r.interval = seconds_of(raw.interval, "--interval");
-  r.min_age = is_zero_duration(raw.min_age) ? std::chrono::duration<double>(0) : seconds_of(raw.min_age, "--min-age");
-  r.top = parse_in_range(raw.top, "--top", kTopRange);
-  r.format = one_of<Format>(raw.format, "--format",
-                            {{"table", Format::table}, {"json", Format::json}, {"folded", Format::folded}});
-  r.sort = one_of<SortKey>(raw.sort, "--sort",
-                           {{"bytes", SortKey::bytes}, {"objects", SortKey::objects}, {"age", SortKey::age},
-                            {"growth", SortKey::growth}});
-  c.trace.growth_window = std::chrono::duration<double>(std::max(60.0, r.duration.count()));
+  c.report = report_config(raw, snap->parsed(), top->parsed());
+  c.trace.growth_window = std::chrono::duration<double>(std::max(60.0, c.report.duration.count()));
   return {c, {}, 0};
 }
 
