@@ -18,12 +18,12 @@
 #include "core_shims.h"
 #include "tracer_stats.bpf.h"
 #include "stack_cache.h"
+#include "cache_verdict.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Knobs, set by the loader before load; the verifier folds them. */
-const volatile __u32 n_caches = 0;
-const volatile struct slk_cache_sel caches[SLK_MAX_CACHES] = {};
+/* Knobs, set by the loader before load; the verifier folds them (the
+ * followed caches themselves are in cache_verdict.h). */
 const volatile __u32 req_lo_min = 0; /* union of the selected size classes */
 const volatile __u32 req_hi_max = 0;
 const volatile __u32 sample_every = 1;
@@ -31,9 +31,9 @@ const volatile __u32 filter_bits = 18; /* log2(live_filter slots), >= 4 */
 
 /* Changed by userspace while running: the epoch width grows with run time. */
 volatile __u32 epoch_shift = 30;
-/* kmem_cache pointers of the selected caches, learned on first allocation;
- * lets the free path reject other caches without touching the live map. */
-__u64 known_cache[SLK_MAX_CACHES] = {};
+/* Set by the loader where kmem_cache_alloc passes the cache (6.0+, see
+ * named_alloc_cache()). */
+const volatile bool alloc_event_has_cache = false;
 
 extern struct kmem_cache *bpf_get_kmem_cache(__u64 addr) __ksym __weak;
 
@@ -71,19 +71,11 @@ struct {
 } aggs SEC(".maps");
 
 
-/* kmem_cache pointer -> selected cache index, or -1 for "not selected". */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, __s32);
-} cache_verdict SEC(".maps");
-
 /* Per-CPU state that is not a counter. */
 struct slk_cpu_state {
 	__u32 sample_left;  /* allocations until the next sample */
 	__u32 pad;
-	__u64 last_other;   /* last kmem_cache seen in the size window and not selected */
+	__u64 scratch;      /* see scalar_of() */
 };
 
 struct {
@@ -99,6 +91,19 @@ static __always_inline struct slk_cpu_state *this_cpu_state(void)
 	return bpf_map_lookup_elem(&cpu_state, &zero);
 }
 
+/* The value of a pointer the verifier types (a kfunc's result), as a plain
+ * number the verdict can hash: a round trip through per-CPU memory, which
+ * the verifier does not track (root only, like every slableak program). */
+static __always_inline __u64 scalar_of(const void *p)
+{
+	struct slk_cpu_state *cs = this_cpu_state();
+
+	if (!cs)
+		return 0;
+	cs->scratch = (__u64)p;
+	return *(volatile __u64 *)&cs->scratch;
+}
+
 static __always_inline __u32 *filter_slot(__u64 ptr)
 {
 	/* Fibonacci hashing: objects are size-aligned, so the low bits carry
@@ -110,77 +115,6 @@ static __always_inline __u32 *filter_slot(__u64 ptr)
 	if (!l)
 		return NULL;
 	return &l->c[h & 15];
-}
-
-static __always_inline bool name_equals(const char *kname, const volatile char *want)
-{
-	char buf[SLK_CACHE_NAME_LEN];
-	int i;
-
-	if (bpf_probe_read_kernel_str(buf, sizeof(buf), kname) < 0)
-		return false;
-	for (i = 0; i < SLK_CACHE_NAME_LEN; i++) {
-		if (buf[i] != want[i])
-			return false;
-		if (!buf[i])
-			return true;
-	}
-	return true;
-}
-
-/* Index of a selected cache whose kmem_cache pointer is already known, or
- * -1: a few compares, no memory beyond known_cache. */
-static __always_inline int known_index_of(__u64 s)
-{
-	int i;
-
-	for (i = 0; i < SLK_MAX_CACHES; i++) {
-		if (i >= n_caches)
-			break;
-		if (known_cache[i] == s)
-			return i;
-	}
-	return -1;
-}
-
-/* Selected-cache index of kmem_cache @s, or -1. The selected caches' own
- * pointers are compared first (no hashing on the hot path); any other cache
- * is named once per pointer and remembered in cache_verdict. */
-static __always_inline int cache_index_of(struct kmem_cache *s, struct slk_stats *st)
-{
-	struct slk_cpu_state *cs;
-	__u64 key = (__u64)s;
-	__s32 *cached, idx = -1;
-	const char *kname;
-	int i;
-
-	i = known_index_of(key);
-	if (i >= 0)
-		return i;
-	/* Runs of allocations from one other cache of the same size (say
-	 * kmalloc-cg-2k while kmalloc-2k is selected) skip the hash lookup. */
-	cs = this_cpu_state();
-	if (cs && cs->last_other == key)
-		return -1;
-	cached = bpf_map_lookup_elem(&cache_verdict, &key);
-	if (cached) {
-		if (*cached < 0 && cs)
-			cs->last_other = key;
-		return *cached;
-	}
-	SLK_COUNT(st, cache_lookups);
-	kname = BPF_CORE_READ(s, name);
-	for (i = 0; i < SLK_MAX_CACHES; i++) {
-		if (i >= n_caches)
-			break;
-		if (name_equals(kname, caches[i].name)) {
-			idx = i;
-			known_cache[i] = key;
-			break;
-		}
-	}
-	bpf_map_update_elem(&cache_verdict, &key, &idx, BPF_ANY);
-	return idx;
 }
 
 /* The kmalloc cache type the kernel picks from gfp flags (first match wins,
@@ -362,7 +296,7 @@ int BPF_PROG(kmalloc_kfunc, unsigned long call_site, const void *ptr, size_t byt
 	slot = alloc_prologue((__u64)ptr, bytes_req, &st);
 	if (!slot || !st)
 		return 0;
-	s = bpf_get_kmem_cache((__u64)ptr);
+	s = (struct kmem_cache *)scalar_of(bpf_get_kmem_cache((__u64)ptr));
 	if (!s)
 		return 0;
 	idx = cache_index_of(s, st);
@@ -433,14 +367,15 @@ int BPF_PROG(kfree_kfunc, unsigned long call_site, const void *ptr)
 	return on_free((__u64)ptr);
 }
 
-/* kmem_cache_free hands us the cache (6.1+; the kfunc method implies 6.13+):
+/* kmem_cache_free hands us the cache (6.1+; the kfunc method implies 6.13+;
+ * raw_tp so that it arrives as a number the verdict can hash):
  * most of these frees are of other caches, at random addresses, and are
- * rejected without touching any memory. */
-SEC("tp_btf/kmem_cache_free")
+ * rejected by the verdict memo (cache_verdict.h) before the filter is read. */
+SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(kmem_cache_free_kfunc, unsigned long call_site, const void *ptr,
 	     const struct kmem_cache *s)
 {
-	if (known_index_of((__u64)s) < 0)
+	if (!cache_followed((__u64)s))
 		return 0;
 	return on_free((__u64)ptr);
 }
@@ -455,4 +390,70 @@ SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(kmem_cache_free_derived, unsigned long call_site, const void *ptr)
 {
 	return on_free((__u64)ptr);
+}
+
+/* ---- Named caches (dentry, filp, sock_inode_cache, ...): kmem_cache_alloc.
+ * Kept apart from the kmalloc programs above: they share only the verdict
+ * (cache_verdict.h), the filter, sampling and track_alloc(). */
+
+/* The kmem_cache a kmem_cache_alloc event allocated from, or NULL where this
+ * kernel cannot say. The only place that names it: since 6.0 the event
+ * passes the cache as its third argument (the loader checks the event's
+ * BTF prototype, kernel_features.cpp); before, that slot is bytes_req and
+ * the loader refuses named caches before attaching anything. */
+static __always_inline struct kmem_cache *named_alloc_cache(__u64 ptr, __u64 arg2)
+{
+	if (alloc_event_has_cache)
+		return (struct kmem_cache *)arg2;
+	return NULL;
+}
+
+/* Unlike the kmalloc path the cache comes with the event, so the verdict is
+ * taken first: an allocation in a cache we do not follow costs one memo
+ * load whatever the number of followed caches, and no filter read (an
+ * address of another cache is one of ours only after its whole slab went
+ * back to the page allocator, i.e. after our object was freed). */
+static __always_inline int on_named_alloc(void *ctx, __u64 call_site, __u64 ptr, __u64 arg2)
+{
+	struct slk_stats *st;
+	struct kmem_cache *s;
+	__u32 *slot;
+	int idx;
+
+	if (!ptr)
+		return 0;
+	s = named_alloc_cache(ptr, arg2);
+	if (!s)
+		return 0;
+	st = cpu_stats();
+	if (!st)
+		return 0;
+	idx = cache_index_of(s, st);
+	if (idx < 0 || idx >= SLK_MAX_CACHES)
+		return 0;
+	slot = filter_slot(ptr);
+	if (!slot)
+		return 0;
+	if (*slot && untrack(ptr, slot))
+		SLK_COUNT(st, implicit_frees);
+	if (!sampled(st))
+		return 0;
+	/* SLK_MAX_CACHES is a power of two: the mask tells the verifier too. */
+	return track_alloc(ctx, call_site, ptr, caches[idx & (SLK_MAX_CACHES - 1)].obj_size, idx, slot,
+			   st);
+}
+
+/* raw_tp: the third argument is a struct kmem_cache * only on 6.0+, and
+ * raw_tp reads it as a plain u64 on every kernel. */
+SEC("raw_tp/kmem_cache_alloc")
+int BPF_PROG(kmem_cache_alloc_named, unsigned long call_site, const void *ptr, __u64 arg2)
+{
+	return on_named_alloc(ctx, call_site, (__u64)ptr, arg2);
+}
+
+/* Before 6.1 NUMA-aware cache allocations have their own event. */
+SEC("raw_tp/kmem_cache_alloc_node")
+int BPF_PROG(kmem_cache_alloc_node_named, unsigned long call_site, const void *ptr, __u64 arg2)
+{
+	return on_named_alloc(ctx, call_site, (__u64)ptr, arg2);
 }

@@ -9,7 +9,7 @@
 #include <linux/types.h> /* userspace; BPF side gets the types from vmlinux.h */
 #endif
 
-#define SLK_MAX_CACHES 8
+#define SLK_MAX_CACHES 64 /* followed kernel caches, globs and families expanded */
 #define SLK_CACHE_NAME_LEN 32
 #define SLK_MAX_STACK_DEPTH 48
 /* Stack fingerprints: return addresses read straight off the kernel stack at
@@ -42,7 +42,7 @@ struct slk_cache_sel {
 	__u32 req_lo;                  /* bytes_req range of its size class: (lo, hi] */
 	__u32 req_hi;
 	__u32 kmalloc_type;            /* enum slk_kmalloc_type, derived method only */
-	__u32 pad;
+	__u32 obj_size;                /* bytes per object (slabinfo objsize): named caches */
 };
 
 /* Value of the live map, keyed by object address. */

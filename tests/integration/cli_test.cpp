@@ -126,10 +126,28 @@ TEST(Cli, UnknownCacheListsSimilarNames) {
   EXPECT_NE(r.err.find("kmalloc-2k"), std::string::npos);
 }
 
-TEST(Cli, NonKmallocCacheRefused) {
+// Bad --cache input: one line, exit 2, nothing attached.
+TEST(Cli, UnknownMergedNameSuggestsTheRealOne) {
   REQUIRE_BPF();
-  const RunResult r = run_slableak({"snapshot", "--cache", "dentry"});
-  expect_one_line_error(r, 2, "not filled by kmalloc");
+  const RunResult r = run_slableak({"snapshot", "--cache", "eventpoll_pqw"});
+  expect_one_line_error(r, 2, "unknown cache 'eventpoll_pqw'");
+  EXPECT_NE(r.err.find("eventpoll_pwq"), std::string::npos) << r.err;
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+TEST(Cli, GlobMatchingNothingRefused) {
+  REQUIRE_BPF();
+  const RunResult r = run_slableak({"snapshot", "--cache", "kmalloc-rnd-*"});
+  expect_one_line_error(r, 2, "matches no cache");
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+TEST(Cli, CacheTheMethodCannotNameRefused) {
+  REQUIRE_BPF();
+  // The derived method cannot tell msg_msg-2k from kmalloc-2k.
+  const RunResult r = run_slableak({"snapshot", "--method", "derived", "--cache", "msg_msg-2k"});
+  expect_one_line_error(r, 2, "Linux 6.13+");
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
 }
 
 // Option errors are decided before the kernel is asked: no BPF needed.
@@ -162,6 +180,7 @@ TEST(Cli, CachesNeedsNoBpf) {
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("kmalloc-2k "), std::string::npos);
   EXPECT_NE(r.out.find("msg_msg-2k"), std::string::npos);
+  EXPECT_NE(r.out.find("eventpoll_pwq"), std::string::npos) << "merged names are listed";
   EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
 }
 

@@ -12,6 +12,21 @@
  *   churn    msgsnd+msgrcv of 1500 bytes, COUNT ops (0 = until stdin says
  *            stop); holds nothing                          -> msg_msg-2k
  *   churn-kmalloc  same, with netlink send+recv            -> kmalloc-2k
+ * Named (non-kmalloc) caches, checked with /proc/slabinfo on 6.18:
+ *   sock     COUNT AF_UNIX datagram sockets: one socket inode each
+ *            (sock_alloc_inode)                           -> sock_inode_cache
+ *   epoll    COUNT eventfds, each added to one epoll: an epitem (ep_insert)
+ *            -> eventpoll_epi, a wait-queue hook (ep_ptable_queue_proc)
+ *            -> eventpoll_pwq (merged into anon_vma_chain on 6.18), and a
+ *            file per eventfd (alloc_empty_file)           -> filp
+ *   churn-named  per op: an AF_UNIX socket opened and closed, an eventfd
+ *            added to an epoll and removed, a netlink message sent and
+ *            read with sendmsg as skb does (-> skbuff_head_cache); holds
+ *            nothing
+ *   skb      COUNT unread 64-byte netlink messages sent with sendmsg(2)
+ *            (not sendto: a stack of its own, ____sys_sendmsg ->
+ *            netlink_sendmsg -> __alloc_skb)               -> skbuff_head_cache
+ * (kmalloc also holds one skbuff_head_cache object per message.)
  *
  * Protocol: after allocating, prints "ready COUNT" (flushed) and reads
  * stdin lines: "release" frees everything and prints "released"; "quit"
@@ -36,11 +51,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <stdint.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -197,10 +215,15 @@ static int nl_receiver(uint32_t *portid)
 	return fd;
 }
 
+static int g_nl_sendmsg;            /* skb: sendmsg(2) instead of sendto(2) */
+
 static int nl_send(uint32_t portid, const void *buf, size_t len, int flags)
 {
 	struct sockaddr_nl a = { .nl_family = AF_NETLINK, .nl_pid = portid };
-	ssize_t r = sendto(g_nl_tx, buf, len, flags, (struct sockaddr *)&a, sizeof(a));
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_name = &a, .msg_namelen = sizeof(a), .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t r = g_nl_sendmsg ? sendmsg(g_nl_tx, &mh, flags)
+				 : sendto(g_nl_tx, buf, len, flags, (struct sockaddr *)&a, sizeof(a));
 
 	if (r == (ssize_t)len)
 		return 0;
@@ -235,7 +258,7 @@ static unsigned long nl_room(int rx)
 	return cap > 2 ? cap - 2 : 1;
 }
 
-static void alloc_kmalloc(unsigned long count)
+static void alloc_netlink(unsigned long count, size_t bytes)
 {
 	static char buf[MSG_BYTES];
 	struct nlmsghdr *h = (struct nlmsghdr *)buf;
@@ -244,7 +267,7 @@ static void alloc_kmalloc(unsigned long count)
 	int rx = -1;
 
 	memset(buf, 'k', sizeof(buf));
-	h->nlmsg_len = sizeof(buf);
+	h->nlmsg_len = (uint32_t)bytes;
 	h->nlmsg_type = NLMSG_MIN_TYPE;
 	h->nlmsg_flags = 0;
 	nl_setup_tx();
@@ -262,7 +285,7 @@ static void alloc_kmalloc(unsigned long count)
 			in_rx = 0;
 			cap = 0;
 		}
-		if (nl_send(port, buf, sizeof(buf), MSG_DONTWAIT) == 0) {
+		if (nl_send(port, buf, bytes, MSG_DONTWAIT) == 0) {
 			done++;
 			if (in_rx++ == 0)
 				cap = nl_room(rx);
@@ -372,15 +395,63 @@ static void alloc_msg(unsigned long count)
 	}
 }
 
+/* ---------------- named caches ---------------- */
+
+static void alloc_sock(unsigned long count)
+{
+	raise_nofile(count + 2);
+	for (unsigned long i = 0; i < count; i++) {
+		if (g_stop)
+			return;
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			die("socket(AF_UNIX) after %lu sockets", i);
+		push_fd(fd);
+	}
+}
+
+static void alloc_epoll(unsigned long count)
+{
+	raise_nofile(count + 3);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		die("epoll_create1");
+	push_fd(ep);
+	for (unsigned long i = 0; i < count; i++) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		if (g_stop)
+			return;
+		int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fd < 0)
+			die("eventfd after %lu", i);
+		push_fd(fd);
+		ev.data.fd = fd;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+			die("epoll_ctl ADD after %lu", i);
+	}
+}
+
 /* ---------------- churn ---------------- */
 
 static int g_churn_nl;             /* churn-kmalloc: netlink instead of msg */
+static int g_churn_named;          /* churn-named: sockets, epoll, netlink */
+static int g_churn_ep = -1, g_churn_efd = -1;
 static int g_churn_q = -1, g_churn_rx = -1;
 static uint32_t g_churn_port;
 
 static void churn_setup(void)
 {
-	if (g_churn_nl) {
+	if (g_churn_named) {
+		g_churn_ep = epoll_create1(EPOLL_CLOEXEC);
+		g_churn_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (g_churn_ep < 0 || g_churn_efd < 0)
+			die("epoll/eventfd");
+		push_fd(g_churn_ep);
+		push_fd(g_churn_efd);
+	}
+	if (g_churn_nl || g_churn_named) {
 		nl_setup_tx();
 		g_churn_rx = nl_receiver(&g_churn_port);
 		if (g_churn_rx < 0)
@@ -399,6 +470,23 @@ static void churn_op(void)
 {
 	static struct msgbuf_2k m = { .mtype = 1 };
 
+	if (g_churn_named) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			die("churn socket");
+		close(fd);
+		if (epoll_ctl(g_churn_ep, EPOLL_CTL_ADD, g_churn_efd, &ev) != 0 ||
+		    epoll_ctl(g_churn_ep, EPOLL_CTL_DEL, g_churn_efd, NULL) != 0)
+			die("churn epoll_ctl");
+		/* a small message: the skb head is the point, not the data */
+		if (nl_send(g_churn_port, m.mtext, 64, 0) != 0)
+			die("churn netlink send");
+		if (recv(g_churn_rx, m.mtext, sizeof(m.mtext), 0) != 64)
+			die("churn netlink recv");
+		return;
+	}
 	if (g_churn_nl) {
 		if (nl_send(g_churn_port, m.mtext, sizeof(m.mtext), 0) != 0)
 			die("churn netlink send");
@@ -543,7 +631,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: holder {kmalloc|cg|msg|churn|churn-kmalloc} COUNT\n");
+		fprintf(stderr, "usage: holder {kmalloc|cg|msg|sock|epoll|skb|churn|churn-kmalloc|churn-named} COUNT\n");
 		return 2;
 	}
 	const char *vec = argv[1];
@@ -565,13 +653,23 @@ int main(int argc, char **argv)
 	raise_nofile(64);
 
 	if (strcmp(vec, "kmalloc") == 0) {
-		alloc_kmalloc(count);
+		alloc_netlink(count, MSG_BYTES);
+	} else if (strcmp(vec, "skb") == 0) {
+		g_nl_sendmsg = 1;
+		alloc_netlink(count, 64);
 	} else if (strcmp(vec, "cg") == 0) {
 		alloc_cg(count);
 	} else if (strcmp(vec, "msg") == 0) {
 		alloc_msg(count);
-	} else if (strcmp(vec, "churn") == 0 || strcmp(vec, "churn-kmalloc") == 0) {
+	} else if (strcmp(vec, "sock") == 0) {
+		alloc_sock(count);
+	} else if (strcmp(vec, "epoll") == 0) {
+		alloc_epoll(count);
+	} else if (strcmp(vec, "churn") == 0 || strcmp(vec, "churn-kmalloc") == 0 ||
+		   strcmp(vec, "churn-named") == 0) {
 		g_churn_nl = strcmp(vec, "churn-kmalloc") == 0;
+		g_churn_named = strcmp(vec, "churn-named") == 0;
+		g_nl_sendmsg = g_churn_named;  /* the same path as skb */
 		churn_setup();
 		if (count == 0)
 			churn_forever();
@@ -580,7 +678,7 @@ int main(int argc, char **argv)
 				churn_op();
 	} else {
 		errno = 0;
-		die("unknown vector '%s' (kmalloc|cg|msg|churn|churn-kmalloc)", vec);
+		die("unknown vector '%s' (kmalloc|cg|msg|sock|epoll|skb|churn|churn-kmalloc|churn-named)", vec);
 	}
 	if (g_stop)
 		finish();

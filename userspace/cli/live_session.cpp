@@ -10,6 +10,7 @@
 #include "kernel_features.h"
 #include "proc_files.h"
 #include "signals.h"
+#include "slab_sysfs.h"
 #include "units.h"
 
 namespace slableak {
@@ -63,10 +64,13 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   const double t0 = clock_seconds(CLOCK_MONOTONIC);
   s.slab_start = read_host_slabinfo();
   TracerSetup setup;
-  setup.caches = select_caches(opt.caches, s.slab_start, exact);
+  setup.caches = select_caches(opt.caches, HostCaches{s.slab_start, read_slab_links()},
+                               NamingAbility{exact, kf.alloc_event_has_cache, kf.release});
   setup.programs = exact ? ProgramSet::kfunc : ProgramSet::derived;
   setup.kmalloc_node_event = kf.has_kmalloc_node_event;
+  setup.alloc_event_has_cache = kf.alloc_event_has_cache;
   for (const auto& c : setup.caches) s.caches.push_back(c.name);
+  s.followed = setup.caches;
   s.method = exact ? "kfunc" : "derived";
   s.sample_every = opt.sample_every;
   s.growth_window_s = opt.growth_window.count();

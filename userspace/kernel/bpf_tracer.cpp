@@ -112,29 +112,45 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   ro->n_caches = static_cast<uint32_t>(cfg.caches.size());
   ro->sample_every = opt.sample_every ? opt.sample_every : 1;
   ro->stack_cache = opt.stack_cache;
+  ro->alloc_event_has_cache = cfg.alloc_event_has_cache;
+  // The kmalloc programs watch the union of the kmalloc caches' size
+  // classes; named caches come through kmem_cache_alloc instead.
   uint32_t lo = UINT32_MAX, hi = 0;
+  bool any_named = false;
   for (size_t i = 0; i < cfg.caches.size(); ++i) {
+    const auto& c = cfg.caches[i];
     slk_cache_sel sel{};
-    std::strncpy(sel.name, cfg.caches[i].name.c_str(), SLK_CACHE_NAME_LEN - 1);
-    sel.req_lo = cfg.caches[i].req_lo;
-    sel.req_hi = cfg.caches[i].req_hi;
-    sel.kmalloc_type = static_cast<uint32_t>(cfg.caches[i].type);
+    std::strncpy(sel.name, c.name.c_str(), SLK_CACHE_NAME_LEN - 1);
+    sel.req_lo = c.req_lo;
+    sel.req_hi = c.req_hi;
+    sel.kmalloc_type = static_cast<uint32_t>(c.type);
+    sel.obj_size = c.obj_size;
     std::memcpy(const_cast<slk_cache_sel*>(&ro->caches[i]), &sel, sizeof sel);
+    if (c.named) {
+      any_named = true;
+      continue;
+    }
     lo = std::min(lo, sel.req_lo);
     hi = std::max(hi, sel.req_hi);
   }
-  ro->req_lo_min = lo;
+  const bool any_kmalloc = hi > 0;
+  ro->req_lo_min = any_kmalloc ? lo : 0;
   ro->req_hi_max = hi;
 
   auto& p = skel_->progs;
   const bool kf = cfg.programs == ProgramSet::kfunc, dv = cfg.programs == ProgramSet::derived;
-  bpf_program__set_autoload(p.kmalloc_kfunc, kf);
+  // Only the events the selection needs: following dentry adds nothing to
+  // kmalloc, following kmalloc-2k nothing to kmem_cache_alloc.
+  bpf_program__set_autoload(p.kmalloc_kfunc, kf && any_kmalloc);
   bpf_program__set_autoload(p.kfree_kfunc, kf);
   bpf_program__set_autoload(p.kmem_cache_free_kfunc, kf);
-  bpf_program__set_autoload(p.kmalloc_derived, dv);
-  bpf_program__set_autoload(p.kmalloc_node_derived, dv && cfg.kmalloc_node_event);
+  bpf_program__set_autoload(p.kmalloc_derived, dv && any_kmalloc);
+  bpf_program__set_autoload(p.kmalloc_node_derived, dv && any_kmalloc && cfg.kmalloc_node_event);
   bpf_program__set_autoload(p.kfree_derived, dv);
   bpf_program__set_autoload(p.kmem_cache_free_derived, dv);
+  const bool named = (kf || dv) && any_named;
+  bpf_program__set_autoload(p.kmem_cache_alloc_named, named);
+  bpf_program__set_autoload(p.kmem_cache_alloc_node_named, named && cfg.kmalloc_node_event);
 
   cap_ = {opt.max_tracked, opt.max_aggregates, opt.max_stacks};
   bpf_map__set_max_entries(skel_->maps.live, static_cast<uint32_t>(opt.max_tracked));
@@ -166,6 +182,14 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
       throw env_error("the kernel refused to load BPF programs (" + std::string(std::strerror(e)) +
                       "): run as root; check kernel.unprivileged_bpf_disabled and lockdown");
     throw runtime_error("loading the BPF programs failed (" + std::string(std::strerror(e)) + "):\n" + why);
+  }
+  // The verdict's name table (bpf/cache_verdict.h), before anything runs.
+  for (size_t i = 0; i < cfg.caches.size(); ++i) {
+    const uint64_t h = slk_name_hash(cfg.caches[i].name);
+    const int32_t idx = static_cast<int32_t>(i);
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.name_sel), &h, &idx, BPF_NOEXIST) != 0)
+      throw runtime_error("two selected caches share a name hash (" + cfg.caches[i].name +
+                          "): follow them in separate runs");
   }
   err = slableak_bpf__attach(skel_.get());
   if (err) {

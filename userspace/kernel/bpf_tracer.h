@@ -24,7 +24,8 @@ enum class ProgramSet { kfunc, derived };
 struct TracerSetup {
   std::vector<CacheSelection> caches;
   ProgramSet programs = ProgramSet::kfunc;
-  bool kmalloc_node_event = false;  // the kernel has a separate kmalloc_node event (< 6.1)
+  bool kmalloc_node_event = false;     // separate *_node events (< 6.1)
+  bool alloc_event_has_cache = false;  // kmem_cache_alloc passes its kmem_cache (6.0+)
 };
 
 class BpfTracer final : public TraceSource {

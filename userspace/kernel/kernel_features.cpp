@@ -19,6 +19,28 @@ bool has_cap(const __user_cap_data_struct data[2], int cap) {
   return data[cap / 32].effective & (1u << (cap % 32));
 }
 
+// Does the kmem_cache_alloc tracepoint pass a struct kmem_cache * as its
+// third argument? Read from the event's BTF prototype rather than guessed
+// from the version: btf_trace_kmem_cache_alloc is a typedef of a pointer to
+// a function (void *ctx, call_site, ptr, <this one>, ...).
+bool alloc_event_passes_cache(const btf* b) {
+  const int td = btf__find_by_name_kind(b, "btf_trace_kmem_cache_alloc", BTF_KIND_TYPEDEF);
+  if (td <= 0) return false;
+  const btf_type* t = btf__type_by_id(b, btf__resolve_type(b, static_cast<uint32_t>(td)));
+  if (!t || !btf_is_ptr(t)) return false;
+  const btf_type* fn = btf__type_by_id(b, t->type);
+  if (!fn || !btf_is_func_proto(fn) || btf_vlen(fn) < 4) return false;
+  const btf_param* params = btf_params(fn);
+  const btf_type* arg = btf__type_by_id(b, btf__resolve_type(b, params[3].type));
+  if (!arg || !btf_is_ptr(arg)) return false;
+  // Skip const/volatile on the pointee.
+  const int target = btf__resolve_type(b, arg->type);
+  const btf_type* st = target > 0 ? btf__type_by_id(b, static_cast<uint32_t>(target)) : nullptr;
+  if (!st || !btf_is_struct(st)) return false;
+  const char* name = btf__name_by_offset(b, st->name_off);
+  return name && std::strcmp(name, "kmem_cache") == 0;
+}
+
 }  // namespace
 
 void require_bpf_privileges() {
@@ -46,6 +68,7 @@ KernelFeatures probe_kernel_features() {
                     "): is the kernel BTF complete?");
   f.has_kmem_cache_kfunc = btf__find_by_name_kind(vmlinux, "bpf_get_kmem_cache", BTF_KIND_FUNC) > 0;
   f.has_kmalloc_node_event = btf__find_by_name_kind(vmlinux, "btf_trace_kmalloc_node", BTF_KIND_TYPEDEF) > 0;
+  f.alloc_event_has_cache = alloc_event_passes_cache(vmlinux);
   btf__free(vmlinux);
   return f;
 }

@@ -1,5 +1,7 @@
 #include "snapshot.h"
 
+#include <algorithm>
+
 namespace slableak {
 
 std::string age_bucket_label(size_t i) {
@@ -17,6 +19,27 @@ std::string method_description(const std::string& method) {
   if (method == "kfunc") return "exact: bpf_get_kmem_cache() names the cache of every object";
   if (method == "derived") return "derived: cache inferred from size class and gfp flags (no bpf_get_kmem_cache on this kernel)";
   return method;
+}
+
+}  // namespace slableak
+
+namespace slableak {
+
+std::vector<FamilyTotal> family_totals(const Snapshot& s) {
+  std::vector<FamilyTotal> out;
+  for (const auto& c : s.caches) {
+    if (c.family.empty()) continue;
+    auto it = std::find_if(out.begin(), out.end(), [&](const FamilyTotal& f) { return f.name == c.family; });
+    if (it == out.end()) {
+      out.push_back(FamilyTotal{c.family, {}, 0, 0, 0});
+      it = out.end() - 1;
+    }
+    it->members.push_back(c.name);
+    it->attributed_objects += c.attributed_objects;
+    it->attributed_bytes += c.attributed_bytes;
+    if (c.in_slabinfo) it->slab_delta += c.slab_active_now - c.slab_active_start;
+  }
+  return out;
 }
 
 }  // namespace slableak

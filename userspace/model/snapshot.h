@@ -18,7 +18,8 @@ inline constexpr size_t kAgeBuckets = kAgeBounds.size() + 1;  // last is +Inf
 std::string age_bucket_label(size_t i);
 
 struct StackReport {
-  std::string cache;
+  std::string cache;      // the kernel's name
+  std::string requested;  // what selected the cache (CacheHeader::requested)
   std::string stack_id;                // stable digest of the frames
   FrameList frames;                    // innermost first
   FrameList functions;                 // frames without offsets (folded output)
@@ -33,7 +34,12 @@ struct StackReport {
 };
 
 struct CacheHeader {
-  std::string name;
+  std::string name;       // as the kernel names it (/proc/slabinfo, kmem_cache->name)
+  std::string requested;  // the --cache argument(s) that selected it
+  std::string family;     // glob or random-kmalloc family it was followed as; "" if alone
+  std::string merged_as;  // merged names asked for and followed through this cache
+  std::vector<std::string> shares_with;  // all names SLUB merged into this cache
+  bool named = false;     // a named cache (kmem_cache_alloc), not kmalloc
   uint32_t object_size = 0;
   bool in_slabinfo = false;
   int64_t slab_active_start = 0;  // /proc/slabinfo active_objs at start
@@ -67,5 +73,16 @@ struct Snapshot {
 };
 
 std::string method_description(const std::string& method);
+
+// A glob or random-kmalloc family: the sum over its member caches.
+struct FamilyTotal {
+  std::string name;
+  std::vector<std::string> members;
+  int64_t attributed_objects = 0;
+  int64_t attributed_bytes = 0;
+  int64_t slab_delta = 0;  // summed over members listed in /proc/slabinfo
+};
+// In the order the families first appear among s.caches.
+std::vector<FamilyTotal> family_totals(const Snapshot& s);
 
 }  // namespace slableak

@@ -148,6 +148,15 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
     auto& a = ages[st.cache];
     for (size_t i = 0; i < kAgeBuckets; ++i) a[i] += st.age_objects[i];
   }
+  // Which --cache argument selected each kernel cache: a join target, so
+  // that the per-cache series keep their one "cache" label (the kernel's
+  // name) and a family or merged name is one group_left away.
+  w.family("slableak_cache_info", "gauge",
+           "Followed cache (kernel name) and the --cache argument, family and merged names that selected it; value 1");
+  for (const auto& c : s.caches)
+    w.sample({{"cache", c.name}, {"requested", c.requested}, {"family", c.family}, {"merged_as", c.merged_as},
+              {"kind", c.named ? "named" : "kmalloc"}},
+             1);
   w.family("slableak_cache_outstanding_objects", "gauge", "Outstanding objects attributed, per cache" + est);
   for (const auto& c : s.caches) w.sample({{"cache", c.name}}, double(c.attributed_objects));
   w.family("slableak_cache_outstanding_bytes", "gauge", "Outstanding bytes attributed, per cache" + est);

@@ -18,6 +18,9 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
   j["caches"] = json::array();
   for (const auto& c : s.caches) {
     json cj = {{"name", c.name},
+               {"requested", c.requested},
+               {"kind", c.named ? "named" : "kmalloc"},
+               {"shares_with", c.shares_with},
                {"object_size", c.object_size},
                {"attributed_objects", c.attributed_objects},
                {"attributed_bytes", c.attributed_bytes}};
@@ -27,7 +30,18 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
       cj["slabinfo_delta"] = c.slab_active_now - c.slab_active_start;
       cj["explained_ratio"] = c.explained_ratio();
     }
+    if (!c.family.empty()) cj["family"] = c.family;
+    if (!c.merged_as.empty()) cj["merged_as"] = c.merged_as;
     j["caches"].push_back(std::move(cj));
+  }
+  j["families"] = json::array();
+  for (const auto& f : family_totals(s)) {
+    json fj = {{"name", f.name},
+               {"members", f.members},
+               {"attributed_objects", f.attributed_objects},
+               {"attributed_bytes", f.attributed_bytes},
+               {"slabinfo_delta", f.slab_delta}};
+    j["families"].push_back(std::move(fj));
   }
   j["stacks"] = json::array();
   size_t n = 0;
@@ -37,6 +51,7 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
     json ages = json::object();
     for (size_t i = 0; i < kAgeBuckets; ++i) ages[age_bucket_label(i)] = st.age_objects[i];
     j["stacks"].push_back({{"cache", st.cache},
+                           {"requested", st.requested},
                            {"stack_id", st.stack_id},
                            {"objects", st.objects},
                            {"bytes", st.bytes},

@@ -2,6 +2,7 @@
 // is explained, then the stacks, then tracer health (every drop, by reason).
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "report.h"
 #include "units.h"
@@ -36,6 +37,31 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
     std::snprintf(line, sizeof line, "%-22s %8u %14s %12lld %12s %10s\n", c.name.c_str(), c.object_size,
                   c.in_slabinfo ? signed_count(delta).c_str() : "n/a", static_cast<long long>(c.attributed_objects),
                   format_bytes(static_cast<double>(c.attributed_bytes)).c_str(), explained.c_str());
+    os << line;
+  }
+  // Where a row is not simply the name that was asked for, say so.
+  for (const auto& c : s.caches) {
+    std::vector<std::string> others;  // names whose objects this cache also holds
+    if (!c.merged_as.empty()) others.push_back(c.name);
+    for (const auto& n : c.shares_with)
+      if (("," + c.merged_as + ",").find("," + n + ",") == std::string::npos &&
+          (", " + c.merged_as + ",").find(", " + n + ",") == std::string::npos)
+        others.push_back(n);
+    if (c.merged_as.empty() && others.empty()) continue;
+    os << "  " << (c.merged_as.empty() ? c.name : c.merged_as);
+    if (!c.merged_as.empty()) os << ": merged by the kernel into " << c.name << ", followed through it";
+    if (!others.empty()) {
+      std::string all;
+      for (const auto& n : others) all += (all.empty() ? "" : ", ") + n;
+      os << (c.merged_as.empty() ? ": " : "; ") << "objects of " << all << " share the cache and are counted too";
+    }
+    os << "\n";
+  }
+  for (const auto& f : family_totals(s)) {
+    std::snprintf(line, sizeof line, "family %s: %zu caches, slabinfo %s, attributed %lld objects (%s)\n",
+                  f.name.c_str(), f.members.size(), signed_count(f.slab_delta).c_str(),
+                  static_cast<long long>(f.attributed_objects),
+                  format_bytes(static_cast<double>(f.attributed_bytes)).c_str());
     os << line;
   }
   os << "\n";

@@ -43,6 +43,9 @@ Snapshot Session::collect(double min_age_s) {
   std::vector<slk_agg_key> retire;
   Snapshot s;
   s.stacks = aggregator_.ingest(read, resolve, &retire, min_age_s);
+  for (auto& st : s.stacks)
+    for (const auto& sel : setup_.followed)
+      if (sel.name == st.cache) st.requested = sel.requested;
   source_->retire(retire);
 
   s.unix_time = host_.unix_s();
@@ -53,6 +56,14 @@ Snapshot Session::collect(double min_age_s) {
   for (size_t i = 0; i < setup_.caches.size(); ++i) {
     CacheHeader h;
     h.name = setup_.caches[i];
+    if (i < setup_.followed.size()) {
+      const CacheSelection& sel = setup_.followed[i];
+      h.requested = sel.requested;
+      h.family = sel.family;
+      h.merged_as = sel.merged_as;
+      h.shares_with = sel.shares_with;
+      h.named = sel.named;
+    }
     const SlabCache* a = find_cache(setup_.slab_start, h.name);
     const SlabCache* b = find_cache(slab_now, h.name);
     h.in_slabinfo = a && b;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aggregation.h"
+#include "cache_selection.h"
 #include "slabinfo.h"
 #include "snapshot.h"
 #include "symbolizer.h"
@@ -29,6 +30,9 @@ struct SessionHost {
 
 struct SessionSetup {
   std::vector<std::string> caches;  // by selected-cache index, as the kernel numbers them
+  // The same caches with what selected them (--cache name, glob, family,
+  // merged name); may be empty, then headers carry the names alone.
+  std::vector<CacheSelection> followed;
   std::string method;               // "kfunc" or "derived"
   uint32_t sample_every = 1;
   double growth_window_s = 60;

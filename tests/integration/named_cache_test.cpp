@@ -1,0 +1,175 @@
+// Named (non-kmalloc) caches: objects held through real kernel paths in
+// sock_inode_cache, skbuff_head_cache and filp, plus eventpoll_pwq, which
+// SLUB merged into anon_vma_chain on this kernel, while churn runs in the
+// same caches (tests/support/holder.c, docs/vectors.md).
+// eventpoll_epi is left out on purpose: 6.18 frees epitems with kfree_rcu,
+// whose batches end in a bulk free with no per-object event, so its churn
+// leaves phantoms until the addresses are handed out again (implicit frees);
+// measuring and closing that gap is the unannounced-frees issue.
+#include <algorithm>
+#include <thread>
+
+#include "session.h"
+#include "support.h"
+
+namespace slableak::test {
+namespace {
+
+constexpr unsigned kHeld = 2000;
+
+bool has_function(const StackReport& s, const std::string& fn) {
+  return std::any_of(s.frames.begin(), s.frames.end(),
+                     [&](const std::string& f) { return f.rfind(fn + "+", 0) == 0; });
+}
+
+struct Under {
+  int64_t objects = 0;
+  uint64_t allocs = 0;
+};
+
+Under under(const Snapshot& s, const std::string& cache, const std::string& fn) {
+  Under u;
+  for (const auto& st : s.stacks)
+    if (st.cache == cache && has_function(st, fn)) {
+      u.objects += st.objects;
+      u.allocs += st.allocs;
+    }
+  return u;
+}
+
+std::string dump(const Snapshot& s) {
+  std::string out;
+  for (const auto& st : s.stacks) {
+    if (st.objects < 20 && st.allocs < 1000) continue;
+    out += st.cache + " (" + st.requested + ") objects=" + std::to_string(st.objects) +
+           " allocs=" + std::to_string(st.allocs) + " [";
+    for (size_t i = 0; i < st.frames.size() && i < 6; ++i) out += st.frames[i] + " ";
+    out += "]\n";
+  }
+  return out;
+}
+
+// The cache, the function that must be on the stack, and what holds them.
+struct Kind {
+  const char* cache;
+  const char* function;
+};
+const Kind kSock{"sock_inode_cache", "sock_alloc_inode"};
+// sendmsg, not sendto: other tests (and other slableak users on this
+// machine) hold netlink messages through sendto.
+const Kind kSkb{"skbuff_head_cache", "____sys_sendmsg"};
+const Kind kFile{"filp", "do_eventfd"};
+const Kind kPwq{"anon_vma_chain", "ep_ptable_queue_proc"};  // asked for as eventpoll_pwq
+
+// Sockets and the churn's frees go back through RCU callbacks: read until
+// the counts under @kinds stop moving (no time limit asserted, just a bound
+// on how long to wait for the kernel's callbacks).
+Snapshot settled(Session& session, const std::vector<Kind>& kinds) {
+  auto total = [&](const Snapshot& s) {
+    int64_t n = 0;
+    for (const Kind& k : kinds) n += under(s, k.cache, k.function).objects;
+    return n;
+  };
+  Snapshot s = session.collect();
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    Snapshot next = session.collect();
+    const bool still = total(next) == total(s);
+    s = std::move(next);
+    if (still) break;
+  }
+  return s;
+}
+
+TEST(NamedCaches, HeldSetsFoundUnderTheirStacksWhileChurnComesBack) {
+  REQUIRE_BPF();
+  SessionOptions so;
+  so.caches = {"sock_inode_cache", "skbuff_head_cache", "filp", "eventpoll_pwq"};
+  Session session(so);
+
+  // 1. Churn alone: sockets, epoll insertions and netlink messages that
+  //    all come back. Its stacks are the held sets' stacks, so it is
+  //    measured first, on its own.
+  {
+    Child churn({holder_bin(), "churn-named", "0"});
+    ASSERT_FALSE(churn.wait_stdout_line("ready", std::chrono::seconds(30)).empty()) << churn.err();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    churn.write_line("stop");
+    ASSERT_FALSE(churn.wait_stdout_line("ops", std::chrono::seconds(30)).empty());
+    const Snapshot s = settled(session, {kSock, kSkb, kFile, kPwq});
+    SCOPED_TRACE(dump(s));
+    const Kind churn_file{"filp", "sock_alloc_file"};  // the churn's sockets' files
+    for (const Kind& k : {kSock, kSkb, churn_file, kPwq}) {
+      SCOPED_TRACE(k.cache);
+      const Under u = under(s, k.cache, k.function);
+      EXPECT_GT(u.allocs, 5000u) << "the churn did not run through " << k.function;
+      EXPECT_LT(static_cast<double>(u.objects), 0.01 * static_cast<double>(u.allocs));
+    }
+  }
+  const Snapshot base = settled(session, {kSock, kSkb, kFile, kPwq});
+
+  // 2. Held sets, made while the churn runs again.
+  Child churn({holder_bin(), "churn-named", "0"});
+  ASSERT_FALSE(churn.wait_stdout_line("ready", std::chrono::seconds(30)).empty()) << churn.err();
+  Holder sock("sock", kHeld);      // sock_inode_cache (and a filp each, under sock_alloc_file)
+  Holder epoll("epoll", kHeld);    // eventpoll_pwq, filp under do_eventfd (and eventpoll_epi)
+  Holder netlink("skb", kHeld);    // one skbuff_head_cache head per message
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  churn.write_line("stop");
+  ASSERT_FALSE(churn.wait_stdout_line("ops", std::chrono::seconds(30)).empty());
+
+  const Snapshot s = settled(session, {kSock, kSkb, kFile, kPwq});
+  SCOPED_TRACE(dump(s));
+  for (const Kind& k : {kSock, kSkb, kFile, kPwq}) {
+    SCOPED_TRACE(k.cache);
+    const int64_t held = under(s, k.cache, k.function).objects - under(base, k.cache, k.function).objects;
+    EXPECT_NEAR(held, kHeld, kHeld * 0.02);
+  }
+  // Never in the wrong cache.
+  EXPECT_EQ(under(s, "filp", "sock_alloc_inode").objects, 0);
+  EXPECT_EQ(under(s, "sock_inode_cache", "do_eventfd").objects, 0);
+  // The merged name is reported under the kernel's cache, asked-for name kept.
+  const auto pwq = std::find_if(s.caches.begin(), s.caches.end(),
+                                [](const CacheHeader& c) { return c.name == "anon_vma_chain"; });
+  ASSERT_NE(pwq, s.caches.end());
+  EXPECT_EQ(pwq->merged_as, "eventpoll_pwq");
+  EXPECT_EQ(pwq->requested, "eventpoll_pwq");
+  for (const auto& st : s.stacks)
+    if (st.cache == "anon_vma_chain") EXPECT_EQ(st.requested, "eventpoll_pwq");
+  // /proc/slabinfo saw the held sets too.
+  for (const auto& c : s.caches)
+    if (c.name == "sock_inode_cache" || c.name == "skbuff_head_cache") {
+      SCOPED_TRACE(c.name);
+      EXPECT_TRUE(c.in_slabinfo);
+      EXPECT_GE(c.slab_active_now - c.slab_active_start, static_cast<int64_t>(kHeld) * 9 / 10);
+    }
+  EXPECT_EQ(s.health.drop_live_full, 0u);
+
+  // 3. Released: the held stacks fall back to what they held before.
+  sock.release();
+  epoll.release();
+  netlink.release();
+  const Snapshot after = settled(session, {kSock, kSkb, kFile, kPwq});
+  SCOPED_TRACE(dump(after));
+  for (const Kind& k : {kSock, kSkb, kFile, kPwq}) {
+    SCOPED_TRACE(k.cache);
+    const int64_t left = under(after, k.cache, k.function).objects - under(base, k.cache, k.function).objects;
+    EXPECT_LE(left, static_cast<int64_t>(kHeld) / 100);
+  }
+}
+
+// Following a named cache must not attach anything to kmalloc, and
+// following only kmalloc caches nothing to kmem_cache_alloc (the cost of
+// one never grows with the other).
+TEST(NamedCaches, OnlyTheNeededEventsAreAttached) {
+  REQUIRE_BPF();
+  SessionOptions named;
+  named.caches = {"filp"};
+  Session a(named);
+  Holder netlink("kmalloc", 200);
+  const Snapshot s = a.collect();
+  for (const auto& st : s.stacks) EXPECT_EQ(st.cache, "filp");
+}
+
+}  // namespace
+}  // namespace slableak::test

@@ -1,0 +1,25 @@
+#include "slab_sysfs.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <memory>
+
+namespace slableak {
+
+std::map<std::string, std::string> read_slab_links(const std::string& dir) {
+  std::map<std::string, std::string> links;
+  std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+  if (!d) return links;
+  // A few hundred entries; bounded anyway so a strange sysfs cannot grow us.
+  while (dirent* e = readdir(d.get())) {
+    if (e->d_type != DT_LNK || links.size() >= 65536) continue;
+    char target[256];
+    const ssize_t n = readlinkat(dirfd(d.get()), e->d_name, target, sizeof target - 1);
+    if (n <= 0) continue;
+    links.emplace(e->d_name, std::string(target, static_cast<size_t>(n)));
+  }
+  return links;
+}
+
+}  // namespace slableak

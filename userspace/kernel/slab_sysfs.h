@@ -1,0 +1,13 @@
+// /sys/kernel/slab: which cache names SLUB merged into one kmem_cache.
+#pragma once
+#include <map>
+#include <string>
+
+namespace slableak {
+
+// Every entry of @dir that is a symlink (a mergeable cache), name -> link
+// target. Empty if the directory is missing (SLAB, or no sysfs): merged
+// names are then unknown and asking for one is an "unknown cache".
+std::map<std::string, std::string> read_slab_links(const std::string& dir = "/sys/kernel/slab");
+
+}  // namespace slableak
