@@ -54,7 +54,10 @@ struct Kind {
   const char* cache;
   const char* function;
 };
-const Kind kSock{"sock_inode_cache", "sock_alloc_inode"};
+// Each held set and its churn go through a path of their own (socketpair,
+// sendmsg, eventfd+epoll): other processes on the machine allocate in the
+// same caches through socket() and sendto().
+const Kind kSock{"sock_inode_cache", "__sys_socketpair"};
 // sendmsg, not sendto: other tests (and other slableak users on this
 // machine) hold netlink messages through sendto.
 const Kind kSkb{"skbuff_head_cache", "____sys_sendmsg"};
@@ -98,7 +101,7 @@ TEST(NamedCaches, HeldSetsFoundUnderTheirStacksWhileChurnComesBack) {
     ASSERT_FALSE(churn.wait_stdout_line("ops", std::chrono::seconds(30)).empty());
     const Snapshot s = settled(session, {kSock, kSkb, kFile, kPwq});
     SCOPED_TRACE(dump(s));
-    const Kind churn_file{"filp", "sock_alloc_file"};  // the churn's sockets' files
+    const Kind churn_file{"filp", "__sys_socketpair"};  // the churn's sockets' files
     for (const Kind& k : {kSock, kSkb, churn_file, kPwq}) {
       SCOPED_TRACE(k.cache);
       const Under u = under(s, k.cache, k.function);
@@ -127,6 +130,7 @@ TEST(NamedCaches, HeldSetsFoundUnderTheirStacksWhileChurnComesBack) {
   }
   // Never in the wrong cache.
   EXPECT_EQ(under(s, "filp", "sock_alloc_inode").objects, 0);
+  EXPECT_EQ(under(s, "skbuff_head_cache", "__sys_socketpair").objects, 0);
   EXPECT_EQ(under(s, "sock_inode_cache", "do_eventfd").objects, 0);
   // The merged name is reported under the kernel's cache, asked-for name kept.
   const auto pwq = std::find_if(s.caches.begin(), s.caches.end(),
@@ -136,14 +140,15 @@ TEST(NamedCaches, HeldSetsFoundUnderTheirStacksWhileChurnComesBack) {
   EXPECT_EQ(pwq->requested, "eventpoll_pwq");
   for (const auto& st : s.stacks)
     if (st.cache == "anon_vma_chain") EXPECT_EQ(st.requested, "eventpoll_pwq");
-  // /proc/slabinfo saw the held sets too.
+  // /proc/slabinfo saw the held set too (sock_inode_cache: the quietest of
+  // these caches on a busy VM; skbuff_head_cache moves with the network).
   for (const auto& c : s.caches)
-    if (c.name == "sock_inode_cache" || c.name == "skbuff_head_cache") {
+    if (c.name == "sock_inode_cache") {
       SCOPED_TRACE(c.name);
       EXPECT_TRUE(c.in_slabinfo);
       EXPECT_GE(c.slab_active_now - c.slab_active_start, static_cast<int64_t>(kHeld) * 9 / 10);
     }
-  EXPECT_EQ(s.health.drop_live_full, 0u);
+  EXPECT_EQ(s.health.counters[TracerCounter::drop_live_full], 0u);
 
   // 3. Released: the held stacks fall back to what they held before.
   sock.release();

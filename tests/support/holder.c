@@ -13,13 +13,15 @@
  *            stop); holds nothing                          -> msg_msg-2k
  *   churn-kmalloc  same, with netlink send+recv            -> kmalloc-2k
  * Named (non-kmalloc) caches, checked with /proc/slabinfo on 6.18:
- *   sock     COUNT AF_UNIX datagram sockets: one socket inode each
- *            (sock_alloc_inode)                           -> sock_inode_cache
+ *   sock     COUNT AF_UNIX datagram sockets, each one end of a socketpair
+ *            whose other end is closed: one socket inode each
+ *            (sock_alloc_inode <- __sys_socketpair; socketpair, not
+ *            socket, for a stack of its own)              -> sock_inode_cache
  *   epoll    COUNT eventfds, each added to one epoll: an epitem (ep_insert)
  *            -> eventpoll_epi, a wait-queue hook (ep_ptable_queue_proc)
  *            -> eventpoll_pwq (merged into anon_vma_chain on 6.18), and a
  *            file per eventfd (alloc_empty_file)           -> filp
- *   churn-named  per op: an AF_UNIX socket opened and closed, an eventfd
+ *   churn-named  per op: an AF_UNIX socketpair opened and closed, an eventfd
  *            added to an epoll and removed, a netlink message sent and
  *            read with sendmsg as skb does (-> skbuff_head_cache); holds
  *            nothing
@@ -403,10 +405,12 @@ static void alloc_sock(unsigned long count)
 	for (unsigned long i = 0; i < count; i++) {
 		if (g_stop)
 			return;
-		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			die("socket(AF_UNIX) after %lu sockets", i);
-		push_fd(fd);
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0)
+			die("socketpair(AF_UNIX) after %lu sockets", i);
+		close(sv[1]);
+		push_fd(sv[0]);
 	}
 }
 
@@ -472,11 +476,12 @@ static void churn_op(void)
 
 	if (g_churn_named) {
 		struct epoll_event ev = { .events = EPOLLIN };
-		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		int sv[2];
 
-		if (fd < 0)
-			die("churn socket");
-		close(fd);
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0)
+			die("churn socketpair");
+		close(sv[0]);
+		close(sv[1]);
 		if (epoll_ctl(g_churn_ep, EPOLL_CTL_ADD, g_churn_efd, &ev) != 0 ||
 		    epoll_ctl(g_churn_ep, EPOLL_CTL_DEL, g_churn_efd, NULL) != 0)
 			die("churn epoll_ctl");
