@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "session.h"
+#include "live_session.h"
 #include "support.h"
 
 namespace slableak::test {
@@ -86,9 +86,10 @@ Snapshot settled(Session& session, const std::vector<Kind>& kinds) {
 
 TEST(NamedCaches, HeldSetsFoundUnderTheirStacksWhileChurnComesBack) {
   REQUIRE_BPF();
-  SessionOptions so;
+  TraceOptions so;
   so.caches = {"sock_inode_cache", "skbuff_head_cache", "filp", "eventpoll_pwq"};
-  Session session(so);
+  auto session_owner = open_live_session(so);
+  Session& session = *session_owner;
 
   // 1. Churn alone: sockets, epoll insertions and netlink messages that
   //    all come back. Its stacks are the held sets' stacks, so it is
@@ -168,9 +169,10 @@ TEST(NamedCaches, HeldSetsFoundUnderTheirStacksWhileChurnComesBack) {
 // one never grows with the other).
 TEST(NamedCaches, OnlyTheNeededEventsAreAttached) {
   REQUIRE_BPF();
-  SessionOptions named;
+  TraceOptions named;
   named.caches = {"filp"};
-  Session a(named);
+  auto a_owner = open_live_session(named);
+  Session& a = *a_owner;
   Holder netlink("kmalloc", 200);
   const Snapshot s = a.collect();
   for (const auto& st : s.stacks) EXPECT_EQ(st.cache, "filp");
