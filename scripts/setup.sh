@@ -11,6 +11,7 @@ packages=(
   build-essential cmake pkg-config
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev   # BPF object, skeleton, static libs
   libcli11-dev nlohmann-json3-dev                                     # CLI, JSON (header-only)
+  nettle-dev                                                          # SHA-256 for the pages' CSP hashes
   googletest libgtest-dev                                             # tests
   prometheus prometheus-node-exporter                                 # promtool, textfile collector tests
   qemu-system-x86 busybox-static cpio                                 # kernel matrix

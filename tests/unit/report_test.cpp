@@ -157,6 +157,8 @@ TEST(Report, ParseFormat) {
   EXPECT_EQ(parse_format("table"), Format::table);
   EXPECT_EQ(parse_format("json"), Format::json);
   EXPECT_EQ(parse_format("folded"), Format::folded);
+  EXPECT_EQ(parse_format("svg"), Format::svg);
+  EXPECT_EQ(parse_format("html"), Format::html);
   for (const char* bad : {"", "JSON", "yaml"}) {
     SCOPED_TRACE(bad);
     try {

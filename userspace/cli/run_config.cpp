@@ -137,7 +137,8 @@ ReportConfig report_config(const Raw& raw, bool snapshot, bool top) {
   r.min_age = is_zero_duration(raw.min_age) ? std::chrono::duration<double>(0) : seconds_of(raw.min_age, "--min-age");
   r.top = parse_in_range(raw.top, "--top", kTopRange);
   r.format = one_of<Format>(raw.format, "--format",
-                            {{"table", Format::table}, {"json", Format::json}, {"folded", Format::folded}});
+                            {{"table", Format::table}, {"json", Format::json}, {"folded", Format::folded},
+                             {"svg", Format::svg}, {"html", Format::html}});
   r.sort = one_of<SortKey>(raw.sort, "--sort",
                            {{"bytes", SortKey::bytes}, {"objects", SortKey::objects}, {"age", SortKey::age},
                             {"growth", SortKey::growth}});
@@ -180,7 +181,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   snap->add_option("-d,--duration", raw.duration, "how long to trace")->capture_default_str();
   snap->add_option("--min-age", raw.min_age, "count only objects at least this old")->capture_default_str();
   snap->add_option("--top", raw.top, "stacks shown (0 = all)")->capture_default_str();
-  snap->add_option("-f,--format", raw.format, "table, json or folded")->capture_default_str();
+  snap->add_option("-f,--format", raw.format, "table, json, folded, svg (flame graph) or html (page)")->capture_default_str();
   snap->add_option("--sort", raw.sort, "bytes, objects, age or growth")->capture_default_str();
 
   auto* top = app.add_subcommand("top", "live view of the stacks holding the most bytes, until Ctrl-C");
