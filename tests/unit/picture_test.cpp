@@ -15,6 +15,7 @@
 #include "markup_escape.h"
 #include "report.h"
 #include "report_html.h"
+#include "tracer_counters.h"
 
 using namespace slableak;
 
@@ -266,6 +267,12 @@ TEST(ReportHtml, SectionsAndTheSameDataAsJson) {
   EXPECT_NE(h.find("<li>netlink_sendmsg+0x10</li>"), std::string::npos);
   EXPECT_EQ(h.find("<li>freed+0x10</li>"), std::string::npos);
   EXPECT_NE(h.find("<td class=\"name\">recursion_misses</td>"), std::string::npos);
+  EXPECT_EQ(h.find("id=\"drops\""), std::string::npos);  // nothing dropped
+  Snapshot dropped = s;
+  dropped.health.counters[TracerCounter::recursion_misses] = 3;
+  dropped.health.counters[TracerCounter::drop_live_full] = 4;
+  EXPECT_NE(render_html(dropped, 0).body.find("<p class=\"warn\" id=\"drops\">7 events were not attributed"),
+            std::string::npos);
   // The embedded data is the JSON report itself.
   std::ostringstream json;
   write_json(json, s, 0);

@@ -9,6 +9,7 @@
 #include "flamegraph_svg.h"
 #include "markup_escape.h"
 #include "report.h"
+#include "tracer_counters.h"
 #include "units.h"
 
 namespace slableak {
@@ -80,20 +81,29 @@ void write_stacks(std::ostream& os, const Snapshot& s, size_t top) {
   if (shown == 0) os << "<p id=\"no-stacks\">no outstanding allocations attributed yet</p>\n";
 }
 
-// Tracer counters come from the JSON report, so the page names each one as
-// the JSON and the documentation do.
-void write_health(std::ostream& os, const nlohmann::json& tracer) {
+// Every tracer counter, from the one descriptor table (tracer_counters.h),
+// named as in the JSON and the metrics; drops first stated as a total.
+void write_health(std::ostream& os, const TracerHealth& h) {
   os << "<h2>Tracer health</h2>\n";
-  const auto count = [&](const char* k) { return tracer.contains(k) ? tracer.at(k).get<uint64_t>() : 0; };
-  const uint64_t dropped = count("drop_live_map_full") + count("drop_aggregate_map_full") +
-                           count("stack_capture_failed") + count("recursion_misses");
+  uint64_t dropped = 0;
+  for (const auto& c : kTracerCounters)
+    if (c.group == "drops") dropped += h.counters[c.id];
   if (dropped)
     os << "<p class=\"warn\" id=\"drops\">" << dropped
        << " events were not attributed (see the drop counters below): the numbers above are a lower bound.</p>\n";
-  os << "<table id=\"health\"><tbody>\n";
-  for (const auto& [k, v] : tracer.items())
-    os << "<tr><td class=\"name\">" << markup_escape(k) << "</td><td>" << markup_escape(v.dump()) << "</td></tr>\n";
-  os << "</tbody></table>\n";
+  os << "<table id=\"health\"><thead><tr><th>counter</th><th>value</th><th>JSON key</th></tr></thead><tbody>\n";
+  for (const auto& c : kTracerCounters)
+    os << "<tr title=\"" << markup_escape(c.help) << "\"><td>" << markup_escape(c.group) << ": "
+       << markup_escape(c.text) << "</td><td>" << h.counters[c.id] << "</td><td class=\"name\">"
+       << markup_escape(c.json) << "</td></tr>\n";
+  const auto map = [&](const char* what, uint64_t n, uint64_t cap) {
+    os << "<tr><td>maps: " << what << "</td><td>" << n << " / " << cap << "</td><td></td></tr>\n";
+  };
+  map("live objects", h.live_objects, h.live_capacity);
+  map("aggregates", h.agg_entries, h.agg_capacity);
+  map("stacks", h.stack_entries, h.stack_capacity);
+  os << "<tr><td>maps: kernel memory</td><td>" << format_bytes(static_cast<double>(h.kernel_map_bytes))
+     << "</td><td></td></tr>\n</tbody></table>\n";
 }
 
 }  // namespace
@@ -127,7 +137,7 @@ HtmlPage render_html(const Snapshot& s, size_t top, const HtmlOptions& opt) {
   write_flamegraph_element(os, s, top);
   os << "</div>\n";
   write_stacks(os, s, top);
-  write_health(os, j.at("tracer"));
+  write_health(os, s.health);
   os << "<h2>Data</h2>\n<p>The same report as <code>--format json</code> is in this page's "
         "<code>script#slableak-data</code> element.</p>\n"
      << "<script type=\"application/json\" id=\"slableak-data\">" << json_for_script(j.dump()) << "</script>\n"
