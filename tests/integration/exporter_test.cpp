@@ -115,9 +115,11 @@ TEST_F(Exporter, TextfileThroughNodeExporterAndOwnEndpoint) {
     EXPECT_FALSE(contains(body, "0xffffffff")) << "raw kernel address in metrics";
   }
 
-  // Only GET /metrics is served.
+  // Only GET /metrics and the page at / are served.
   EXPECT_TRUE(contains(run({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                            "http://127.0.0.1:" + std::to_string(our_port) + "/"}).out, "404"));
+                            "http://127.0.0.1:" + std::to_string(our_port) + "/index.html"}).out, "404"));
+  EXPECT_TRUE(contains(run({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                            "http://127.0.0.1:" + std::to_string(our_port) + "/"}).out, "200"));
   EXPECT_TRUE(contains(run({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
                             "http://127.0.0.1:" + std::to_string(our_port) + "/metrics"}).out, "405"));
 

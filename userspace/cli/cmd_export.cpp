@@ -11,8 +11,11 @@
 //      (privileges.h); SLABLEAK_KEEP_CAPABILITIES=1 skips this;
 //   5. the HTTP thread started: it never held the dropped capabilities.
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <memory>
+
+#include "aggregation.h"
 
 #include "commands.h"
 #include "error.h"
@@ -20,6 +23,7 @@
 #include "metrics_server.h"
 #include "privileges.h"
 #include "prometheus_text.h"
+#include "report_html.h"
 #include "signals.h"
 #include "textfile_writer.h"
 #include "version.h"
@@ -44,6 +48,15 @@ std::string reduce_privileges(const TextfileWriter* file) {
   }
 }
 
+// The live page at "/": the HTML report of the last collection, heaviest
+// stacks first, reloading itself at the export interval.
+HttpPage live_page(Snapshot s, const ExportConfig& eo) {
+  sort_stacks(s.stacks, SortKey::bytes);
+  const size_t caches = std::max<size_t>(1, s.caches.size());
+  HtmlPage p = render_html(s, eo.top_stacks * caches, HtmlOptions{eo.interval.count()});
+  return HttpPage{std::move(p.body), std::move(p.csp)};
+}
+
 }  // namespace
 
 int run_export(const RunConfig& c) {
@@ -58,14 +71,22 @@ int run_export(const RunConfig& c) {
   auto session_owner = open_live_session(so);
   Session& session = *session_owner;
   const std::string privileges = reduce_privileges(file.get());
-  if (server) server->start();
+  if (server) {
+    // Until the first collection the page says so, and reloads.
+    Snapshot none;
+    none.unix_time = static_cast<double>(std::time(nullptr));
+    none.method = session.method();
+    none.sample_every = so.sample_every;
+    server->set_page(live_page(none, eo));
+    server->start();
+  }
 
   std::cerr << "slableak: exporting";
   for (const auto& name : so.caches) std::cerr << ' ' << name;
   std::cerr << " every " << eo.interval.count() << "s (cache method " << session.method() << ", sampling 1 in "
             << so.sample_every << ")";
   if (file) std::cerr << " to " << file->path();
-  if (server) std::cerr << " and http://" << eo.listen << "/metrics";
+  if (server) std::cerr << " and http://" << eo.listen << "/metrics (live page at /)";
   std::cerr << "\nslableak: " << privileges << std::endl;
 
   ExpositionInfo info;
@@ -90,7 +111,10 @@ int run_export(const RunConfig& c) {
         if (server) text = render_prometheus(s, info);
       }
     }
-    if (server) server->set_body(std::move(text));
+    if (server) {
+      server->set_page(live_page(s, eo));
+      server->set_body(std::move(text));
+    }
     if (eo.once) return written ? 0 : static_cast<int>(Exit::runtime);
   }
   // Stopped by a signal: stale numbers must not keep being scraped.

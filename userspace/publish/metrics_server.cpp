@@ -91,9 +91,23 @@ bool is_value_char(char c) {
   return u == '\t' || u >= 0x20 ? u != 0x7f : false;
 }
 
+// The live page: strict headers, since it shows names the kernel chose.
+HttpReply respond_page(const HttpPage& page, bool head_only) {
+  HttpReply r;
+  r.need_more = false;
+  r.status = 200;
+  r.bytes = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: " +
+            std::to_string(page.body.size()) + "\r\nContent-Security-Policy: " + page.csp +
+            "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nCache-Control: no-store\r\n"
+            "Connection: close\r\n\r\n";
+  if (!head_only) r.bytes += page.body;
+  return r;
+}
+
 }  // namespace
 
-HttpReply http_reply(std::string_view in, HttpInput input, std::string_view metrics, size_t max_head) {
+HttpReply http_reply(std::string_view in, HttpInput input, std::string_view metrics, size_t max_head,
+                     const HttpPage* page) {
   // End of the head: an empty line, CRLF or (leniently) bare LF.
   const size_t crlf = in.find("\r\n\r\n"), lf = in.find("\n\n");
   size_t head_len = std::string_view::npos;  // head without its final empty line
@@ -153,7 +167,15 @@ HttpReply http_reply(std::string_view in, HttpInput input, std::string_view metr
   }
 
   const std::string_view path = target.substr(0, target.find('?'));
-  if (path != "/metrics") return respond(404, "only /metrics is served here\n", head_only);
+  if (page && path == "/") {
+    if (method != "GET" && method != "HEAD") {
+      HttpReply r = respond(405, "only GET / and GET /metrics\n", false);
+      r.bytes.insert(r.bytes.find("Connection: close"), "Allow: GET, HEAD\r\n");
+      return r;
+    }
+    return respond_page(*page, head_only);
+  }
+  if (path != "/metrics") return respond(404, page ? "only / and /metrics are served here\n" : "only /metrics is served here\n", head_only);
   if (method != "GET") return respond(405, "only GET /metrics\n", head_only, true);
   return respond(200, metrics);
 }
@@ -230,6 +252,12 @@ void MetricsServer::set_body(std::string body) {
   body_ = std::move(b);
 }
 
+void MetricsServer::set_page(HttpPage page) {
+  auto p = std::make_shared<const HttpPage>(std::move(page));
+  std::lock_guard<std::mutex> g(mu_);
+  page_ = std::move(p);
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -289,11 +317,13 @@ void MetricsServer::serve() {
       }
       if (input == HttpInput::partial && t >= c.deadline) input = HttpInput::timeout;
       std::shared_ptr<const std::string> body;
+      std::shared_ptr<const HttpPage> page;
       {
         std::lock_guard<std::mutex> g(mu_);
         body = body_;
+        page = page_;
       }
-      HttpReply r = http_reply(c.in, input, *body, limits_.max_head_bytes);
+      HttpReply r = http_reply(c.in, input, *body, limits_.max_head_bytes, page.get());
       if (r.need_more) return;
       if (r.bytes.empty()) return finish(c);
       c.out = std::move(r.bytes);

@@ -1,4 +1,5 @@
-// A minimal HTTP/1.1 server for GET /metrics on the address the user gives.
+// A minimal HTTP/1.1 server for GET /metrics (and the live page at "/") on
+// the address the user gives.
 // Hand-written because Debian's cpp-httplib ships only as a shared library
 // linked to OpenSSL, which would break the single static binary; the job is
 // small: one request per connection, no keep-alive, and every resource a
@@ -48,12 +49,21 @@ struct HttpReply {
   std::string bytes;      // the whole response: status line, headers, body
 };
 
+// The page served at "/": an HTML document and the Content-Security-Policy
+// it was rendered with (report_html.h makes both).
+struct HttpPage {
+  std::string body;
+  std::string csp;
+};
+
 // What to answer to @received, everything a client has sent on a connection
-// so far, when @metrics is the exposition to serve. Pure. Only
-// "GET /metrics[?query] HTTP/1.x" with a well-formed head gets 200; anything
-// else an error status and a one-line text body. Always "Connection: close".
+// so far, when @metrics is the exposition to serve. Pure.
+// "GET /metrics[?query] HTTP/1.x" with a well-formed head gets 200 and
+// @metrics; with a @page, "GET /[?query]" gets it (and HEAD its headers)
+// with the page's CSP, nosniff and no-store. Anything else an error status
+// and a one-line text body. Always "Connection: close".
 HttpReply http_reply(std::string_view received, HttpInput input, std::string_view metrics,
-                     size_t max_head_bytes = HttpLimits{}.max_head_bytes);
+                     size_t max_head_bytes = HttpLimits{}.max_head_bytes, const HttpPage* page = nullptr);
 
 class MetricsServer {
  public:
@@ -68,6 +78,8 @@ class MetricsServer {
 
   void start();
   void set_body(std::string body);
+  // What "/" serves from now on; without one, "/" is 404 as any path.
+  void set_page(HttpPage page);
   uint16_t port() const { return port_; }
 
  private:
@@ -80,6 +92,7 @@ class MetricsServer {
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::shared_ptr<const std::string> body_;
+  std::shared_ptr<const HttpPage> page_;
   std::thread thread_;
 };
 
