@@ -19,12 +19,15 @@ packages=(
   systemd                                                             # systemd-analyze verify of the unit
   libclang-rt-14-dev                                                  # libFuzzer and sanitizer runtimes for clang
   strace curl groff-base man-db dpkg-dev                              # ops tests: unit sandbox check, scrapes, man page, .deb
+  chromium fonts-dejavu-core nodejs tmux                              # browser tests (headless), top through tmux
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Debian splits npm from nodejs; some nodejs builds carry it themselves.
+command -v npm >/dev/null || missing+=(npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -43,6 +46,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The browser tests drive /usr/bin/chromium through playwright-core (pinned
+# in tests/browser/package-lock.json; it downloads no browser).
+if [ ! -f tests/browser/node_modules/playwright-core/package.json ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if [ "${1:-}" != "--no-build" ]; then
