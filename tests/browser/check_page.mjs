@@ -170,8 +170,14 @@ try {
     out.scriptElements = await page.evaluate(() => document.querySelectorAll('script').length);
     out.boldElements = await page.evaluate(() => document.querySelectorAll('b').length);
   }
-  // A full-page capture of an SVG document never settles; its size is fixed anyway.
-  if (opt.screenshot) await page.screenshot({ path: opt.screenshot, fullPage: !out.isSvgDocument, timeout: 20000 });
+  if (opt.screenshot) {
+    // A full-page capture of an SVG document never settles: clip to its box.
+    const clip = out.isSvgDocument ? await page.evaluate(() => {
+      const r = document.documentElement.getBoundingClientRect();
+      return { x: 0, y: 0, width: Math.ceil(r.width), height: Math.ceil(r.height) };
+    }) : undefined;
+    await page.screenshot({ path: opt.screenshot, fullPage: !out.isSvgDocument, clip, timeout: 20000 });
+  }
 } catch (e) {
   out.error = String(e && e.stack || e);
 }

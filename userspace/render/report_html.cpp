@@ -89,8 +89,8 @@ void write_health(std::ostream& os, const TracerHealth& h) {
   for (const auto& c : kTracerCounters)
     if (c.group == "drops") dropped += h.counters[c.id];
   if (dropped)
-    os << "<p class=\"warn\" id=\"drops\">" << dropped
-       << " events were not attributed (see the drop counters below): the numbers above are a lower bound.</p>\n";
+    os << "<p class=\"warn\" id=\"drops\">" << dropped << (dropped == 1 ? " event was" : " events were")
+       << " not attributed (see the drop counters below): the numbers above are a lower bound.</p>\n";
   os << "<table id=\"health\"><thead><tr><th>counter</th><th>value</th><th>JSON key</th></tr></thead><tbody>\n";
   for (const auto& c : kTracerCounters)
     os << "<tr title=\"" << markup_escape(c.help) << "\"><td>" << markup_escape(c.group) << ": "
