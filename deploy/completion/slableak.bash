@@ -5,11 +5,12 @@
 
 _slableak_caches()
 {
-    # Cache names from /proc/slabinfo when readable (root), kmalloc-like
-    # ones only: slableak follows caches filled by kmalloc.
+    # Cache names from /proc/slabinfo when readable (root), and the merged
+    # names /sys/kernel/slab lists: slableak follows any of them.
     local names
     if [[ -r /proc/slabinfo ]]; then
-        names=$(awk 'NR > 2 && ($1 ~ /kmalloc/ || $1 ~ /-[0-9]+k?$/) { print $1 }' /proc/slabinfo 2>/dev/null)
+        names=$(awk 'NR > 2 { print $1 }' /proc/slabinfo 2>/dev/null)
+        names+=" $(ls /sys/kernel/slab 2>/dev/null | grep -v '^:')"
     fi
     if [[ -z $names ]]; then
         local s
@@ -33,14 +34,14 @@ _slableak()
         cword=$COMP_CWORD
     fi
 
-    local commands="snapshot top export caches check"
+    local commands="snapshot top export triage caches check"
     local tracing="--cache -c --max-tracked --sample-every --max-stacks --max-aggregates --method --no-stack-cache --show-addresses"
 
     # The subcommand: the first word after "slableak" that is one.
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            snapshot | top | export | caches | check) cmd=${words[i]}; break ;;
+            snapshot | top | export | triage | caches | check) cmd=${words[i]}; break ;;
         esac
     done
 
@@ -54,13 +55,13 @@ _slableak()
             COMPREPLY=($(compgen -W "table json folded" -- "$cur")); return ;;
         --sort)
             COMPREPLY=($(compgen -W "bytes objects age growth" -- "$cur")); return ;;
-        -d | --duration | --min-age | -i | --interval)
+        -d | --duration | --min-age | -i | --interval | -w | --window)
             COMPREPLY=($(compgen -W "10s 30s 1m 5m 10m 30m 1h" -- "$cur")); return ;;
         --max-tracked)
             COMPREPLY=($(compgen -W "64k 256k 1M 4M" -- "$cur")); return ;;
         --sample-every)
             COMPREPLY=($(compgen -W "1 8 16 64 256" -- "$cur")); return ;;
-        --max-stacks | --max-aggregates | --top | --top-stacks)
+        --max-stacks | --max-aggregates | --top | --top-stacks | --max-caches)
             return ;;
         --textfile-dir)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
@@ -80,6 +81,7 @@ _slableak()
         snapshot) opts="$tracing --duration -d --min-age --top --format -f --sort --help -h" ;;
         top)      opts="$tracing --interval -i --top --sort --min-age --help -h" ;;
         export)   opts="$tracing --interval -i --textfile-dir --no-textfile --once --listen --top-stacks --help -h" ;;
+        triage)   opts="${tracing/--cache -c /} --window -w --max-caches --duration -d --top --format -f --sort --help -h" ;;
         caches)   opts="--help -h" ;;
         check)    opts="$tracing --help -h" ;;
     esac

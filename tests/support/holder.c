@@ -25,6 +25,9 @@
  *            added to an epoll and removed, a netlink message sent and
  *            read with sendmsg as skb does (-> skbuff_head_cache); holds
  *            nothing
+ *   sock-drip  like sock, one socketpair a millisecond: prints "ready 0"
+ *            at once and grows for COUNT ms (a leak in progress, for
+ *            triage) unless a stdin line or a signal comes first
  *   skb      COUNT unread 64-byte netlink messages sent with sendmsg(2)
  *            (not sendto: a stack of its own, ____sys_sendmsg ->
  *            netlink_sendmsg -> __alloc_skb)               -> skbuff_head_cache
@@ -64,6 +67,7 @@
 #include <stdint.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MSG_BYTES 1500       /* payload: lands in the 1025..2048 class */
@@ -414,6 +418,27 @@ static void alloc_sock(unsigned long count)
 	}
 }
 
+static void alloc_sock_drip(unsigned long count)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	struct timespec ms = { 0, 1000000 };
+
+	raise_nofile(count + 2);
+	printf("ready 0\n");
+	fflush(stdout);
+	for (unsigned long i = 0; i < count && !g_stop; i++) {
+		int sv[2];
+
+		if (poll(&pfd, 1, 0) > 0)
+			return;
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0)
+			die("socketpair(AF_UNIX) after %lu sockets", i);
+		close(sv[1]);
+		push_fd(sv[0]);
+		nanosleep(&ms, NULL);
+	}
+}
+
 static void alloc_epoll(unsigned long count)
 {
 	raise_nofile(count + 3);
@@ -636,7 +661,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: holder {kmalloc|cg|msg|sock|epoll|skb|churn|churn-kmalloc|churn-named} COUNT\n");
+		fprintf(stderr, "usage: holder {kmalloc|cg|msg|sock|sock-drip|epoll|skb|churn|churn-kmalloc|churn-named} COUNT\n");
 		return 2;
 	}
 	const char *vec = argv[1];
@@ -668,6 +693,16 @@ int main(int argc, char **argv)
 		alloc_msg(count);
 	} else if (strcmp(vec, "sock") == 0) {
 		alloc_sock(count);
+	} else if (strcmp(vec, "sock-drip") == 0) {
+		alloc_sock_drip(count);
+		if (g_stop)
+			finish();
+		for (;;) {
+			int r = read_line();
+			if (r <= 0)
+				finish();
+			command();
+		}
 	} else if (strcmp(vec, "epoll") == 0) {
 		alloc_epoll(count);
 	} else if (strcmp(vec, "churn") == 0 || strcmp(vec, "churn-kmalloc") == 0 ||
@@ -683,7 +718,7 @@ int main(int argc, char **argv)
 				churn_op();
 	} else {
 		errno = 0;
-		die("unknown vector '%s' (kmalloc|cg|msg|sock|epoll|skb|churn|churn-kmalloc|churn-named)", vec);
+		die("unknown vector '%s' (kmalloc|cg|msg|sock|sock-drip|epoll|skb|churn|churn-kmalloc|churn-named)", vec);
 	}
 	if (g_stop)
 		finish();

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
       case Command::export_metrics: return run_export(c);
       case Command::caches: return run_caches(c);
       case Command::check: return run_check(c);
+      case Command::triage: return run_triage(c);
     }
   } catch (const Error& e) {
     std::cerr << "slableak: " << e.what() << "\n";

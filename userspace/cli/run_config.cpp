@@ -202,6 +202,19 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   add_trace_options(exp, raw_exp);
   add_export_options(exp, raw_exp);
 
+  auto* tri = app.add_subcommand("triage",
+                                  "watch /proc/slabinfo, pick the caches whose growth explains unreclaimable slab "
+                                  "growth, follow them and report");
+  add_trace_options(tri, raw);
+  tri->remove_option(tri->get_option("--cache"));  // triage picks the caches
+  std::string window = "10s", max_caches = "3";
+  tri->add_option("-w,--window", window, "how long to watch /proc/slabinfo before picking")->capture_default_str();
+  tri->add_option("--max-caches", max_caches, "caches followed at most")->capture_default_str();
+  tri->add_option("-d,--duration", raw.duration, "how long to follow the picked caches")->capture_default_str();
+  tri->add_option("--top", raw.top, "stacks shown per cache (0 = all)")->capture_default_str();
+  tri->add_option("-f,--format", raw.format, "table, json or folded")->capture_default_str();
+  tri->add_option("--sort", raw.sort, "bytes, objects, age or growth")->capture_default_str();
+
   auto* caches = app.add_subcommand("caches", "list slab caches from /proc/slabinfo (no BPF)");
   auto* check = app.add_subcommand("check", "load, attach and detach once: a deployment self-test");
   add_trace_options(check, raw);
@@ -212,7 +225,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1]))
-    throw usage_error("unknown command '" + printable(argv[1]) + "': use snapshot, top, export, caches or check");
+    throw usage_error("unknown command '" + printable(argv[1]) + "': use snapshot, top, export, triage, caches or check");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -237,6 +250,15 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   }
   if (*caches) {
     c.command = Command::caches;
+    return {c, {}, 0};
+  }
+  if (*tri) {
+    c.command = Command::triage;
+    c.triage.window = seconds_of(window, "--window");
+    c.triage.max_caches = parse_in_range(max_caches, "--max-caches", kTriageMaxCachesRange);
+    c.trace = trace_options(raw, false);
+    c.report = report_config(raw, true, false);
+    c.trace.growth_window = std::chrono::duration<double>(std::max(60.0, c.report.duration.count()));
     return {c, {}, 0};
   }
   c.command = *snap ? Command::snapshot : *top ? Command::top : Command::check;

@@ -16,7 +16,7 @@
 
 namespace slableak {
 
-enum class Command { snapshot, top, export_metrics, caches, check };
+enum class Command { snapshot, top, export_metrics, caches, check, triage };
 
 struct ReportConfig {
   std::chrono::duration<double> duration{30};
@@ -36,11 +36,18 @@ struct ExportConfig {
   size_t top_stacks = 20;
 };
 
+struct TriageConfig {
+  std::chrono::duration<double> window{10};  // how long slabinfo is watched
+  size_t max_caches = 3;                     // followed at most
+};
+inline constexpr Range kTriageMaxCachesRange{1, 16};
+
 struct RunConfig {
   Command command = Command::snapshot;
   TraceOptions trace;
   ReportConfig report;
   ExportConfig exporter;
+  TriageConfig triage;
 };
 
 // What parsing decided: run @config, or print @text and exit with @exit_code

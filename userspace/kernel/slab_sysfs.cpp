@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
 
 namespace slableak {
@@ -20,6 +21,16 @@ std::map<std::string, std::string> read_slab_links(const std::string& dir) {
     links.emplace(e->d_name, std::string(target, static_cast<size_t>(n)));
   }
   return links;
+}
+
+std::set<std::string> read_reclaimable_caches(const std::vector<std::string>& names, const std::string& dir) {
+  std::set<std::string> out;
+  for (const auto& n : names) {
+    std::ifstream in(dir + "/" + n + "/reclaim_account");
+    int v = 0;
+    if (in >> v && v == 1) out.insert(n);
+  }
+  return out;
 }
 
 }  // namespace slableak
