@@ -1,18 +1,40 @@
-# bpf_object(NAME SRC HEADERS ... VMLINUX_DIR dir)
+# bpf_object(NAME SRC [ARCH x86|arm64] HEADERS ... VMLINUX_DIR dir)
 # Compiles SRC with clang -target bpf, generates NAME.skel.h with bpftool, and
 # defines an INTERFACE target NAME_skel carrying the include path. The skeleton
 # embeds the BPF object, so the final binary needs no file at run time.
+#
+# ARCH (default SLABLEAK_BPF_ARCH, itself derived from the target processor, so a
+# cross build with cmake/toolchains/aarch64-linux-gnu.cmake gets arm64) selects
+# -D__TARGET_ARCH_<arch> and VMLINUX_DIR/<arch>/vmlinux.h. The bytecode is the
+# same kind on every architecture, but the kernel types and what bpf/ may assume
+# about the kernel stack are not.
 find_program(BPF_CLANG NAMES clang-14 clang REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
 
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(_default_bpf_arch x86)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+  set(_default_bpf_arch arm64)
+else()
+  set(_default_bpf_arch unsupported)
+endif()
+set(SLABLEAK_BPF_ARCH ${_default_bpf_arch} CACHE STRING
+    "Kernel architecture the BPF object is built for (x86 or arm64; follows the target processor)")
+set_property(CACHE SLABLEAK_BPF_ARCH PROPERTY STRINGS x86 arm64)
+
 function(bpf_object name src)
-  cmake_parse_arguments(BO "" "VMLINUX_DIR" "HEADERS" ${ARGN})
-  if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
-    set(_arch x86)
-  elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
-    set(_arch arm64)
-  else()
-    message(FATAL_ERROR "no vmlinux.h for ${CMAKE_SYSTEM_PROCESSOR}: run vmlinux/gen-vmlinux.sh")
+  cmake_parse_arguments(BO "" "VMLINUX_DIR;ARCH" "HEADERS" ${ARGN})
+  set(_arch ${BO_ARCH})
+  if(NOT _arch)
+    set(_arch ${SLABLEAK_BPF_ARCH})
+  endif()
+  if(NOT _arch MATCHES "^(x86|arm64)$")
+    message(FATAL_ERROR "no BPF target for processor '${CMAKE_SYSTEM_PROCESSOR}' "
+                        "(SLABLEAK_BPF_ARCH=${_arch}): slableak builds for x86 and arm64")
+  endif()
+  if(NOT EXISTS ${BO_VMLINUX_DIR}/${_arch}/vmlinux.h)
+    message(FATAL_ERROR "${BO_VMLINUX_DIR}/${_arch}/vmlinux.h is missing: "
+                        "generate it with vmlinux/gen-vmlinux.sh ${_arch}")
   endif()
   set(_src ${CMAKE_CURRENT_SOURCE_DIR}/${src})
   set(_obj ${CMAKE_CURRENT_BINARY_DIR}/bpf/${name}.bpf.o)

@@ -84,16 +84,23 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
  Needs a kernel with BTF (CONFIG_DEBUG_INFO_BTF=y).")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "prometheus-node-exporter")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus")
+# The .deb's architecture is the binary's, not the build host's (CPack asks
+# dpkg, which answers amd64 on the x86-64 host of an arm64 cross build).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE arm64)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE amd64)
+endif()
 # A static binary (SLABLEAK_STATIC=ON) depends on nothing; a dynamic one on
 # what dpkg-shlibdeps finds (libbpf1, libelf1, zlib1g, libstdc++6, libc6).
 if(SLABLEAK_STATIC)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
 else()
   find_program(DPKG_SHLIBDEPS_EXECUTABLE dpkg-shlibdeps)
-  if(DPKG_SHLIBDEPS_EXECUTABLE)
+  if(DPKG_SHLIBDEPS_EXECUTABLE AND NOT CMAKE_CROSSCOMPILING)
     set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
   else()
-    message(STATUS "dpkg-shlibdeps not found (package dpkg-dev): .deb Depends: set by hand")
+    message(STATUS "dpkg-shlibdeps not found (package dpkg-dev) or cross build: .deb Depends: set by hand")
     set(CPACK_DEBIAN_PACKAGE_DEPENDS "libbpf1, libelf1, zlib1g, libstdc++6, libc6")
   endif()
 endif()
