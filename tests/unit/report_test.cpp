@@ -7,6 +7,7 @@
 #include <string>
 
 #include "error.h"
+#include "target_arch.h"
 
 using namespace slableak;
 
@@ -151,6 +152,31 @@ TEST(Report, TableHeaderAndDrops) {
   EXPECT_NE(out.find("3m12s traced"), std::string::npos) << out;
   EXPECT_NE(out.find("    load_msg+0x10\n"), std::string::npos) << out;
   EXPECT_NE(out.find("id 2222222222222222"), std::string::npos) << out;
+}
+
+// Where stack fingerprints are off (arm64, --no-stack-cache), every report
+// says so and why, instead of a count that stays 0 without explanation.
+TEST(Report, StackFingerprintStateIsStated) {
+  Snapshot s = snapshot();
+  s.arch = "arm64";
+  s.stack_fingerprints = stack_fingerprints_state(true, false, "arm64");
+  std::ostringstream js;
+  write_json(js, s, 0);
+  const auto j = nlohmann::json::parse(js.str());
+  EXPECT_EQ(j.at("arch"), "arm64");
+  EXPECT_EQ(j.at("stack_fingerprints"), "off: not proven on arm64");
+  std::ostringstream table;
+  write_table(table, s, 0);
+  EXPECT_NE(table.str().find("\nstack fingerprints off: not proven on arm64 (every tracked allocation unwound)\n"),
+            std::string::npos)
+      << table.str();
+
+  s.stack_fingerprints = stack_fingerprints_state(true, true, "x86_64");
+  EXPECT_EQ(s.stack_fingerprints, "on");
+  std::ostringstream on;
+  write_table(on, s, 0);
+  EXPECT_EQ(on.str().find("stack fingerprints o"), std::string::npos) << on.str();
+  EXPECT_EQ(stack_fingerprints_state(false, true, "x86_64"), "off: --no-stack-cache");
 }
 
 TEST(Report, ParseFormat) {

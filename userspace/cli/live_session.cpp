@@ -11,6 +11,7 @@
 #include "proc_files.h"
 #include "signals.h"
 #include "slab_sysfs.h"
+#include "target_arch.h"
 #include "units.h"
 
 namespace slableak {
@@ -72,6 +73,8 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   for (const auto& c : setup.caches) s.caches.push_back(c.name);
   s.followed = setup.caches;
   s.method = exact ? "kfunc" : "derived";
+  s.arch = std::string(kTargetArch);
+  s.stack_fingerprints = stack_fingerprints_state(opt.stack_cache);
   s.sample_every = opt.sample_every;
   s.growth_window_s = opt.growth_window.count();
   s.kernel_release = kf.release;

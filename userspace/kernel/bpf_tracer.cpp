@@ -19,6 +19,7 @@
 #include "error.h"
 #include "slableak.skel.h"
 #include "stack_learning.h"
+#include "target_arch.h"
 
 namespace slableak {
 namespace {
@@ -111,7 +112,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   auto* ro = skel_->rodata;
   ro->n_caches = static_cast<uint32_t>(cfg.caches.size());
   ro->sample_every = opt.sample_every ? opt.sample_every : 1;
-  ro->stack_cache = opt.stack_cache;
+  ro->stack_cache = opt.stack_cache && kStackFingerprintsProven;  // compiled out too (bpf/stack_cache.h)
   ro->alloc_event_has_cache = cfg.alloc_event_has_cache;
   // The kmalloc programs watch the union of the kmalloc caches' size
   // classes; named caches come through kmem_cache_alloc instead.

@@ -65,6 +65,9 @@ struct Snapshot {
   double unix_time = 0;     // when the report was taken
   double elapsed_s = 0;     // since slableak attached
   std::string method;       // "kfunc" or "derived"
+  std::string arch;         // "x86_64" or "arm64" (userspace/model/target_arch.h)
+  // "on", or "off: <why>" (--no-stack-cache, or not proven on this architecture)
+  std::string stack_fingerprints;
   uint32_t sample_every = 1;
   bool estimated() const { return sample_every > 1; }
   std::vector<CacheHeader> caches;

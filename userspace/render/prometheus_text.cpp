@@ -215,7 +215,12 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
   w.family("slableak_textfile_write_errors_total", "counter", "Failed writes of the textfile");
   w.sample({}, double(info.write_errors));
   w.family("slableak_build_info", "gauge", "Build and run-time facts; value 1");
-  w.sample({{"version", info.version}, {"cache_method", s.method}, {"kernel", info.kernel}}, 1);
+  w.sample({{"version", info.version},
+            {"cache_method", s.method},
+            {"kernel", info.kernel},
+            {"arch", s.arch},
+            {"stack_fingerprints", s.stack_fingerprints == "on" ? "on" : "off"}},
+           1);
   w.family("slableak_last_update_timestamp_seconds", "gauge", "Unix time of the last successful collection");
   w.sample({}, info.last_update_unix);
   return w.str();

@@ -13,6 +13,8 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
   j["time"] = s.unix_time;
   j["elapsed_seconds"] = s.elapsed_s;
   j["cache_method"] = s.method;
+  j["arch"] = s.arch;
+  j["stack_fingerprints"] = s.stack_fingerprints;
   j["sample_every"] = s.sample_every;
   j["estimated"] = s.estimated();
   j["caches"] = json::array();

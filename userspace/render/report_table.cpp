@@ -94,6 +94,10 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
     }
     os << '\n';
   }
+  // Where fingerprints are off, say why: a higher cost per allocation and no
+  // stack from a fingerprint are then expected, not a fault.
+  if (!s.stack_fingerprints.empty() && s.stack_fingerprints != "on")
+    os << "stack fingerprints " << s.stack_fingerprints << " (every tracked allocation unwound)\n";
   os << "maps: live " << h.live_objects << "/" << h.live_capacity << ", aggregates " << h.agg_entries << "/"
      << h.agg_capacity << ", stacks " << h.stack_entries << "/" << h.stack_capacity << ", kernel memory "
      << format_bytes(static_cast<double>(h.kernel_map_bytes)) << "\n";

@@ -51,6 +51,8 @@ Snapshot Session::collect(double min_age_s) {
   s.unix_time = host_.unix_s();
   s.elapsed_s = elapsed;
   s.method = setup_.method;
+  s.arch = setup_.arch;
+  s.stack_fingerprints = setup_.stack_fingerprints;
   s.sample_every = setup_.sample_every;
   const auto& totals = aggregator_.cache_totals();
   for (size_t i = 0; i < setup_.caches.size(); ++i) {

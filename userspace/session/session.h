@@ -34,6 +34,8 @@ struct SessionSetup {
   // merged name); may be empty, then headers carry the names alone.
   std::vector<CacheSelection> followed;
   std::string method;               // "kfunc" or "derived"
+  std::string arch;                 // "x86_64" or "arm64" (model/target_arch.h)
+  std::string stack_fingerprints;   // "on", or "off: <why>" (stack_fingerprints_state)
   uint32_t sample_every = 1;
   double growth_window_s = 60;
   std::vector<SlabCache> slab_start;  // /proc/slabinfo when the programs were attached
