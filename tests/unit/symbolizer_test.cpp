@@ -51,6 +51,21 @@ TEST(Symbolizer, DropsAllocatorFramesOnlyAtInnermostEnd) {
   EXPECT_EQ(st.functions, functions);
 }
 
+// arm64 (and x86-64 on 5.10) unwinders start at the JIT'd program, which has
+// no symbol: it is dropped with the tracer frames after it, but an unnamed
+// frame with no allocator frame after it is kept.
+TEST(Symbolizer, DropsUnnamedFramesOnlyAheadOfAllocatorFrames) {
+  const auto s = make_symbolizer();
+  const auto st = s.symbolize_uncached({0xffffffff80000010,  // [unknown]: the BPF program
+                                        0xffffffff81000020,  // __kmalloc_noprof
+                                        0xffffffff8100025a,  // load_msg
+                                        0xffffffff80000020,  // [unknown] mid-stack: kept
+                                        0xffffffff81000501});
+  EXPECT_EQ(st.frames, (std::vector<std::string>{"load_msg+0x5a", "[unknown]", "do_syscall_64+0x1"}));
+  const auto lone = s.symbolize_uncached({0xffffffff80000010, 0xffffffff8100025a});
+  EXPECT_EQ(lone.frames, (std::vector<std::string>{"[unknown]", "load_msg+0x5a"}));
+}
+
 TEST(Symbolizer, ZeroIpTerminatesAndCaches) {
   auto s = make_symbolizer();
   EXPECT_TRUE(s.symbolize_uncached({0, 0xffffffff8100025a}).frames.empty());

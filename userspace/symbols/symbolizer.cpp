@@ -50,12 +50,17 @@ SymbolizedStack::SymbolizedStack(FrameList frames_in, FrameList functions_in)
 
 SymbolizedStack Symbolizer::symbolize_uncached(const std::vector<uint64_t>& ips) const {
   // Frames end at the first zero; the allocator's own frames are dropped
-  // from the innermost end only.
+  // from the innermost end only. Unnamed frames among them go too: the JIT'd
+  // BPF program has no kallsyms entry unless net.core.bpf_jit_kallsyms=1, and
+  // some unwinders report it (arm64 always, x86-64 on 5.10) ahead of
+  // bpf_trace_run*. An unnamed frame that no allocator frame follows stays.
   const auto end = std::find(ips.begin(), ips.end(), uint64_t{0});
   auto first = ips.begin();
-  for (; first != end; ++first) {
-    const auto r = syms_->resolve(*first);
-    if (!r || !is_allocator_frame(r->name)) break;
+  for (auto it = ips.begin(); it != end; ++it) {
+    const auto r = syms_->resolve(*it);
+    if (!r) continue;
+    if (!is_allocator_frame(r->name)) break;
+    first = it + 1;
   }
   StackDigest digest;
   for (auto it = first; it != end; ++it) digest.add_frame(format_frame(syms_->resolve(*it), *it, show_addresses_));
