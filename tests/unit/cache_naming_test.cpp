@@ -37,6 +37,22 @@ TEST(CacheNaming, SizeClassLowerBound) {
   EXPECT_EQ(size_class_lower_bound(2048), 1024u);
 }
 
+// On a kernel without the small classes (arm64 before 6.5: kmalloc-128 is
+// the smallest, no kmalloc-96 or -192), a class takes every request down to
+// the next class that exists; without kmalloc-N names the full list holds.
+TEST(CacheNaming, SizeClassLowerBoundFollowsTheHostsClasses) {
+  const std::vector<std::string> arm64_61 = {"kmalloc-128",     "kmalloc-256", "kmalloc-512", "kmalloc-1k",
+                                             "kmalloc-2k",      "kmalloc-4k",  "kmalloc-8k",  "kmalloc-cg-128",
+                                             "dma-kmalloc-128", "msg_msg-2k"};
+  EXPECT_EQ(size_class_lower_bound(128, arm64_61), 0u);
+  EXPECT_EQ(size_class_lower_bound(256, arm64_61), 128u);
+  EXPECT_EQ(size_class_lower_bound(2048, arm64_61), 1024u);
+  EXPECT_EQ(size_class_lower_bound(96, {"dentry"}), 64u);
+  const std::vector<std::string> all = {"kmalloc-8",  "kmalloc-16",  "kmalloc-32",  "kmalloc-64",
+                                        "kmalloc-96", "kmalloc-128", "kmalloc-192", "kmalloc-256"};
+  for (uint32_t c : {8u, 96u, 128u, 192u, 256u}) EXPECT_EQ(size_class_lower_bound(c, all), size_class_lower_bound(c));
+}
+
 TEST(CacheNaming, TypeFromGfpPriority) {
   EXPECT_EQ(kmalloc_type_from_gfp(0xcc0), KmallocType::normal);       // GFP_KERNEL
   EXPECT_EQ(kmalloc_type_from_gfp(0x400cc0), KmallocType::cgroup);    // GFP_KERNEL_ACCOUNT

@@ -26,6 +26,19 @@ uint32_t size_class_lower_bound(uint32_t size_class) {
   return prev;
 }
 
+uint32_t size_class_lower_bound(uint32_t size_class, const std::vector<std::string>& known) {
+  const std::set<std::string_view> names(known.begin(), known.end());
+  uint32_t prev = 0;
+  bool any = false;
+  for (uint32_t c : kmalloc_size_classes()) {
+    if (!names.count(kmalloc_cache_name(KmallocType::normal, c))) continue;
+    any = true;
+    if (c >= size_class) break;
+    prev = c;
+  }
+  return any ? prev : size_class_lower_bound(size_class);
+}
+
 KmallocType kmalloc_type_from_gfp(uint64_t gfp) {
   // mm/slab.h kmalloc_type(): DMA first, then reclaimable, then accounted.
   if (gfp & 0x01) return KmallocType::dma;

@@ -11,7 +11,11 @@ namespace slableak {
 
 enum class KmallocType : uint32_t { normal = 0, reclaim = 1, cgroup = 2, dma = 3 };
 
-// kmalloc size classes served by slab caches on x86-64 (8 B .. 8 KiB).
+// Every kmalloc size class a kernel may serve from slab caches (8 B .. 8 KiB
+// with 4 KiB pages). Not every kernel has them all: where the architecture's
+// minimum kmalloc alignment is larger, the small classes do not exist (arm64
+// before 6.5: ARCH_DMA_MINALIGN 128, so kmalloc-128 is the smallest and there
+// is no kmalloc-96 or -192); see size_class_lower_bound's @known_caches.
 const std::vector<uint32_t>& kmalloc_size_classes();
 
 // Smallest size class holding a request of @bytes_req, as kmalloc picks it;
@@ -19,6 +23,11 @@ const std::vector<uint32_t>& kmalloc_size_classes();
 std::optional<uint32_t> size_class_for(uint64_t bytes_req);
 // Requests that land in @size_class are in (lower_bound, size_class].
 uint32_t size_class_lower_bound(uint32_t size_class);
+// The same on a host whose caches are @known_caches: the bound is the next
+// smaller class this kernel has a kmalloc-N cache for (kmalloc-128 on an
+// arm64 kernel without the small classes takes every request up to 128).
+// Without any kmalloc-N in @known_caches, the full list above is assumed.
+uint32_t size_class_lower_bound(uint32_t size_class, const std::vector<std::string>& known_caches);
 
 KmallocType kmalloc_type_from_gfp(uint64_t gfp_flags);
 

@@ -163,7 +163,7 @@ std::vector<CacheSelection> select_caches(const std::vector<std::string>& reques
         c.named = cn.kind == CacheName::Kind::other;
         c.obj_size = find_cache(host.slabinfo, m.kernel)->objsize;
         if (!c.named) {
-          c.req_lo = size_class_lower_bound(cn.size_class);
+          c.req_lo = size_class_lower_bound(cn.size_class, names);
           c.req_hi = cn.size_class;
           c.type = cn.type;
         }
