@@ -17,3 +17,10 @@ SOAK_SECONDS=${SOAK_SECONDS:-600} scripts/soak.sh
 # Builds a static slableak in build-static/ and a static holder; kernels are fetched
 # once into /var/cache/slableak-kernels. About 45 s when cached. See docs/kernels.md.
 scripts/kernel-matrix.sh
+# The same scenario on Debian's arm64 cloud kernels (same four series) under
+# qemu-system-aarch64 -machine virt -cpu max (TCG), with a static arm64 slableak
+# cross-built in build-arm64-static/ (scripts/setup-cross-arm64.sh installs the cross
+# toolchain, arm64 libraries and qemu). Kernels and an arm64 busybox are cached
+# next to the x86-64 ones. See docs/kernels.md for its run time.
+scripts/setup-cross-arm64.sh
+scripts/kernel-matrix.sh --arch arm64

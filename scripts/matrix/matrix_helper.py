@@ -10,6 +10,8 @@ Subcommands:
                               ("@@MATRIX-BEGIN name" .. "@@MATRIX-END name") out of
                               the serial logs into DIR/name
   elfkind PATH                print static, dynamic or not-elf
+  elfarch PATH                print the Debian architecture of an ELF file (amd64,
+                              arm64, other-<e_machine>) or not-elf
   check JSON                  check a `slableak snapshot --format json` document
                               (options: --cache --count --tolerance --func); prints
                               key=value pairs on one line, exits 0 on PASS, 1 on FAIL
@@ -177,6 +179,23 @@ def cmd_elfkind(args):
     return 0
 
 
+# e_machine -> Debian architecture name (the names --arch of kernel-matrix.sh takes).
+ELF_MACHINES = {62: "amd64", 183: "arm64"}
+
+
+def cmd_elfarch(args):
+    import struct
+    with open(args.path, "rb") as f:
+        head = f.read(20)
+    if len(head) < 20 or head[:4] != b"\x7fELF":
+        print("not-elf")
+        return 0
+    end = "<" if head[5] == 1 else ">"
+    machine, = struct.unpack(end + "H", head[18:20])
+    print(ELF_MACHINES.get(machine, "other-%d" % machine))
+    return 0
+
+
 # ---------------------------------------------------------------- extract
 
 def cmd_extract(args):
@@ -317,6 +336,8 @@ def main():
     p.add_argument("out")
     p = sub.add_parser("elfkind")
     p.add_argument("path")
+    p = sub.add_parser("elfarch")
+    p.add_argument("path")
     p = sub.add_parser("extract")
     p.add_argument("dir")
     p.add_argument("logs", nargs="+")
@@ -332,7 +353,7 @@ def main():
     p.add_argument("-n", type=int, default=5)
     args = ap.parse_args()
     return {"mirror": cmd_mirror, "mkinitramfs": cmd_mkinitramfs,
-            "elfkind": cmd_elfkind, "extract": cmd_extract, "top": cmd_top, "check": cmd_check}[args.cmd](args)
+            "elfkind": cmd_elfkind, "elfarch": cmd_elfarch, "extract": cmd_extract, "top": cmd_top, "check": cmd_check}[args.cmd](args)
 
 
 if __name__ == "__main__":
