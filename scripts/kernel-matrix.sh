@@ -39,6 +39,17 @@
 #                       and 6-16 s on a loaded one: no fixed duration is both short and
 #                       safe). Either way the report must come after "ready"
 #   --memory MIB        guest memory, default 1024
+#   --scenario hold|cost  hold (default): the check above. cost: no verdict on counts;
+#                       the guest runs `churn OPS 0 1500` untraced, under
+#                       `slableak --bench-floor` (empty programs), exact, and exact
+#                       --no-stack-cache, --rounds times in rotated order, and the host
+#                       prints each one's added ns per kmalloc+kfree pair and its ratio
+#                       to the floor of the same boot (MATRIX-COST line). Defaults to
+#                       --kernels 6.18 and the cache msg_msg-2k (exact names need 6.13+)
+#   --rounds N          cost: rounds (default 5)
+#   --ops N             cost: churn operations per measurement (default 20000)
+#   --cost-cache NAME   cost: the churned cache (default msg_msg-2k)
+#   --churn PATH        cost: static churn binary (env CHURN_BIN; default: build bench/churn.c)
 #   --out DIR           keep logs (console.log, data.log, slableak.json, ...) in DIR/<series>
 #                       (default: a temporary directory, removed at exit)
 #   --refresh           re-resolve the newest package of each series (apt update)
@@ -89,7 +100,7 @@ KERNELS_LIST=$MATRIX_DIR/kernels.list
 HELPER=$MATRIX_DIR/matrix_helper.py
 GUEST_INIT=$MATRIX_DIR/init
 
-KERNELS="5.10 6.1 6.12 6.18"
+KERNELS=
 ARCH=${SLABLEAK_MATRIX_ARCH:-amd64}
 SLABLEAK=${SLABLEAK_BIN:-}
 HOLDER=${HOLDER_BIN:-}
@@ -102,6 +113,11 @@ CACHE_NAME=kmalloc-2k
 METHOD=auto
 DURATION=
 STOP=
+SCENARIO=hold
+ROUNDS=5
+OPS=20000
+COST_CACHE=msg_msg-2k
+CHURN=${CHURN_BIN:-}
 MEMORY=1024
 OUT=
 REFRESH=0
@@ -128,6 +144,11 @@ while [ $# -gt 0 ]; do
 	--method) METHOD=${2:?}; shift 2 ;;
 	--duration) DURATION=${2:?}; shift 2 ;;
 	--stop) STOP=${2:?}; shift 2 ;;
+	--scenario) SCENARIO=${2:?}; shift 2 ;;
+	--rounds) ROUNDS=${2:?}; shift 2 ;;
+	--ops) OPS=${2:?}; shift 2 ;;
+	--cost-cache) COST_CACHE=${2:?}; shift 2 ;;
+	--churn) CHURN=${2:?}; shift 2 ;;
 	--memory) MEMORY=${2:?}; shift 2 ;;
 	--out) OUT=${2:?}; shift 2 ;;
 	--refresh) REFRESH=1; shift ;;
@@ -177,6 +198,13 @@ esac
 [[ $MEMORY =~ ^[0-9]+$ ]] || die "--memory wants MiB, got '$MEMORY'"
 [[ $CACHE_NAME =~ ^[A-Za-z0-9._-]+$ ]] || die "bad --cache '$CACHE_NAME'"
 [[ $METHOD =~ ^(auto|kfunc|derived)$ ]] || die "--method wants auto, kfunc or derived, got '$METHOD'"
+[[ $SCENARIO =~ ^(hold|cost)$ ]] || die "--scenario wants hold or cost, got '$SCENARIO'"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a positive number, got '$ROUNDS'"
+[[ $OPS =~ ^[1-9][0-9]*$ ]] || die "--ops wants a positive number, got '$OPS'"
+[[ $COST_CACHE =~ ^[A-Za-z0-9._-]+$ ]] || die "bad --cost-cache '$COST_CACHE'"
+if [ -z "$KERNELS" ]; then
+	[ "$SCENARIO" = cost ] && KERNELS=6.18 || KERNELS="5.10 6.1 6.12 6.18"
+fi
 [[ $STOP =~ ^(duration|signal)$ ]] || die "--stop wants duration or signal, got '$STOP'"
 # Under --stop signal the duration is only a backstop; the guest's timeout ends it sooner.
 [ -n "$DURATION" ] || { [ "$STOP" = signal ] && DURATION=1h || DURATION=4s; }
@@ -404,6 +432,7 @@ build_initramfs() { # build_initramfs OUT
 	install -m 0755 "$GUEST_INIT" "$st/init"
 	add_binary "$SLABLEAK" "$st" slableak
 	add_binary "$HOLDER" "$st" holder
+	[ "$SCENARIO" != cost ] || add_binary "$CHURN" "$st" churn
 	{
 		printf 'HOLDER_MODE=kmalloc\n'
 		printf 'DATA_DEV=%s\n' "$DATA_DEV"
@@ -411,6 +440,10 @@ build_initramfs() { # build_initramfs OUT
 		printf 'CACHE=%s\n' "$CACHE_NAME"
 		printf 'DURATION=%s\n' "$DURATION"
 		printf 'STOP=%s\n' "$STOP"
+		printf 'SCENARIO=%s\n' "$SCENARIO"
+		printf 'ROUNDS=%s\n' "$ROUNDS"
+		printf 'OPS=%s\n' "$OPS"
+		printf 'COST_CACHE=%s\n' "$COST_CACHE"
 		printf 'METHOD=%s\n' "$METHOD"
 		printf 'ATTACH_TIMEOUT=%s\n' "$ATTACH_TIMEOUT"
 		printf 'READY_TIMEOUT=%s\n' "$((TIMEOUT / 3))"
@@ -475,6 +508,12 @@ run_kernel() { # run_kernel SERIES KDIR INITRD
 	elif [ "$(kv status "$guest")" != RAN ]; then
 		status=FAIL
 		detail=guest:$(kv detail "$guest")
+	elif [ "$SCENARIO" = cost ]; then
+		check=$("$PY" "$HELPER" cost "$d/cost.tsv") || true
+		status=$(kv status "$check")
+		detail=$(kv detail "$check")
+		[ -n "$status" ] || { status=FAIL; detail=cost-helper-error; }
+		echo "MATRIX-COST arch=$ARCH series=$series kernel=$kver rounds=$ROUNDS ops=$OPS cache=$COST_CACHE $check"
 	else
 		check=$("$PY" "$HELPER" check "$d/slableak.json" --cache "$CACHE_NAME" \
 			--count "$COUNT" --tolerance "$TOLERANCE" --func "$FUNC") || true
@@ -533,6 +572,14 @@ build_slableak() { # static slableak from this checkout into $REPO/$STATIC_BUILD
 	fi
 	SLABLEAK=$b/slableak
 }
+build_churn() { # static churn (bench/churn.c) into the run's temp dir
+	log "building static $ARCH churn"
+	command -v "$CC_TARGET" > /dev/null ||
+		die "$CC_TARGET not found (for arm64: scripts/setup-cross-arm64.sh)"
+	"$CC_TARGET" -std=gnu11 -O2 -static -o "$TMP/churn" "$REPO/bench/churn.c" ||
+		die "building the static churn failed"
+	CHURN=$TMP/churn
+}
 build_holder() { # static holder into the run's temp dir
 	log "building static $ARCH holder"
 	command -v "$CC_TARGET" > /dev/null ||
@@ -554,6 +601,7 @@ fi
 if [ $FETCH_ONLY = 0 ]; then
 	[ -n "$SLABLEAK" ] || build_slableak
 	[ -n "$HOLDER" ] || build_holder
+	[ "$SCENARIO" != cost ] || [ -n "$CHURN" ] || build_churn
 	[ -f "$SLABLEAK" ] || die "slableak not found: '$SLABLEAK' (give --slableak PATH)"
 	[ -f "$HOLDER" ] || die "holder not found: '$HOLDER' (give --holder PATH)"
 fi
@@ -589,7 +637,11 @@ for k in $KERNELS; do
 done
 
 echo
-echo "kernel matrix summary ($ARCH; expected $COUNT objects in $CACHE_NAME, frame ~ /$FUNC/):"
+if [ "$SCENARIO" = cost ]; then
+	echo "kernel matrix cost summary ($ARCH; MATRIX-COST lines above):"
+else
+	echo "kernel matrix summary ($ARCH; expected $COUNT objects in $CACHE_NAME, frame ~ /$FUNC/):"
+fi
 printf '  %s\n' "${SUMMARY[@]}"
 [ -z "$OUT" ] || echo "logs: $LOGDIR"
 if [ ${#FAILED[@]} -gt 0 ]; then

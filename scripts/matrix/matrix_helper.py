@@ -16,6 +16,10 @@ Subcommands:
                               (options: --cache --count --tolerance --func); prints
                               key=value pairs on one line, exits 0 on PASS, 1 on FAIL
   top JSON                    list the biggest stacks of --cache (FAIL diagnostics)
+  cost TSV                    medians of the guest's cost rounds ("CONFIG ROUND ns_per_op X
+                              ops N cpu_ns_per_op Y"): per configuration the added churn
+                              CPU ns per op over untraced, and that as a multiple of the
+                              floor's; prints key=value pairs, exits 1 if rows are missing
 """
 
 import argparse
@@ -306,6 +310,45 @@ def cmd_check(args):
     return done("PASS", extra)
 
 
+COST_CONFIGS = ("untraced", "floor", "exact", "exact-nocache")
+
+
+def cmd_cost(args):
+    """Added churn CPU ns per kmalloc+kfree pair, and x floor, from one boot."""
+    import statistics
+    rows = {}
+    try:
+        lines = open(args.tsv, encoding="utf-8").read().splitlines()
+    except OSError as e:
+        print("status=FAIL detail=no-cost-data:%s" % type(e).__name__)
+        return 1
+    for line in lines:
+        f = line.split()
+        if len(f) < 2 or f[0] not in COST_CONFIGS:
+            continue
+        kv = dict(zip(f[2::2], f[3::2]))
+        try:
+            rows.setdefault(f[0], []).append(float(kv["cpu_ns_per_op"]))
+        except (KeyError, ValueError):
+            continue
+    missing = [c for c in COST_CONFIGS if not rows.get(c)]
+    if missing:
+        print("status=FAIL detail=no-rows-for:%s" % ",".join(missing))
+        return 1
+    med = {c: statistics.median(v) for c, v in rows.items()}
+    added = {c: med[c] - med["untraced"] for c in COST_CONFIGS}
+    out = ["status=PASS", "untraced_ns=%.0f" % med["untraced"]]
+    for c in COST_CONFIGS[1:]:
+        key = c.replace("-", "_")
+        out.append("%s_added_ns=%+.0f" % (key, added[c]))
+        if c != "floor":
+            out.append("%s_x_floor=%s" % (key, "%.2f" % (added[c] / added["floor"])
+                                          if added["floor"] > 0 else "n/a"))
+    out.append("detail=rounds=%d" % min(len(v) for v in rows.values()))
+    print(" ".join(out))
+    return 0
+
+
 def cmd_top(args):
     """Short listing of the biggest stacks of one cache (for FAIL diagnostics)."""
     try:
@@ -347,13 +390,16 @@ def main():
     p.add_argument("--count", type=int, default=3000)
     p.add_argument("--tolerance", type=float, default=2.0, help="percent")
     p.add_argument("--func", default="netlink_sendmsg")
+    p = sub.add_parser("cost")
+    p.add_argument("tsv")
     p = sub.add_parser("top")
     p.add_argument("json")
     p.add_argument("--cache", default="kmalloc-2k")
     p.add_argument("-n", type=int, default=5)
     args = ap.parse_args()
     return {"mirror": cmd_mirror, "mkinitramfs": cmd_mkinitramfs,
-            "elfkind": cmd_elfkind, "elfarch": cmd_elfarch, "extract": cmd_extract, "top": cmd_top, "check": cmd_check}[args.cmd](args)
+            "elfkind": cmd_elfkind, "elfarch": cmd_elfarch, "extract": cmd_extract, "top": cmd_top, "check": cmd_check,
+            "cost": cmd_cost}[args.cmd](args)
 
 
 if __name__ == "__main__":
