@@ -21,7 +21,7 @@
 #                                   SERIES@SUITE picks a suite for a series not listed there)
 #   --slableak PATH     statically linked slableak binary   (env SLABLEAK_BIN; default: build it)
 #   --holder PATH       statically linked holder test program (env HOLDER_BIN; default: build it)
-#   --timeout SECS      wall-clock limit for one boot, default 300 (arm64: 900)
+#   --timeout SECS      wall-clock limit for one boot, default 300 (arm64: 900; cost: 1800)
 #   --attach-timeout S  how long the guest waits for "slableak: tracing", default 60
 #                       (arm64: 300)
 #   --func REGEX        expected kernel function in the holder's stack (full match on the
@@ -158,6 +158,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+# -icount makes the cost scenario's guest several times slower than a plain boot.
+[ -n "$TIMEOUT" ] || [ "$SCENARIO" != cost ] || TIMEOUT=1800
 # Everything that differs between the architectures is set here, once.
 case $ARCH in
 amd64)
@@ -474,7 +476,12 @@ run_kernel() { # run_kernel SERIES KDIR INITRD
 	local dataport=()
 	[ $DATA_SERIAL = 0 ] ||
 		dataport=(-chardev "file,id=matrixdata,path=${data//,/,,}" -serial chardev:matrixdata)
-	timeout -k 10 "$TIMEOUT" "$QEMU" "${QEMU_MACHINE[@]}" -m "$MEMORY" \
+	# cost: guest time counts executed instructions (1 ns each), not host time, so
+	# other load on the host does not move the figures (measured without it: one
+	# round's untraced churn ranged 12-115 us/op on a loaded host).
+	local icount=()
+	[ "$SCENARIO" != cost ] || icount=(-icount shift=0,sleep=off)
+	timeout -k 10 "$TIMEOUT" "$QEMU" "${QEMU_MACHINE[@]}" "${icount[@]}" -m "$MEMORY" \
 		-nographic -no-reboot \
 		-kernel "$kdir/vmlinuz" -initrd "$initrd" \
 		-append "console=$CONSOLE panic=-1 quiet" \
