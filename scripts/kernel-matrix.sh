@@ -40,8 +40,8 @@
 #                       safe). Either way the report must come after "ready"
 #   --memory MIB        guest memory, default 1024
 #   --scenario hold|cost  hold (default): the check above. cost: no verdict on counts;
-#                       the guest runs `churn OPS 0 1500` untraced, under
-#                       `slableak --bench-floor` (empty programs), exact, and exact
+#                       the guest runs `churn OPS 0 1500` untraced, under bench/floor
+#                       (empty programs on kmalloc and kfree), slableak exact, and exact
 #                       --no-stack-cache, --rounds times in rotated order, and the host
 #                       prints each one's added ns per kmalloc+kfree pair and its ratio
 #                       to the floor of the same boot (MATRIX-COST line). Defaults to
@@ -50,6 +50,8 @@
 #   --ops N             cost: churn operations per measurement (default 20000)
 #   --cost-cache NAME   cost: the churned cache (default msg_msg-2k)
 #   --churn PATH        cost: static churn binary (env CHURN_BIN; default: build bench/churn.c)
+#   --floor PATH        cost: static bench/floor binary (env FLOOR_BIN; default: make
+#                       bench_floor in the static build directory)
 #   --out DIR           keep logs (console.log, data.log, slableak.json, ...) in DIR/<series>
 #                       (default: a temporary directory, removed at exit)
 #   --refresh           re-resolve the newest package of each series (apt update)
@@ -118,6 +120,7 @@ ROUNDS=5
 OPS=20000
 COST_CACHE=msg_msg-2k
 CHURN=${CHURN_BIN:-}
+FLOOR=${FLOOR_BIN:-}
 MEMORY=1024
 OUT=
 REFRESH=0
@@ -149,6 +152,7 @@ while [ $# -gt 0 ]; do
 	--ops) OPS=${2:?}; shift 2 ;;
 	--cost-cache) COST_CACHE=${2:?}; shift 2 ;;
 	--churn) CHURN=${2:?}; shift 2 ;;
+	--floor) FLOOR=${2:?}; shift 2 ;;
 	--memory) MEMORY=${2:?}; shift 2 ;;
 	--out) OUT=${2:?}; shift 2 ;;
 	--refresh) REFRESH=1; shift ;;
@@ -434,7 +438,10 @@ build_initramfs() { # build_initramfs OUT
 	install -m 0755 "$GUEST_INIT" "$st/init"
 	add_binary "$SLABLEAK" "$st" slableak
 	add_binary "$HOLDER" "$st" holder
-	[ "$SCENARIO" != cost ] || add_binary "$CHURN" "$st" churn
+	if [ "$SCENARIO" = cost ]; then
+		add_binary "$CHURN" "$st" churn
+		add_binary "$FLOOR" "$st" floor
+	fi
 	{
 		printf 'HOLDER_MODE=kmalloc\n'
 		printf 'DATA_DEV=%s\n' "$DATA_DEV"
@@ -579,6 +586,17 @@ build_slableak() { # static slableak from this checkout into $REPO/$STATIC_BUILD
 	fi
 	SLABLEAK=$b/slableak
 }
+build_floor() { # static bench/floor from this checkout, next to the static slableak
+	local b=$REPO/$STATIC_BUILD_DIR blog=$TMP/build-floor.log
+	log "building static $ARCH floor in $b (log: $blog)"
+	if ! { cmake -S "$REPO" -B "$b" "${CMAKE_CROSS[@]}" -DSLABLEAK_STATIC=ON \
+		-DSLABLEAK_TESTS=OFF -DCMAKE_BUILD_TYPE=Release &&
+		make -C "$b" -j"$(nproc)" bench_floor; } > "$blog" 2>&1; then
+		tail -n 40 "$blog" >&2
+		die "building the static floor failed"
+	fi
+	FLOOR=$b/bench/floor
+}
 build_churn() { # static churn (bench/churn.c) into the run's temp dir
 	log "building static $ARCH churn"
 	command -v "$CC_TARGET" > /dev/null ||
@@ -609,6 +627,7 @@ if [ $FETCH_ONLY = 0 ]; then
 	[ -n "$SLABLEAK" ] || build_slableak
 	[ -n "$HOLDER" ] || build_holder
 	[ "$SCENARIO" != cost ] || [ -n "$CHURN" ] || build_churn
+	[ "$SCENARIO" != cost ] || [ -n "$FLOOR" ] || build_floor
 	[ -f "$SLABLEAK" ] || die "slableak not found: '$SLABLEAK' (give --slableak PATH)"
 	[ -f "$HOLDER" ] || die "holder not found: '$HOLDER' (give --holder PATH)"
 fi
