@@ -420,6 +420,8 @@ add_binary() { # add_binary SRC STAGING NAME
 	case $kind in
 	static) ;;
 	dynamic)
+		# ldd cannot list a foreign binary's libraries, and the host's would not do
+		[ "$ARCH" = amd64 ] || die "$name '$src' is dynamically linked; an $ARCH guest needs a static one"
 		log "warning: $src is dynamically linked; copying its libraries (static is expected)"
 		for lib in $(ldd "$src" | grep -oE '/[^ ]+'); do
 			[ -e "$st$lib" ] || { mkdir -p "$st$(dirname "$lib")" && cp -L "$lib" "$st$lib"; }
