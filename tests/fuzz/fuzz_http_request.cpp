@@ -48,6 +48,24 @@ void check_reply(const HttpReply& r, std::string_view received, HttpInput input)
   }
 }
 
+// With the live page set, only what was a 404 may change: GET or HEAD of
+// "/" get the page, always with its policy and nosniff.
+void check_with_page(const HttpReply& without, std::string_view received, HttpInput input) {
+  static const HttpPage page{"<!DOCTYPE html><p>page</p>", "default-src 'none'"};
+  const HttpReply r = http_reply(received, input, kMetrics, kMaxHead, &page);
+  FUZZ_CHECK(r.need_more == without.need_more);
+  if (without.status != 404) {
+    FUZZ_CHECK(r.bytes == without.bytes);
+    return;
+  }
+  FUZZ_CHECK(r.status == 200 || r.status == 404 || r.status == 405);
+  if (r.status != 200) return;
+  FUZZ_CHECK(received.rfind("GET / ", 0) == 0 || received.rfind("GET /?", 0) == 0 ||
+             received.rfind("HEAD / ", 0) == 0 || received.rfind("HEAD /?", 0) == 0);
+  FUZZ_CHECK(r.bytes.find("\r\nContent-Security-Policy: default-src 'none'\r\n") != std::string::npos);
+  FUZZ_CHECK(r.bytes.find("\r\nX-Content-Type-Options: nosniff\r\n") != std::string::npos);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -56,6 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view received(reinterpret_cast<const char*>(data) + 1, size - 1);
   const HttpReply whole = http_reply(received, input, kMetrics, kMaxHead);
   check_reply(whole, received, input);
+  check_with_page(whole, received, input);
 
   // Bytes arrive in pieces: once a prefix gets an answer, the whole input
   // (more bytes after the same head) gets the same one.
