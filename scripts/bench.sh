@@ -26,7 +26,7 @@
 #                    message size that lands in NAME (default msg_msg-2k,
 #                    kmalloc-2k, 1500; e.g. msg_msg-1k, kmalloc-1k, 900 when
 #                    someone else traces msg_msg-2k on a shared machine)
-#   --only LIST      comma-separated sections: attach,overhead,progs,refresh,daemon,scale,estimate
+#   --only LIST      comma-separated sections: attach,overhead,progs,caches,refresh,daemon,scale,estimate
 #   --no-build       use the binaries as they are (default: make slableak holder first)
 #   --wait-quiet S   first wait up to S seconds for a quiet machine: no other
 #                    BPF program on kmem events and 1-min load below 0.5
@@ -60,7 +60,7 @@ DAEMON_SECS=
 SCALE_COUNT=1000000
 ESTIMATE_RUNS=
 ESTIMATE_COUNT=50000
-ONLY=attach,overhead,progs,refresh,daemon,scale,estimate
+ONLY=attach,overhead,progs,caches,refresh,daemon,scale,estimate
 DO_BUILD=1
 METRIC=cpu
 WAIT_QUIET=0
@@ -487,6 +487,87 @@ for c, n, k, avg in rows:
     body = float(avg) - base
     print("%-7s %-22s %7.2f %8.1f %9.1f %12.1f" % (c, n, per_op, float(avg), body, body * per_op))
     kv.write("prog_body_ns_%s_%s %.1f\nprog_runs_per_op_%s_%s %.2f\n" % (c, n, body, c, n, per_op))
+EOF2
+fi
+
+# ================================================================ caches (1/16/64 followed)
+# The cost of a miss (an allocation in a cache not followed) must not grow
+# with the number of followed caches (bpf/cache_verdict.h). Follow 1, 16 or
+# 64 named caches that the churn does not touch and run `holder churn-named`
+# (socketpairs, epoll insertions, netlink messages: kmem_cache_alloc and
+# kmem_cache_free in sock_inode_cache, filp, skbuff_head_cache, ...), so that
+# every kmem_cache_alloc event is a miss. Figures: the kmem_cache_alloc
+# program's average run time (kernel.bpf_stats_enabled; includes the
+# timing's own cost, ~the empty program of the progs section), and the
+# churn's CPU ns per op against an untraced run, rounds alternated.
+if want caches; then
+  echo
+  echo "== followed caches: miss cost with 1, 16 and 64 named caches (holder churn-named)"
+  CACHE_OPS=$((QUICK ? 20000 : 50000))
+  CACHE_ROUNDS=$((QUICK ? 3 : 5))
+  # Caches the churn allocates from (or may), and kmalloc: never followed here.
+  mapfile -t FOLLOW < <(awk 'NR > 2 { print $1 }' /proc/slabinfo |
+    grep -vE '^(kmalloc|dma-kmalloc|sock_inode_cache|filp|dentry|skbuff_|signal_cache|UNIX|eventpoll|ep_head|extent_status|bio|anon_vma|task_struct|pid|cred_jar|files_cache|mm_struct|vm_area_struct|sighand_cache|fs_cache|inode_cache|lsm_|msg_msg|memdup_user|buffer_head|radix_tree_node|xfs|ext4|btrfs|jbd2)' |
+    head -64)
+  [[ ${#FOLLOW[@]} -ge 64 ]] || die "caches: only ${#FOLLOW[@]} candidate caches"
+  PREV_BPF_STATS=$(cat /proc/sys/kernel/bpf_stats_enabled)
+  sysctl -q kernel.bpf_stats_enabled=1
+  : >"$OUT/caches.txt"
+  churn_cpu_ns() { # CPU ns per op of one churn-named run
+    python3 - "$HOLDER" "$CACHE_OPS" "$CPU" <<'EOF2'
+import os, resource, subprocess, sys
+holder, ops, cpu = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+subprocess.run(["taskset", "-c", cpu, holder, "churn-named", str(ops)], stdin=subprocess.DEVNULL,
+               stdout=subprocess.DEVNULL, check=True)
+r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.1f" % ((r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) * 1e9 / ops))
+EOF2
+  }
+  named_stats() { bpftool prog show -j 2>/dev/null | python3 -c '
+import json, sys
+t = k = 0
+for p in json.load(sys.stdin):
+    if p.get("name", "").startswith("kmem_cache_allo"):  # kmem_cache_alloc_named (15-char names)
+        t += p.get("run_time_ns", 0); k += p.get("run_cnt", 0)
+print(t, k)'; }
+  for ((round = 0; round < CACHE_ROUNDS; round++)); do
+    for n in 0 1 16 64; do
+      if [[ $n == 0 ]]; then
+        echo "untraced $n $(churn_cpu_ns) 0 0" >>"$OUT/caches.txt"
+        continue
+      fi
+      args=()
+      for c in "${FOLLOW[@]:0:$n}"; do args+=(-c "$c"); done
+      start_tracer "caches-$n" "$SLABLEAK" snapshot -d 1h -f json "${args[@]}" || die "caches: $n did not start"
+      churn_cpu_ns >/dev/null  # warm-up: verdicts learned, memo filled
+      read -r t0 k0 < <(named_stats)
+      ns=$(churn_cpu_ns)
+      read -r t1 k1 < <(named_stats)
+      stop_pid "$TPID" 60
+      sel=$(json "$TOUT" '"%d" % d["tracer"]["allocs_selected"]' 2>/dev/null || echo "?")
+      echo "named $n $ns $((t1 - t0)) $((k1 - k0)) $sel" >>"$OUT/caches.txt"
+    done
+  done
+  sysctl -q kernel.bpf_stats_enabled="$PREV_BPF_STATS"
+  PREV_BPF_STATS=
+  python3 - "$OUT/caches.txt" "$KV" "$CACHE_OPS" <<'EOF2'
+import statistics as st, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+ops = int(sys.argv[3])
+kv = open(sys.argv[2], "a")
+base = st.median(float(r[2]) for r in rows if r[0] == "untraced")
+print("untraced churn-named: %.0f CPU ns per op (median)" % base)
+print("followed  CPU ns/op(med)  added   kmem_cache_alloc runs/op  avg ns per run (med)  hits (allocs_selected, last)")
+for n in ("1", "16", "64"):
+    rs = [r for r in rows if r[0] == "named" and r[1] == n]
+    if not rs:
+        continue
+    cpu = st.median(float(r[2]) for r in rs)
+    avg = st.median(int(r[3]) / int(r[4]) for r in rs if int(r[4]))
+    runs = st.median(int(r[4]) / ops for r in rs)
+    print("%8s  %14.0f  %+6.0f   %22.2f  %20.1f  %s" % (n, cpu, cpu - base, runs, avg, rs[-1][5]))
+    kv.write("caches_%s_added_cpu_ns_per_op %.0f\ncaches_%s_alloc_prog_avg_ns %.1f\n" % (n, cpu - base, n, avg))
 EOF2
 fi
 
