@@ -54,7 +54,7 @@ _slableak()
         -f | --format)
             COMPREPLY=($(compgen -W "table json folded" -- "$cur")); return ;;
         --sort)
-            COMPREPLY=($(compgen -W "bytes objects age growth" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "verdict bytes objects age growth" -- "$cur")); return ;;
         -d | --duration | --min-age | -i | --interval | -w | --window)
             COMPREPLY=($(compgen -W "10s 30s 1m 5m 10m 30m 1h" -- "$cur")); return ;;
         --max-tracked)

@@ -129,6 +129,8 @@ slableak::Snapshot synthetic_snapshot() {
     st.age_objects.fill(1);
     st.growth_objects_per_s = 0.5;
     st.growth_bytes_per_s = 1024;
+    st.verdict = slableak::kVerdicts[i % 4];
+    st.verdict_evidence = "synthetic";
     s.stacks.push_back(st);
   }
   auto& h = s.health;
@@ -495,8 +497,10 @@ TEST(SlableakExposition, SyntheticSnapshotRendersTheFamiliesTheKitUses) {
        {"slableak_stack_outstanding_bytes", "slableak_stack_info", "slableak_cache_outstanding_bytes",
         "slableak_cache_outstanding_objects_by_age", "slableak_tracer_dropped_total", "slableak_tracer_implicit_frees_total",
         "slableak_tracer_map_entries", "slableak_tracer_map_capacity", "slableak_last_update_timestamp_seconds",
-        "slableak_build_info"})
+        "slableak_build_info", "slableak_stack_verdict", "slableak_cache_outstanding_bytes_by_verdict"})
     EXPECT_TRUE(cat.count(name)) << name;
+  EXPECT_TRUE(cat.at("slableak_stack_verdict").count("verdict"));
+  EXPECT_TRUE(cat.at("slableak_cache_outstanding_bytes_by_verdict").count("verdict"));
   EXPECT_TRUE(cat.at("slableak_stack_info").count("top_frame"));
   EXPECT_TRUE(cat.at("slableak_stack_info").count("frames"));
 }
@@ -546,7 +550,8 @@ TEST(Dashboard, CoversWhatAnInvestigationNeeds) {
   for (const char* name : {"node_memory_SUnreclaim_bytes", "slableak_stack_outstanding_bytes", "slableak_stack_info",
                            "slableak_cache_outstanding_objects_by_age", "slableak_tracer_dropped_total",
                            "slableak_tracer_implicit_frees_total", "slableak_tracer_map_entries",
-                           "slableak_last_update_timestamp_seconds"})
+                           "slableak_last_update_timestamp_seconds", "slableak_stack_verdict",
+                           "slableak_cache_outstanding_bytes_by_verdict"})
     EXPECT_NE(all.find(name), std::string::npos) << "no panel uses " << name;
   // Readable legends: bytes by stack joined with the info metric on stack_id.
   bool joined = false;

@@ -32,6 +32,20 @@
  *            (not sendto: a stack of its own, ____sys_sendmsg ->
  *            netlink_sendmsg -> __alloc_skb)               -> skbuff_head_cache
  * (kmalloc also holds one skbuff_head_cache object per message.)
+ * For the verdict and run tests:
+ *   churn-write    as churn-kmalloc, with write+read on a connected netlink
+ *            socket (sock_write_iter: a stack of its own)  -> kmalloc-2k
+ *   drip     a paced leak: one held 1500-byte netlink message, sent with
+ *            sendmsg (____sys_sendmsg: not vector kmalloc's stack), every
+ *            1/RATE s: holder drip COUNT [RATE] (RATE per second, default
+ *            20).  COUNT > 0 stops after COUNT (a pool that fills and stays
+ *            full) and prints "ready COUNT"; COUNT = 0 prints "ready 0" at
+ *            once, drips until a stdin line, prints "held N" and obeys the
+ *            line                                          -> kmalloc-2k
+ *   msg-keep COUNT SysV messages as msg, then prints "queues ID..." and
+ *            exits WITHOUT removing the queues: the kernel keeps the
+ *            messages after the process is gone (the caller removes them,
+ *            e.g. ipcrm -q ID)                             -> msg_msg-2k
  *
  * Protocol: after allocating, prints "ready COUNT" (flushed) and reads
  * stdin lines: "release" frees everything and prints "released"; "quit"
@@ -56,6 +70,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ipc.h>
@@ -79,6 +94,7 @@
 #endif
 
 static volatile sig_atomic_t g_stop;
+static void say(const char *fmt, ...);
 static sigset_t g_stopsigs;        /* SIGTERM, SIGINT, SIGHUP */
 
 static void on_signal(int sig)
@@ -264,44 +280,86 @@ static unsigned long nl_room(int rx)
 	return cap > 2 ? cap - 2 : 1;
 }
 
-static void alloc_netlink(unsigned long count, size_t bytes)
+/* Receiver state of the held netlink messages: the current receiver, its
+ * port, how many messages it holds and how many more it takes. */
+static int g_hold_rx = -1;
+static uint32_t g_hold_port;
+static unsigned long g_hold_in_rx, g_hold_cap, g_held;
+
+/* Parks one more @bytes-byte message in a receiver queue. */
+static void hold_netlink_one(size_t bytes)
 {
 	static char buf[MSG_BYTES];
 	struct nlmsghdr *h = (struct nlmsghdr *)buf;
-	unsigned long done = 0, in_rx = 0, cap = 0;
-	uint32_t port = 0;
-	int rx = -1;
 
 	memset(buf, 'k', sizeof(buf));
 	h->nlmsg_len = (uint32_t)bytes;
 	h->nlmsg_type = NLMSG_MIN_TYPE;
 	h->nlmsg_flags = 0;
-	nl_setup_tx();
-	while (done < count) {
-		if (g_stop)
-			return;
-		if (rx >= 0 && cap && in_rx >= cap)
-			rx = -1;                /* receiver (nearly) full */
-		if (rx < 0) {
+	for (;;) {
+		if (g_hold_rx >= 0 && g_hold_cap && g_hold_in_rx >= g_hold_cap)
+			g_hold_rx = -1;         /* receiver (nearly) full */
+		if (g_hold_rx < 0) {
 			if (g_nfds + 8 > 64 && (g_nfds & (g_nfds - 1)) == 0)
 				raise_nofile(g_nfds * 2);
-			rx = nl_receiver(&port);
-			if (rx < 0)
-				die("netlink receiver after %lu messages", done);
-			in_rx = 0;
-			cap = 0;
+			g_hold_rx = nl_receiver(&g_hold_port);
+			if (g_hold_rx < 0)
+				die("netlink receiver after %lu messages", g_held);
+			g_hold_in_rx = 0;
+			g_hold_cap = 0;
 		}
-		if (nl_send(port, buf, bytes, MSG_DONTWAIT) == 0) {
-			done++;
-			if (in_rx++ == 0)
-				cap = nl_room(rx);
+		if (nl_send(g_hold_port, buf, bytes, MSG_DONTWAIT) == 0) {
+			g_held++;
+			if (g_hold_in_rx++ == 0)
+				g_hold_cap = nl_room(g_hold_rx);
+			return;
+		}
+		if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && g_hold_in_rx > 0) {
+			g_hold_rx = -1;         /* receiver full: open another */
 			continue;
 		}
-		if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && in_rx > 0) {
-			rx = -1;                /* receiver full: open another */
+		die("netlink send after %lu messages", g_held);
+	}
+}
+
+static void alloc_netlink(unsigned long count, size_t bytes)
+{
+	nl_setup_tx();
+	while (g_held < count && !g_stop)
+		hold_netlink_one(bytes);
+}
+
+/* ---------------- drip: a paced leak ---------------- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void drip(unsigned long count, unsigned long rate)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	double next = now_s();
+
+	nl_setup_tx();
+	if (count == 0)
+		say("ready 0\n");
+	for (;;) {
+		if (g_stop || (count && g_held >= count))
+			return;
+		double wait = next - now_s();
+		if (wait > 0) {
+			/* Sleep to the next drop; with COUNT = 0 any stdin line
+			 * (or EOF) ends the drip and is handled by the caller. */
+			if (poll(&pfd, count ? 0 : 1, (int)(wait * 1000) + 1) > 0)
+				return;
 			continue;
 		}
-		die("netlink send after %lu messages", done);
+		hold_netlink_one(MSG_BYTES);
+		next += 1.0 / (double)rate;
 	}
 }
 
@@ -466,6 +524,7 @@ static void alloc_epoll(unsigned long count)
 
 static int g_churn_nl;             /* churn-kmalloc: netlink instead of msg */
 static int g_churn_named;          /* churn-named: sockets, epoll, netlink */
+static int g_churn_write;          /* churn-write: write/read, connected */
 static int g_churn_ep = -1, g_churn_efd = -1;
 static int g_churn_q = -1, g_churn_rx = -1;
 static uint32_t g_churn_port;
@@ -485,6 +544,12 @@ static void churn_setup(void)
 		g_churn_rx = nl_receiver(&g_churn_port);
 		if (g_churn_rx < 0)
 			die("netlink receiver");
+		if (g_churn_write) {
+			struct sockaddr_nl a = { .nl_family = AF_NETLINK, .nl_pid = g_churn_port };
+
+			if (connect(g_nl_tx, (struct sockaddr *)&a, sizeof(a)) != 0)
+				die("connect netlink");
+		}
 	} else {
 		unsigned long room;
 
@@ -517,7 +582,12 @@ static void churn_op(void)
 			die("churn netlink recv");
 		return;
 	}
-	if (g_churn_nl) {
+	if (g_churn_write) {
+		if (write(g_nl_tx, m.mtext, sizeof(m.mtext)) != (ssize_t)sizeof(m.mtext))
+			die("churn netlink write");
+		if (read(g_churn_rx, m.mtext, sizeof(m.mtext)) != (ssize_t)sizeof(m.mtext))
+			die("churn netlink read");
+	} else if (g_churn_nl) {
 		if (nl_send(g_churn_port, m.mtext, sizeof(m.mtext), 0) != 0)
 			die("churn netlink send");
 		if (recv(g_churn_rx, m.mtext, sizeof(m.mtext), 0) != (ssize_t)sizeof(m.mtext))
@@ -660,12 +730,14 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: holder {kmalloc|cg|msg|sock|sock-drip|epoll|skb|churn|churn-kmalloc|churn-named} COUNT\n");
+	if (argc != 3 && !(argc == 4 && strcmp(argv[1], "drip") == 0)) {
+		fprintf(stderr, "usage: holder {kmalloc|cg|msg|msg-keep|sock|sock-drip|epoll|skb|churn|churn-kmalloc|"
+				"churn-named|churn-write} COUNT | holder drip COUNT [PER_SECOND]\n");
 		return 2;
 	}
 	const char *vec = argv[1];
 	unsigned long count = parse_count(argv[2]);
+	unsigned long rate = argc == 4 ? parse_count(argv[3]) : 20;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;          /* no SA_RESTART: read() sees EINTR */
@@ -705,9 +777,36 @@ int main(int argc, char **argv)
 		}
 	} else if (strcmp(vec, "epoll") == 0) {
 		alloc_epoll(count);
+	} else if (strcmp(vec, "msg-keep") == 0) {
+		alloc_msg(count);
+		if (g_stop)
+			finish();
+		printf("ready %lu\nqueues", count);
+		for (size_t i = 0; i < g_nqids; i++)
+			printf(" %d", g_qids[i]);
+		printf("\n");
+		fflush(stdout);
+		_exit(0);  /* no release_all(): the queues outlive us */
+	} else if (strcmp(vec, "drip") == 0) {
+		if (rate == 0) {
+			errno = 0;
+			die("bad PER_SECOND 0 (1..%lu)", MAX_COUNT);
+		}
+		g_nl_sendmsg = 1;
+		drip(count, rate);
+		if (count == 0 && !g_stop) {
+			say("held %lu\n", g_held);
+			for (;;) {
+				int r = read_line();
+				if (r <= 0)
+					finish();
+				command();
+			}
+		}
 	} else if (strcmp(vec, "churn") == 0 || strcmp(vec, "churn-kmalloc") == 0 ||
-		   strcmp(vec, "churn-named") == 0) {
-		g_churn_nl = strcmp(vec, "churn-kmalloc") == 0;
+		   strcmp(vec, "churn-named") == 0 || strcmp(vec, "churn-write") == 0) {
+		g_churn_write = strcmp(vec, "churn-write") == 0;
+		g_churn_nl = strcmp(vec, "churn-kmalloc") == 0 || g_churn_write;
 		g_churn_named = strcmp(vec, "churn-named") == 0;
 		g_nl_sendmsg = g_churn_named;  /* the same path as skb */
 		churn_setup();
@@ -718,7 +817,8 @@ int main(int argc, char **argv)
 				churn_op();
 	} else {
 		errno = 0;
-		die("unknown vector '%s' (kmalloc|cg|msg|sock|sock-drip|epoll|skb|churn|churn-kmalloc|churn-named)", vec);
+		die("unknown vector '%s' (kmalloc|cg|msg|msg-keep|sock|sock-drip|epoll|skb|drip|churn|churn-kmalloc|"
+		    "churn-named|churn-write)", vec);
 	}
 	if (g_stop)
 		finish();

@@ -311,6 +311,50 @@ TEST(Aggregation, SortStacksIsAStableSortOfTheReports) {
 namespace slableak {
 namespace {
 
+// The verdict is judged from the history the growth tracker keeps: a stack
+// that gains 10 objects every epoch and keeps them is leaking; one whose
+// objects are all freed within the epoch is churn.
+TEST(Aggregation, VerdictsFromTheReadHistory) {
+  Stacks st;
+  Aggregator agg({"kmalloc-2k"}, 1, 60);
+  std::vector<StackReport> out;
+  for (uint64_t e = 100; e <= 130; ++e) {
+    KernelRead read;
+    read.now_ns = epoch_ns(e) + 1;
+    for (uint64_t k = 100; k <= e; ++k) read.aggs.push_back(row(k, 1, 0, 10, 20480, 10, 0));
+    read.aggs.push_back(row(e, 3, 0, 1, 2048, 1000, 999));  // only the current epoch holds one
+    out = agg.ingest(read, st.resolve(), nullptr);
+  }
+  const StackReport* leak = find(out, "kmalloc-2k", "load_msg+0x5a");
+  const StackReport* churn = find(out, "kmalloc-2k", "alloc_pipe_info+0x10");
+  ASSERT_NE(leak, nullptr);
+  ASSERT_NE(churn, nullptr);
+  EXPECT_EQ(leak->verdict, Verdict::leaking) << leak->verdict_evidence;
+  EXPECT_EQ(churn->verdict, Verdict::churn) << churn->verdict_evidence;
+  EXPECT_EQ(leak->verdict_evidence.rfind("grew in 10 of 10 intervals", 0), 0u) << leak->verdict_evidence;
+}
+
+TEST(SortStacks, VerdictPutsLeakingFirstThenBytes) {
+  std::vector<StackReport> v(4);
+  const Verdict verdicts[] = {Verdict::pool, Verdict::leaking, Verdict::churn, Verdict::leaking};
+  const int64_t bytes[] = {900, 10, 500, 20};
+  for (size_t i = 0; i < v.size(); ++i) {
+    v[i].verdict = verdicts[i];
+    v[i].bytes = bytes[i];
+    v[i].stack_id = std::to_string(i);
+  }
+  auto by_verdict = v;
+  sort_stacks(by_verdict, SortKey::verdict);
+  std::vector<std::string> ids;
+  for (const auto& r : by_verdict) ids.push_back(r.stack_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"3", "1", "0", "2"}));
+  auto by_bytes = v;
+  sort_stacks(by_bytes, SortKey::bytes);  // asked for bytes: bytes only
+  ids.clear();
+  for (const auto& r : by_bytes) ids.push_back(r.stack_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"0", "2", "3", "1"}));
+}
+
 TEST(SortValue, EachKeyReadsItsFigureAndEmptyStacksHaveNoAge) {
   StackReport r;
   r.objects = 3;

@@ -26,7 +26,7 @@ struct Raw {
   std::vector<std::string> caches;
   std::string method = "auto", max_tracked, sample_every, max_stacks = "16384", max_aggregates = "65536";
   bool show_addresses = false, stack_cache = true;
-  std::string duration = "30s", min_age = "0s", interval, top = "20", format = "table", sort = "bytes";
+  std::string duration = "30s", min_age = "0s", interval, top = "20", format = "table", sort = "verdict";
   std::string textfile_dir = "/var/lib/prometheus/node-exporter", listen, top_stacks = "20";
   bool no_textfile = false, once = false;
 };
@@ -140,7 +140,7 @@ ReportConfig report_config(const Raw& raw, bool snapshot, bool top) {
                             {{"table", Format::table}, {"json", Format::json}, {"folded", Format::folded},
                              {"svg", Format::svg}, {"html", Format::html}});
   r.sort = one_of<SortKey>(raw.sort, "--sort",
-                           {{"bytes", SortKey::bytes}, {"objects", SortKey::objects}, {"age", SortKey::age},
+                           {{"verdict", SortKey::verdict}, {"bytes", SortKey::bytes}, {"objects", SortKey::objects}, {"age", SortKey::age},
                             {"growth", SortKey::growth}});
   return r;
 }
@@ -182,14 +182,14 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   snap->add_option("--min-age", raw.min_age, "count only objects at least this old")->capture_default_str();
   snap->add_option("--top", raw.top, "stacks shown (0 = all)")->capture_default_str();
   snap->add_option("-f,--format", raw.format, "table, json, folded, svg (flame graph) or html (page)")->capture_default_str();
-  snap->add_option("--sort", raw.sort, "bytes, objects, age or growth")->capture_default_str();
+  snap->add_option("--sort", raw.sort, "verdict (leaking first, then bytes), bytes, objects, age or growth")->capture_default_str();
 
   auto* top = app.add_subcommand("top", "live view of the stacks holding the most bytes, until Ctrl-C");
   add_trace_options(top, raw);
   raw.interval = "2s";
   top->add_option("-i,--interval", raw.interval, "refresh interval")->capture_default_str();
   top->add_option("--top", raw.top, "stacks shown (0 = all)")->capture_default_str();
-  top->add_option("--sort", raw.sort, "bytes, objects, age or growth")->capture_default_str();
+  top->add_option("--sort", raw.sort, "verdict (leaking first, then bytes), bytes, objects, age or growth")->capture_default_str();
   top->add_option("--min-age", raw.min_age, "count only objects at least this old")->capture_default_str();
 
   // The exporter has its own defaults (sampled, smaller live map); a
@@ -213,7 +213,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   tri->add_option("-d,--duration", raw.duration, "how long to follow the picked caches")->capture_default_str();
   tri->add_option("--top", raw.top, "stacks shown per cache (0 = all)")->capture_default_str();
   tri->add_option("-f,--format", raw.format, "table, json or folded")->capture_default_str();
-  tri->add_option("--sort", raw.sort, "bytes, objects, age or growth")->capture_default_str();
+  tri->add_option("--sort", raw.sort, "verdict (leaking first, then bytes), bytes, objects, age or growth")->capture_default_str();
 
   auto* caches = app.add_subcommand("caches", "list slab caches from /proc/slabinfo (no BPF)");
   auto* check = app.add_subcommand("check", "load, attach and detach once: a deployment self-test");

@@ -24,7 +24,7 @@ struct ReportConfig {
   std::chrono::duration<double> interval{2};
   size_t top = 20;  // 0 = all
   Format format = Format::table;
-  SortKey sort = SortKey::bytes;
+  SortKey sort = SortKey::verdict;  // leaking first, then bytes
 };
 
 struct ExportConfig {

@@ -14,7 +14,8 @@ SortKey parse_sort_key(const std::string& s) {
   if (s == "objects") return SortKey::objects;
   if (s == "age") return SortKey::age;
   if (s == "growth") return SortKey::growth;
-  throw usage_error("bad --sort '" + s + "': use bytes, objects, age or growth");
+  if (s == "verdict") return SortKey::verdict;
+  throw usage_error("bad --sort '" + s + "': use verdict, bytes, objects, age or growth");
 }
 
 double epoch_age_seconds(const slk_agg_key& key, uint64_t now_ns) {
@@ -127,6 +128,7 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
   }
 
   cache_totals_.assign(cache_names_.size(), {0, 0});
+  VerdictInput vin;  // one history buffer for every stack of this read
   for (size_t i = 0; i < out.size(); ++i) {
     StackReport& r = out[i];
     const GrowthKey& key = acc[i].key;
@@ -141,6 +143,16 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
     const GrowthRates rates = growth_.rate(key);
     r.growth_objects_per_s = rates.objects_per_s;
     r.growth_bytes_per_s = rates.bytes_per_s;
+    growth_.history(key, &vin.history);
+    vin.objects = r.objects;
+    vin.allocs = r.allocs;
+    vin.frees = r.frees;
+    vin.oldest_age_s = r.oldest_age_s;
+    vin.growth_bytes_per_s = r.growth_bytes_per_s;
+    vin.sample_every = sample_every_;
+    VerdictResult v = judge(vin);
+    r.verdict = v.verdict;
+    r.verdict_evidence = std::move(v.evidence);
     for (size_t c = 0; c < cache_names_.size(); ++c) {
       if (cache_key_[c] == key.cache) {
         cache_totals_[c].first += r.objects;
@@ -156,6 +168,7 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
 
 double sort_value(const StackReport& s, SortKey key) {
   switch (key) {
+    case SortKey::verdict:
     case SortKey::bytes: return static_cast<double>(s.bytes);
     case SortKey::objects: return static_cast<double>(s.objects);
     case SortKey::age: return s.objects > 0 ? s.oldest_age_s : -1;
@@ -170,6 +183,7 @@ void sort_stacks(std::vector<StackReport>& stacks, SortKey key) {
   // reports themselves moved each one log(n) times and needed a buffer of
   // n/2 of them.
   struct Key {
+    bool leaking;  // --sort verdict: leaking stacks first, then by bytes
     double metric;
     int64_t bytes;
     uint32_t index;
@@ -177,8 +191,10 @@ void sort_stacks(std::vector<StackReport>& stacks, SortKey key) {
   std::vector<Key> keys;
   keys.reserve(stacks.size());
   for (size_t i = 0; i < stacks.size(); ++i)
-    keys.push_back({metric(stacks[i]), stacks[i].bytes, static_cast<uint32_t>(i)});
+    keys.push_back({key == SortKey::verdict && stacks[i].verdict == Verdict::leaking, metric(stacks[i]),
+                    stacks[i].bytes, static_cast<uint32_t>(i)});
   std::stable_sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+    if (a.leaking != b.leaking) return a.leaking;
     if (a.metric != b.metric) return a.metric > b.metric;
     if (a.bytes != b.bytes) return a.bytes > b.bytes;
     return stacks[a.index].stack_id < stacks[b.index].stack_id;  // deterministic order for equal rows

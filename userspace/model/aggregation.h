@@ -15,7 +15,8 @@
 
 namespace slableak {
 
-enum class SortKey { bytes, objects, age, growth };
+// verdict (the default): stacks judged leaking first, then by bytes.
+enum class SortKey { verdict, bytes, objects, age, growth };
 SortKey parse_sort_key(const std::string& s);  // throws a usage Error
 
 // Age of the objects counted in @key at @now_ns, in seconds: measured to the

@@ -67,6 +67,15 @@ GrowthRates GrowthTracker::rate(const GrowthKey& key) const {
           slope(s.size(), [&](size_t i) { return std::pair(s[i].t, s[i].bytes); })};
 }
 
+void GrowthTracker::history(const GrowthKey& key, std::vector<HistoryPoint>* out) const {
+  out->clear();
+  auto it = series_.find(key);
+  if (it == series_.end()) return;
+  const auto& s = it->second;
+  out->reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) out->push_back({s[i].t, s[i].objects});
+}
+
 size_t GrowthTracker::capacity(const GrowthKey& key) const {
   auto it = series_.find(key);
   return it == series_.end() ? 0 : it->second.capacity();

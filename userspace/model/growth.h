@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fixed_ring.h"
+#include "verdict.h"
 
 namespace slableak {
 
@@ -37,6 +38,9 @@ class GrowthTracker {
   // Slopes per second over the window; 0 with fewer than two samples.
   GrowthRates rate(const GrowthKey& key) const;
   bool has(const GrowthKey& key) const { return series_.count(key) != 0; }
+  // The outstanding objects of @key over the window, oldest first (the
+  // verdict reads its history from here); replaces @out's contents.
+  void history(const GrowthKey& key, std::vector<HistoryPoint>* out) const;
   // Forgets series not updated within the window: memory stays bounded by
   // the stacks that are currently alive.
   void expire(double now);

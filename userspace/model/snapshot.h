@@ -8,6 +8,7 @@
 
 #include "frame_list.h"
 #include "tracer_counters.h"
+#include "verdict.h"
 
 namespace slableak {
 
@@ -31,6 +32,8 @@ struct StackReport {
   std::array<int64_t, kAgeBuckets> age_objects{};  // outstanding objects per age class
   double growth_objects_per_s = 0;               // least-squares slope over the window
   double growth_bytes_per_s = 0;
+  Verdict verdict = Verdict::unsure;   // is this the leak? (verdict.h)
+  std::string verdict_evidence;        // why, in words and numbers
 };
 
 struct CacheHeader {

@@ -1,6 +1,8 @@
 #include "prometheus_text.h"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -73,7 +75,9 @@ struct Row {
   const StackReport* stack = nullptr;  // nullptr for "other"
 };
 
-// Per cache: the top stacks by outstanding bytes, then one "other" row.
+// Per cache: the top stacks, those judged leaking first (an alert on a
+// leaking stack must not lose it to "other" behind bigger pools), then by
+// outstanding bytes; then one "other" row.
 std::map<std::string, std::vector<Row>> bounded_rows(const Snapshot& s, size_t top) {
   std::map<std::string, std::vector<const StackReport*>> by_cache;
   for (const auto& st : s.stacks)
@@ -81,6 +85,8 @@ std::map<std::string, std::vector<Row>> bounded_rows(const Snapshot& s, size_t t
   std::map<std::string, std::vector<Row>> out;
   for (auto& [cache, v] : by_cache) {
     std::stable_sort(v.begin(), v.end(), [](auto* a, auto* b) {
+      const bool la = a->verdict == Verdict::leaking, lb = b->verdict == Verdict::leaking;
+      if (la != lb) return la;
       if (a->bytes != b->bytes) return a->bytes > b->bytes;
       return a->stack_id < b->stack_id;
     });
@@ -125,6 +131,19 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
   per_stack("slableak_stack_growth_bytes_per_second", "Growth of outstanding bytes (least squares over the window)",
             [](const Row& r) { return r.growth; });
 
+  // A state set: every verdict of every stack with its own series, 1 for
+  // the one in force, so an alert can match verdict="leaking" == 1 and the
+  // series do not come and go as a verdict changes.
+  w.family("slableak_stack_verdict", "gauge",
+           "Verdict on the stack (docs/verdicts.md): 1 for the verdict in force, 0 for the others");
+  for (const auto& [cache, rs] : rows)
+    for (const auto& r : rs) {
+      if (!r.stack) continue;
+      for (Verdict v : kVerdicts)
+        w.sample({{"cache", cache}, {"stack_id", r.stack_id}, {"verdict", verdict_name(v)}},
+                 r.stack->verdict == v ? 1 : 0);
+    }
+
   w.family("slableak_stack_info", "gauge", "Readable kernel stack (innermost first, ';'-separated) for a stack_id");
   for (const auto& [cache, rs] : rows)
     for (const auto& r : rs) {
@@ -165,6 +184,17 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
            "Outstanding objects per age class; age is the upper bound of the class (+Inf for the oldest)");
   for (const auto& [cache, a] : ages)
     for (size_t i = 0; i < kAgeBuckets; ++i) w.sample({{"cache", cache}, {"age", age_bucket_label(i)}}, double(a[i]));
+  // Every stack counts here, also those summed into "other".
+  std::map<std::string, std::array<int64_t, std::size(kVerdicts)>> by_verdict;
+  for (const auto& c : s.caches) by_verdict[c.name].fill(0);
+  for (const auto& st : s.stacks) {
+    auto& b = by_verdict[st.cache];
+    if (st.objects > 0) b[static_cast<size_t>(st.verdict)] += st.bytes;
+  }
+  w.family("slableak_cache_outstanding_bytes_by_verdict", "gauge",
+           "Outstanding bytes attributed, per cache and verdict of the stacks holding them" + est);
+  for (const auto& [cache, b] : by_verdict)
+    for (Verdict v : kVerdicts) w.sample({{"cache", cache}, {"verdict", verdict_name(v)}}, double(b[static_cast<size_t>(v)]));
   w.family("slableak_allocations_total", "counter", "Allocations in the cache seen by slableak since start" + est);
   for (const auto& [cache, c] : counts) w.sample({{"cache", cache}}, double(c.first));
   w.family("slableak_frees_total", "counter", "Frees of objects slableak tracked, since start" + est);

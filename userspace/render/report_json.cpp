@@ -63,6 +63,8 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
                            {"objects_by_age", ages},
                            {"growth_objects_per_second", st.growth_objects_per_s},
                            {"growth_bytes_per_second", st.growth_bytes_per_s},
+                           {"verdict", verdict_name(st.verdict)},
+                           {"verdict_evidence", st.verdict_evidence},
                            {"frames", st.frames.to_vector()}});
   }
   const auto& h = s.health;

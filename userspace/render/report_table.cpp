@@ -71,14 +71,15 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
     // The table is for what is held; freed-up stacks stay in JSON/metrics.
     if (st.objects <= 0) continue;
     ++shown;
-    std::snprintf(line, sizeof line, "#%zu %s  %lld objects  %s  oldest %s  growth %s/s (%s/s)  allocs %llu frees %llu  id %s\n",
-                  shown, st.cache.c_str(), static_cast<long long>(st.objects),
+    std::snprintf(line, sizeof line, "#%zu %s  %s  %lld objects  %s  oldest %s  growth %s/s (%s/s)  allocs %llu frees %llu  id %s\n",
+                  shown, st.cache.c_str(), verdict_name(st.verdict), static_cast<long long>(st.objects),
                   format_bytes(static_cast<double>(st.bytes)).c_str(),
                   st.objects > 0 ? format_duration(st.oldest_age_s).c_str() : "-",
                   fmt("%+.1f", st.growth_objects_per_s).c_str(), format_bytes(st.growth_bytes_per_s).c_str(),
                   static_cast<unsigned long long>(st.allocs), static_cast<unsigned long long>(st.frees),
                   st.stack_id.c_str());
     os << line;
+    if (!st.verdict_evidence.empty()) os << "    " << verdict_name(st.verdict) << ": " << st.verdict_evidence << "\n";
     for (const auto& f : st.frames) os << "    " << f << "\n";
   }
   if (shown == 0) os << "no outstanding allocations attributed yet\n";
