@@ -10,6 +10,7 @@ set -euo pipefail
 packages=(
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu                     # cross compilers (libstdc++ too)
   libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64   # static libs for arm64
+  nettle-dev:arm64                                                  # SHA-256 (CSP hashes), as on amd64
   qemu-system-arm                                                   # qemu-system-aarch64: arm64 matrix
 )
 
