@@ -39,6 +39,11 @@
 #                       and 6-16 s on a loaded one: no fixed duration is both short and
 #                       safe). Either way the report must come after "ready"
 #   --memory MIB        guest memory, default 1024
+#   --scenario named    a named (non-kmalloc) cache instead: holder sock COUNT keeps one end
+#                       of COUNT AF_UNIX socketpairs; --cache defaults to sock_inode_cache and
+#                       --func to __sys_socketpair. Kernels before 6.0 cannot name the cache
+#                       of a kmem_cache_alloc event: there the PASS is slableak's refusal,
+#                       asserted (exit 2, one line, "from Linux 6.0 on", nothing traced).
 #   --scenario hold|cost  hold (default): the check above. cost: no verdict on counts;
 #                       the guest runs `churn OPS 0 1500` untraced, under bench/floor
 #                       (empty programs on kmalloc and kfree), slableak exact, and exact
@@ -204,7 +209,13 @@ esac
 [[ $MEMORY =~ ^[0-9]+$ ]] || die "--memory wants MiB, got '$MEMORY'"
 [[ $CACHE_NAME =~ ^[A-Za-z0-9._-]+$ ]] || die "bad --cache '$CACHE_NAME'"
 [[ $METHOD =~ ^(auto|kfunc|derived)$ ]] || die "--method wants auto, kfunc or derived, got '$METHOD'"
-[[ $SCENARIO =~ ^(hold|cost)$ ]] || die "--scenario wants hold or cost, got '$SCENARIO'"
+[[ $SCENARIO =~ ^(hold|cost|named)$ ]] || die "--scenario wants hold, cost or named, got '$SCENARIO'"
+HOLDER_MODE=kmalloc
+if [ "$SCENARIO" = named ]; then
+	HOLDER_MODE=sock
+	[ "$CACHE_NAME" != kmalloc-2k ] || CACHE_NAME=sock_inode_cache
+	[ "$FUNC" != netlink_sendmsg ] || FUNC=__sys_socketpair
+fi
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a positive number, got '$ROUNDS'"
 [[ $OPS =~ ^[1-9][0-9]*$ ]] || die "--ops wants a positive number, got '$OPS'"
 [[ $COST_CACHE =~ ^[A-Za-z0-9._-]+$ ]] || die "bad --cost-cache '$COST_CACHE'"
@@ -445,7 +456,7 @@ build_initramfs() { # build_initramfs OUT
 		add_binary "$FLOOR" "$st" floor
 	fi
 	{
-		printf 'HOLDER_MODE=kmalloc\n'
+		printf 'HOLDER_MODE=%s\n' "$HOLDER_MODE"
 		printf 'DATA_DEV=%s\n' "$DATA_DEV"
 		printf 'HOLDER_COUNT=%s\n' "$COUNT"
 		printf 'CACHE=%s\n' "$CACHE_NAME"
@@ -464,6 +475,10 @@ build_initramfs() { # build_initramfs OUT
 }
 
 # ------------------------------------------------------------------ boot + verdict
+named_refused_on() { # named_refused_on KVER: true before 6.0 (no cache in kmem_cache_alloc)
+	local maj=${1%%.*} rest=${1#*.}
+	[[ $maj =~ ^[0-9]+$ ]] && [ "$maj" -lt 6 ]
+}
 kv() { # kv KEY LINE -> value of KEY=value in LINE
 	sed -n "s/.*[[:space:]]$1=\\([^[:space:]]*\\).*/\\1/p" <<< " $2" | head -n1
 }
@@ -514,7 +529,17 @@ run_kernel() { # run_kernel SERIES KDIR INITRD
 	started=$(grep -ao -m1 'MATRIX-INFO slableak=.*' "$console" || true)
 	started=$(kv started "$started")
 	method=- held=- func=-
-	if [ -z "$guest" ]; then
+	if [ "$SCENARIO" = named ] && named_refused_on "$kver"; then
+		# No cache pointer in kmem_cache_alloc before 6.0: the refusal is the result.
+		local lines
+		lines=$(grep -c . "$d/slableak.stderr" 2>/dev/null || echo 0)
+		if [ "$sl_state" = exited ] && [ "$sl_rc" = 2 ] && [ "$lines" = 1 ] &&
+			grep -q 'from Linux 6.0 on' "$d/slableak.stderr"; then
+			status=PASS method=refused detail=refused-in-one-line-exit-2
+		else
+			status=FAIL detail="expected-one-line-refusal-exit-2:slableak=$sl_state,rc=$sl_rc,lines=$lines"
+		fi
+	elif [ -z "$guest" ]; then
 		status=FAIL
 		if [ $rc = 124 ] || [ $rc = 137 ]; then
 			detail="timeout-after-${TIMEOUT}s"

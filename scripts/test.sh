@@ -17,6 +17,10 @@ SOAK_SECONDS=${SOAK_SECONDS:-600} scripts/soak.sh
 # Builds a static slableak in build-static/ and a static holder; kernels are fetched
 # once into /var/cache/slableak-kernels. About 45 s when cached. See docs/kernels.md.
 scripts/kernel-matrix.sh
+# A named cache (sock_inode_cache, held through socketpair) on the same four kernels:
+# counted exactly on 6.0+, refused in one line (asserted) on 5.10. Reuses the static
+# slableak; about as long as the run above.
+scripts/kernel-matrix.sh --scenario named --slableak build-static/slableak
 # The same scenario on Debian's arm64 cloud kernels (same four series) under
 # qemu-system-aarch64 -machine virt -cpu max (TCG), with a static arm64 slableak
 # cross-built in build-arm64-static/ (scripts/setup-cross-arm64.sh installs the cross
