@@ -3,7 +3,7 @@
 #include <string>
 
 #include "fuzz_check.h"
-#include "metrics_server.h"
+#include "http_request.h"
 
 using namespace slableak;
 

@@ -781,51 +781,5 @@ TEST(EndpointLimits, BindErrorsAreUsageErrors) {
   }
 }
 
-// --- http_reply, the pure part ---------------------------------------------------
-
-TEST(HttpReply, WaitsForAWholeHeadThenDecides) {
-  const std::string m = "x 1\n";
-  EXPECT_TRUE(http_reply("GET /metrics HTTP/1.1\r\n", HttpInput::partial, m).need_more);
-  EXPECT_EQ(http_reply("GET /metrics HTTP/1.1\r\n", HttpInput::timeout, m).status, 408);
-  EXPECT_EQ(http_reply("GET /metrics HTTP/1.1\r\n", HttpInput::eof, m).status, 400);
-  const HttpReply none = http_reply("", HttpInput::timeout, m);
-  EXPECT_FALSE(none.need_more);
-  EXPECT_TRUE(none.bytes.empty());
-  const HttpReply ok = http_reply("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n", HttpInput::partial, m);
-  EXPECT_EQ(ok.status, 200);
-  EXPECT_EQ(ok.bytes,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: 4\r\n"
-            "Connection: close\r\n\r\nx 1\n");
-  EXPECT_EQ(http_reply(std::string(9000, 'G'), HttpInput::partial, m).status, 414);
-  EXPECT_EQ(http_reply("GET / HTTP/1.1\r\nX: " + std::string(9000, 'a'), HttpInput::partial, m).status, 431);
-  EXPECT_EQ(http_reply("GET / HTTP/1.1\r\nX: " + std::string(9000, 'a') + "\r\n\r\n", HttpInput::partial, m).status,
-            431);
-}
-
-TEST(HttpReply, PageAtRootWithStrictHeaders) {
-  const std::string m = "x 1\n";
-  const HttpPage page{"<!DOCTYPE html><p>held</p>", "default-src 'none'; frame-ancestors 'none'"};
-  const HttpReply ok = http_reply("GET / HTTP/1.1\r\nHost: a\r\n\r\n", HttpInput::partial, m, 8192, &page);
-  EXPECT_EQ(ok.status, 200);
-  EXPECT_EQ(ok.bytes,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 26\r\n"
-            "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
-            "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nCache-Control: no-store\r\n"
-            "Connection: close\r\n\r\n<!DOCTYPE html><p>held</p>");
-  EXPECT_EQ(http_reply("GET /?x=1 HTTP/1.1\r\n\r\n", HttpInput::partial, m, 8192, &page).status, 200);
-  // HEAD: the same headers, no body.
-  const HttpReply head = http_reply("HEAD / HTTP/1.1\r\n\r\n", HttpInput::partial, m, 8192, &page);
-  EXPECT_EQ(head.status, 200);
-  EXPECT_EQ(head.bytes, ok.bytes.substr(0, ok.bytes.size() - page.body.size()));
-  const HttpReply post = http_reply("POST / HTTP/1.1\r\n\r\n", HttpInput::partial, m, 8192, &page);
-  EXPECT_EQ(post.status, 405);
-  EXPECT_NE(post.bytes.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos) << post.bytes;
-  // /metrics is the same with or without a page; other paths stay 404.
-  EXPECT_EQ(http_reply("GET /metrics HTTP/1.1\r\n\r\n", HttpInput::partial, m, 8192, &page).bytes,
-            http_reply("GET /metrics HTTP/1.1\r\n\r\n", HttpInput::partial, m).bytes);
-  EXPECT_EQ(http_reply("GET /index.html HTTP/1.1\r\n\r\n", HttpInput::partial, m, 8192, &page).status, 404);
-  EXPECT_EQ(http_reply("GET / HTTP/1.1\r\n\r\n", HttpInput::partial, m).status, 404);  // no page set
-}
-
 }  // namespace
 }  // namespace slableak::test

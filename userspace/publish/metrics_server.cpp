@@ -3,185 +3,48 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <vector>
+#include <iterator>
+#include <unordered_map>
 
 #include "error.h"
 
 namespace slableak {
-
-bool split_host_port(const std::string& s, std::string* host, uint16_t* port) {
-  std::string h, p;
-  if (!s.empty() && s[0] == '[') {
-    const auto close = s.find(']');
-    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') return false;
-    h = s.substr(1, close - 1);
-    p = s.substr(close + 2);
-  } else {
-    const auto colon = s.rfind(':');
-    if (colon == std::string::npos) return false;
-    h = s.substr(0, colon);
-    p = s.substr(colon + 1);
-  }
-  if (h.empty() || p.empty() || p.size() > 5) return false;
-  unsigned long v = 0;
-  for (char c : p) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<unsigned long>(c - '0');
-  }
-  if (v > 65535) return false;
-  *host = h;
-  *port = static_cast<uint16_t>(v);
-  return true;
-}
-
-// ---------------------------------------------------------------------------
-// The request decision: pure.
-
 namespace {
 
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 414: return "URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 505: return "HTTP Version Not Supported";
+// File descriptors kept free for everything else the process opens (BPF
+// maps and programs, /proc files, the textfile).
+constexpr size_t kReservedFds = 128;
+// Connections accepted per wake-up of the serving loop, so that a flood of
+// new ones cannot keep it from serving those it has.
+constexpr size_t kAcceptBatch = 512;
+
+// Raises the soft limit on open files toward @wanted (never above the hard
+// limit); returns how many connections fit.
+size_t fit_connections(size_t wanted) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return std::min<size_t>(wanted, 16);
+  const rlim_t need = static_cast<rlim_t>(wanted + kReservedFds);
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? need : std::min(need, rl.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
   }
-  return "Internal Server Error";
-}
-
-HttpReply respond(int status, std::string_view body, bool head_only = false, bool allow_get = false) {
-  const bool ok = status == 200;
-  HttpReply r;
-  r.need_more = false;
-  r.status = status;
-  r.bytes = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\nContent-Type: " +
-            (ok ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8") +
-            "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  if (allow_get) r.bytes += "Allow: GET\r\n";
-  r.bytes += "Connection: close\r\n\r\n";
-  if (!head_only) r.bytes.append(body);
-  return r;
-}
-
-// RFC 9110 token characters (methods, header names).
-bool is_tchar(char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) return true;
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
-}
-
-bool all_tchar(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
-
-// Visible ASCII only: no spaces, no controls, no bytes >= 0x80.
-bool is_target_char(char c) { return c > 0x20 && c < 0x7f; }
-
-// Header field values: visible characters, spaces, tabs and obs-text.
-bool is_value_char(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return u == '\t' || u >= 0x20 ? u != 0x7f : false;
-}
-
-// The live page: strict headers, since it shows names the kernel chose.
-HttpReply respond_page(const HttpPage& page, bool head_only) {
-  HttpReply r;
-  r.need_more = false;
-  r.status = 200;
-  r.bytes = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: " +
-            std::to_string(page.body.size()) + "\r\nContent-Security-Policy: " + page.csp +
-            "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nCache-Control: no-store\r\n"
-            "Connection: close\r\n\r\n";
-  if (!head_only) r.bytes += page.body;
-  return r;
+  if (rl.rlim_cur == RLIM_INFINITY) return wanted;
+  const size_t room = rl.rlim_cur > kReservedFds + 16 ? static_cast<size_t>(rl.rlim_cur) - kReservedFds : 16;
+  return std::min(wanted, room);
 }
 
 }  // namespace
-
-HttpReply http_reply(std::string_view in, HttpInput input, std::string_view metrics, size_t max_head,
-                     const HttpPage* page) {
-  // End of the head: an empty line, CRLF or (leniently) bare LF.
-  const size_t crlf = in.find("\r\n\r\n"), lf = in.find("\n\n");
-  size_t head_len = std::string_view::npos;  // head without its final empty line
-  size_t total_len = std::string_view::npos;
-  if (crlf != std::string_view::npos) {
-    head_len = crlf;
-    total_len = crlf + 4;
-  }
-  if (lf != std::string_view::npos && (total_len == std::string_view::npos || lf + 2 < total_len)) {
-    head_len = lf;
-    total_len = lf + 2;
-  }
-  if (total_len == std::string_view::npos || total_len > max_head) {
-    if (in.size() > max_head || total_len != std::string_view::npos) {
-      // A request line alone longer than the limit: the target is the culprit.
-      const auto nl = in.substr(0, max_head).find('\n');
-      return respond(nl == std::string_view::npos ? 414 : 431, "request head too large\n");
-    }
-    if (input == HttpInput::partial) return HttpReply{};
-    if (in.empty()) return HttpReply{false, 0, {}};  // said nothing: just close
-    return input == HttpInput::timeout ? respond(408, "request not received in time\n")
-                                       : respond(400, "incomplete request\n");
-  }
-  const std::string_view head = in.substr(0, head_len);
-
-  // Request line: METHOD SP TARGET SP HTTP/1.x
-  size_t eol = head.find('\n');
-  std::string_view line = head.substr(0, eol);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  const size_t sp1 = line.find(' ');
-  const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos) return respond(400, "bad request line\n");
-  const std::string_view method = line.substr(0, sp1);
-  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  const std::string_view version = line.substr(sp2 + 1);
-  const bool head_only = method == "HEAD";
-  if (method.size() > 32 || !all_tchar(method) || target.empty() || target[0] != '/' ||
-      !std::all_of(target.begin(), target.end(), is_target_char))
-    return respond(400, "bad request line\n", head_only);
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") {
-    const bool http_like = version.size() == 8 && version.substr(0, 5) == "HTTP/" && version[5] >= '0' &&
-                           version[5] <= '9' && version[6] == '.' && version[7] >= '0' && version[7] <= '9';
-    return respond(http_like ? 505 : 400, http_like ? "only HTTP/1.0 and HTTP/1.1\n" : "bad request line\n",
-                   head_only);
-  }
-
-  // Header fields: NAME ":" VALUE, no folding, no control characters.
-  while (eol != std::string_view::npos) {
-    const size_t start = eol + 1;
-    eol = head.find('\n', start);
-    std::string_view h = head.substr(start, eol == std::string_view::npos ? std::string_view::npos : eol - start);
-    if (!h.empty() && h.back() == '\r') h.remove_suffix(1);
-    const size_t colon = h.find(':');
-    if (colon == std::string_view::npos || !all_tchar(h.substr(0, colon)) ||
-        !std::all_of(h.begin() + static_cast<std::ptrdiff_t>(colon) + 1, h.end(), is_value_char))
-      return respond(400, "bad header field\n", head_only);
-  }
-
-  const std::string_view path = target.substr(0, target.find('?'));
-  if (page && path == "/") {
-    if (method != "GET" && method != "HEAD") {
-      HttpReply r = respond(405, "only GET / and GET /metrics\n", false);
-      r.bytes.insert(r.bytes.find("Connection: close"), "Allow: GET, HEAD\r\n");
-      return r;
-    }
-    return respond_page(*page, head_only);
-  }
-  if (path != "/metrics") return respond(404, page ? "only / and /metrics are served here\n" : "only /metrics is served here\n", head_only);
-  if (method != "GET") return respond(405, "only GET /metrics\n", head_only, true);
-  return respond(200, metrics);
-}
-
-// ---------------------------------------------------------------------------
-// The server: moves bytes, enforces limits.
 
 MetricsServer::MetricsServer(const std::string& listen, HttpLimits limits) : limits_(limits) {
   std::string host;
@@ -204,11 +67,15 @@ MetricsServer::MetricsServer(const std::string& listen, HttpLimits limits) : lim
   } else {
     throw usage_error("bad --listen host '" + host + "': use a numeric address such as 127.0.0.1");
   }
+  limits_.max_connections = fit_connections(limits_.max_connections);
   listen_fd_ = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (listen_fd_ < 0) throw runtime_error(std::string("socket: ") + std::strerror(errno));
   int one = 1;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(listen_fd_, 16) != 0) {
+  // The longest backlog the kernel allows (net.core.somaxconn): a burst of
+  // scrapers waits there instead of having its SYNs dropped (a dropped SYN
+  // costs the client a 1 s retransmit).
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(listen_fd_, SOMAXCONN) != 0) {
     const int e = errno;
     close(listen_fd_);
     listen_fd_ = -1;
@@ -226,7 +93,6 @@ MetricsServer::MetricsServer(const std::string& listen, HttpLimits limits) : lim
     listen_fd_ = -1;
     throw runtime_error(std::string("eventfd: ") + std::strerror(e));
   }
-  body_ = std::make_shared<const std::string>();
 }
 
 MetricsServer::~MetricsServer() {
@@ -264,7 +130,14 @@ using Clock = std::chrono::steady_clock;
 
 struct Conn {
   int fd = -1;
-  std::string in, out;
+  std::string in;
+  // The reply: its head, and a body that is a view of `text` (the metrics
+  // exposition this connection answered with, shared with the others) or
+  // of a static message.
+  std::string head;
+  std::string_view body;
+  std::shared_ptr<const std::string> text;
+  std::shared_ptr<const HttpPage> page;  // or of the page it answered with
   size_t sent = 0;
   bool writing = false;
   Clock::time_point accepted, deadline;
@@ -292,17 +165,31 @@ void abandon(Conn& c) {
 }  // namespace
 
 void MetricsServer::serve() {
-  std::vector<Conn> conns;
-  std::vector<pollfd> pfds;
+  // epoll, not poll: a thousand slow or idle connections must not cost
+  // anything on the iterations that serve the others.
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) return;
+  auto watch = [ep](int op, int fd, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    epoll_ctl(ep, op, fd, &ev);
+  };
+  watch(EPOLL_CTL_ADD, wake_fd_, EPOLLIN);
+  watch(EPOLL_CTL_ADD, listen_fd_, EPOLLIN);
+  bool listening = true;
+
+  std::unordered_map<int, Conn> conns;
+  size_t idle = 0;  // connections still receiving their head (eviction candidates)
 
   // One step of a connection: read what is there (never more than the head
   // limit plus one byte), decide once the head is whole or the time is up,
   // then write what the socket takes. Closes the connection when done.
-  auto step = [this](Conn& c, bool readable) {
+  auto step = [&](Conn& c, bool ready) {
     const auto t = Clock::now();
     if (!c.writing) {
       HttpInput input = HttpInput::partial;
-      if (readable) {
+      if (ready) {
         char buf[4096];
         while (c.in.size() <= limits_.max_head_bytes) {
           const size_t want = std::min(sizeof buf, limits_.max_head_bytes + 1 - c.in.size());
@@ -316,23 +203,39 @@ void MetricsServer::serve() {
         }
       }
       if (input == HttpInput::partial && t >= c.deadline) input = HttpInput::timeout;
-      std::shared_ptr<const std::string> body;
+      std::shared_ptr<const std::string> text;
       std::shared_ptr<const HttpPage> page;
       {
         std::lock_guard<std::mutex> g(mu_);
-        body = body_;
+        text = body_;
         page = page_;
       }
-      HttpReply r = http_reply(c.in, input, *body, limits_.max_head_bytes, page.get());
+      const std::optional<std::string_view> metrics =
+          text ? std::optional<std::string_view>(*text) : std::nullopt;
+      HttpReply r = http_reply(c.in, input, metrics, limits_.max_head_bytes, retry_after_s_, page.get());
       if (r.need_more) return;
-      if (r.bytes.empty()) return finish(c);
-      c.out = std::move(r.bytes);
+      --idle;
+      if (r.head.empty()) return finish(c);
+      c.head = std::move(r.head);
+      c.body = r.body;
+      c.text = std::move(text);  // keep the viewed body alive
+      c.page = std::move(page);
       std::string().swap(c.in);
       c.writing = true;
       c.deadline = t + limits_.send_timeout;
     }
-    while (c.sent < c.out.size()) {
-      const ssize_t n = send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const size_t total = c.head.size() + c.body.size();
+    while (c.sent < total) {
+      iovec iov[2];
+      int n_iov = 0;
+      if (c.sent < c.head.size()) iov[n_iov++] = {const_cast<char*>(c.head.data()) + c.sent, c.head.size() - c.sent};
+      const size_t body_off = c.sent > c.head.size() ? c.sent - c.head.size() : 0;
+      if (body_off < c.body.size())
+        iov[n_iov++] = {const_cast<char*>(c.body.data()) + body_off, c.body.size() - body_off};
+      msghdr msg{};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = static_cast<size_t>(n_iov);
+      const ssize_t n = sendmsg(c.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) {
         c.sent += static_cast<size_t>(n);
         continue;
@@ -340,66 +243,96 @@ void MetricsServer::serve() {
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
       return abandon(c);  // the peer is gone
     }
-    if (c.sent >= c.out.size()) return finish(c);
-    if (Clock::now() >= c.deadline) abandon(c);
+    if (c.sent >= total) return finish(c);
+    if (Clock::now() >= c.deadline) return abandon(c);
+    watch(EPOLL_CTL_MOD, c.fd, EPOLLOUT);  // the rest when the socket takes it
   };
 
+  // Accepts what is waiting, up to one batch. At the connection limit a new
+  // client still gets in if some client has not finished sending its head:
+  // the one connected longest makes room (idle connections cannot lock
+  // scrapes out). If every slot is busy sending a reply, new clients wait in
+  // the listen backlog.
+  auto accept_batch = [&] {
+    for (size_t round = 0; round < kAcceptBatch; ++round) {
+      auto evict = conns.end();
+      if (conns.size() >= limits_.max_connections) {
+        for (auto it = conns.begin(); it != conns.end(); ++it)
+          if (!it->second.writing && (evict == conns.end() || it->second.accepted < evict->second.accepted))
+            evict = it;
+        if (evict == conns.end()) return;
+      }
+      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0) return;
+      if (evict != conns.end()) {
+        abandon(evict->second);
+        conns.erase(evict);
+        --idle;
+      }
+      Conn c;
+      c.fd = fd;
+      c.accepted = Clock::now();
+      c.deadline = c.accepted + limits_.head_timeout;
+      ++idle;
+      // A scraper sends its request with the connection: answer it now,
+      // before a later arrival could make it the oldest idle one.
+      step(c, true);
+      if (c.fd < 0) continue;
+      if (!c.writing) watch(EPOLL_CTL_ADD, fd, EPOLLIN);
+      else watch(EPOLL_CTL_ADD, fd, EPOLLOUT);
+      conns.emplace(fd, std::move(c));
+    }
+  };
+
+  constexpr int kMaxEvents = 256;
+  epoll_event events[kMaxEvents];
+  // Deadlines are checked on a sweep at most every kSweep: a timeout fires
+  // up to that much late, and the sweep's cost does not grow with the rate
+  // of events.
+  constexpr auto kSweep = std::chrono::milliseconds(50);
+  auto last_sweep = Clock::now();
   while (!stop_) {
-    const auto now = Clock::now();
-    auto wait = std::chrono::milliseconds(1000);
-    for (const auto& c : conns)
-      wait = std::min(wait, std::max(std::chrono::milliseconds(0),
-                                     std::chrono::duration_cast<std::chrono::milliseconds>(c.deadline - now) +
-                                         std::chrono::milliseconds(1)));
-    // At the connection limit a new client still gets in if some client has
-    // not finished sending its head: the one connected longest makes room
-    // (idle connections cannot lock scrapes out). If every slot is busy
-    // sending a reply, new clients wait in the listen backlog.
-    const bool accepting = conns.size() < limits_.max_connections ||
-                           std::any_of(conns.begin(), conns.end(), [](const Conn& c) { return !c.writing; });
-    pfds.clear();
-    pfds.push_back({wake_fd_, POLLIN, 0});
-    pfds.push_back({accepting ? listen_fd_ : -1, POLLIN, 0});
-    for (const auto& c : conns) pfds.push_back({c.fd, static_cast<short>(c.writing ? POLLOUT : POLLIN), 0});
-    if (poll(pfds.data(), pfds.size(), static_cast<int>(wait.count())) < 0 && errno != EINTR) {
+    const int timeout = conns.empty() ? 1000 : static_cast<int>(kSweep.count());
+    const int n = epoll_wait(ep, events, kMaxEvents, timeout);
+    if (n < 0 && errno != EINTR) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       continue;
     }
     if (stop_) break;
-
-    for (size_t i = 0; i < conns.size(); ++i)
-      step(conns[i], (pfds[i + 2].revents & (POLLIN | POLLHUP | POLLERR)) != 0);
-    conns.erase(std::remove_if(conns.begin(), conns.end(), [](const Conn& c) { return c.fd < 0; }), conns.end());
-
-    if (pfds[1].revents & POLLIN) {
-      // At most one round of the limit per wake-up: a flood of connections
-      // cannot keep this loop from serving the ones it has.
-      for (size_t round = 0; round < limits_.max_connections; ++round) {
-        auto evict = conns.end();
-        if (conns.size() >= limits_.max_connections) {
-          for (auto it = conns.begin(); it != conns.end(); ++it)
-            if (!it->writing && (evict == conns.end() || it->accepted < evict->accepted)) evict = it;
-          if (evict == conns.end()) break;  // all busy replying: the backlog holds the rest
-        }
-        const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0) break;
-        if (evict != conns.end()) {
-          abandon(*evict);
-          conns.erase(evict);
-        }
-        Conn c;
-        c.fd = fd;
-        c.accepted = Clock::now();
-        c.deadline = c.accepted + limits_.head_timeout;
-        // A scraper sends its request with the connection: answer it now,
-        // before a later arrival could make it the oldest idle one.
-        step(c, true);
-        if (c.fd >= 0) conns.push_back(std::move(c));
+    bool incoming = false;
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_fd_) continue;
+      if (fd == listen_fd_) {
+        incoming = true;
+        continue;
+      }
+      auto it = conns.find(fd);
+      if (it == conns.end()) continue;
+      step(it->second, true);
+      if (it->second.fd < 0) conns.erase(it);  // close() also removed it from epoll
+    }
+    const auto t = Clock::now();
+    if (t - last_sweep >= kSweep) {
+      last_sweep = t;
+      for (auto it = conns.begin(); it != conns.end();) {
+        if (t >= it->second.deadline) step(it->second, false);
+        it = it->second.fd < 0 ? conns.erase(it) : std::next(it);
       }
     }
+    if (incoming) accept_batch();
+    // Stop watching the listening socket while it could not take anyone
+    // (every slot busy replying), so that level-triggered epoll does not
+    // spin on it; the kernel's backlog holds newcomers meanwhile.
+    const bool want = conns.size() < limits_.max_connections || idle > 0;
+    if (want != listening) {
+      watch(want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, listen_fd_, EPOLLIN);
+      listening = want;
+    }
   }
-  for (auto& c : conns)
+  for (auto& [fd, c] : conns)
     if (c.fd >= 0) close(c.fd);
+  close(ep);
 }
 
 }  // namespace slableak

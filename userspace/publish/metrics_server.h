@@ -6,8 +6,8 @@
 // client can make us hold is bounded (connections, bytes, time).
 //
 // The decision what to answer is a pure function of the bytes received
-// (http_reply), fuzzed on its own (tests/fuzz/fuzz_http_request.cpp); the
-// server around it only moves bytes and enforces limits.
+// (http_reply, userspace/http/http_request.h); the server around it only
+// moves bytes and enforces limits.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -16,54 +16,34 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <string_view>
 #include <thread>
+
+#include "http_request.h"
 
 namespace slableak {
 
-// Limits of one connection. A request head larger than max_head_bytes gets
-// 431 (414 if the request line alone is); a client that has not sent a
-// whole head within head_timeout gets 408 (or is dropped if it sent
-// nothing); a response not taken within send_timeout is abandoned (reset).
-// At most max_connections are open at once: at the limit, a new client
-// replaces the one that has been sending its head the longest, so idle
-// connections cannot lock scrapes out; if all are busy replying, new
-// clients wait in the kernel's listen backlog.
+// Limits of one connection and of the server. A request head larger than
+// max_head_bytes gets 431 (414 if the request line alone is); a client that
+// has not sent a whole head within head_timeout gets 408 (or is dropped if
+// it sent nothing); a response not taken within send_timeout is abandoned
+// (reset).
+//
+// max_connections bounds what clients can make us hold: an fd and at most
+// max_head_bytes each (4096 x 8 KiB = 32 MiB at worst, only while that many
+// clients hold partial heads; the metrics text is shared, never copied per
+// connection). It is sized so that a scraper is never turned away because
+// other clients are slow or hostile: a thousand slowloris sockets leave
+// room for a thousand scrapes (docs/reliability.md). Beyond it, a new client
+// replaces the one that has been sending its head the longest; if all are
+// busy replying, new clients wait in the listen backlog (SOMAXCONN). The
+// server raises the soft RLIMIT_NOFILE toward the hard one to make room, and
+// uses fewer connections if the hard limit is lower.
 struct HttpLimits {
-  size_t max_head_bytes = 8192;
+  size_t max_head_bytes = kMaxHttpHeadBytes;
   std::chrono::milliseconds head_timeout{5000};
   std::chrono::milliseconds send_timeout{10000};
-  size_t max_connections = 16;
+  size_t max_connections = 4096;
 };
-
-// How the bytes of a request head stopped arriving.
-enum class HttpInput {
-  partial,  // more may come
-  eof,      // the client closed its side
-  timeout,  // head_timeout passed
-};
-
-struct HttpReply {
-  bool need_more = true;  // no answer yet: keep reading
-  int status = 0;         // 200, 400, 404, 405, 408, 414, 431, 505
-  std::string bytes;      // the whole response: status line, headers, body
-};
-
-// The page served at "/": an HTML document and the Content-Security-Policy
-// it was rendered with (report_html.h makes both).
-struct HttpPage {
-  std::string body;
-  std::string csp;
-};
-
-// What to answer to @received, everything a client has sent on a connection
-// so far, when @metrics is the exposition to serve. Pure.
-// "GET /metrics[?query] HTTP/1.x" with a well-formed head gets 200 and
-// @metrics; with a @page, "GET /[?query]" gets it (and HEAD its headers)
-// with the page's CSP, nosniff and no-store. Anything else an error status
-// and a one-line text body. Always "Connection: close".
-HttpReply http_reply(std::string_view received, HttpInput input, std::string_view metrics,
-                     size_t max_head_bytes = HttpLimits{}.max_head_bytes, const HttpPage* page = nullptr);
 
 class MetricsServer {
  public:
@@ -77,10 +57,16 @@ class MetricsServer {
   MetricsServer& operator=(const MetricsServer&) = delete;
 
   void start();
+  // The exposition to serve from now on. Until the first call GET /metrics
+  // answers 503 with Retry-After (set_retry_after, seconds).
   void set_body(std::string body);
+  void set_retry_after(unsigned seconds) { retry_after_s_ = seconds; }
   // What "/" serves from now on; without one, "/" is 404 as any path.
   void set_page(HttpPage page);
   uint16_t port() const { return port_; }
+  // Connections served at most at once (max_connections, lowered to what
+  // RLIMIT_NOFILE allows).
+  size_t max_connections() const { return limits_.max_connections; }
 
  private:
   void serve();
@@ -90,13 +76,11 @@ class MetricsServer {
   int wake_fd_ = -1;  // eventfd: the destructor wakes the serving thread
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<unsigned> retry_after_s_{1};
   std::mutex mu_;
-  std::shared_ptr<const std::string> body_;
+  std::shared_ptr<const std::string> body_;  // null until the first set_body
   std::shared_ptr<const HttpPage> page_;
   std::thread thread_;
 };
-
-// Parses "HOST:PORT"; pure, for tests. Returns false if malformed.
-bool split_host_port(const std::string& s, std::string* host, uint16_t* port);
 
 }  // namespace slableak
