@@ -31,57 +31,64 @@ bool all_digits(const std::string& s) {
 std::string TextfileWriter::temp_name() const { return "." + name_ + ".tmp." + std::to_string(getpid()); }
 std::string TextfileWriter::lock_name() const { return "." + name_ + ".lock"; }
 
-TextfileWriter::TextfileWriter(std::string dir, std::string name)
-    : dir_(std::move(dir)), name_(std::move(name)), path_(dir_ + "/" + name_) {
-  dir_fd_ = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd_ < 0) {
-    const int e = errno;
-    throw usage_error("textfile directory " + dir_ + ": " + std::strerror(e) +
-                      (e == ENOENT ? " (create it, or pass --textfile-dir)" : " (pass a directory with --textfile-dir)"));
-  }
-  auto give_up = [this](const std::string& msg) {
-    if (lock_fd_ >= 0) close(lock_fd_);
-    close(dir_fd_);
-    lock_fd_ = dir_fd_ = -1;
-    return usage_error(msg);
-  };
-
-  // Prove we can create files there now, rather than at the first interval.
-  std::string why;
-  if (!probe(&why))
-    throw give_up("textfile directory " + dir_ + " is not writable (" + why +
-                  "): fix its permissions or pass another --textfile-dir");
-
-  // One exporter per directory.
+int TextfileWriter::take_lock(int dir_fd, std::string* error, bool* held) const {
+  *held = false;
   const std::string lock = lock_name();
-  lock_fd_ = openat(dir_fd_, lock.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, kFileMode);
-  if (lock_fd_ < 0 && (errno == EACCES || errno == EPERM))  // someone else's lock file: reading is enough to flock
-    lock_fd_ = openat(dir_fd_, lock.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (lock_fd_ < 0) {
+  const std::string where = dir_ + "/" + lock;
+  // Create it if it is not there; an existing name is opened without
+  // following a symlink, and checked below before anything is written to it.
+  int fd = openat(dir_fd, lock.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, kFileMode);
+  if (fd < 0 && errno == EEXIST) fd = openat(dir_fd, lock.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 && (errno == EACCES || errno == EPERM))  // someone else's lock file: reading is enough to flock
+    fd = openat(dir_fd, lock.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     const int e = errno;
-    throw give_up("cannot open the lock file " + dir_ + "/" + lock + ": " + std::strerror(e) +
-                  (e == ELOOP ? " (it is a symlink: remove it)" : ""));
+    *error = "cannot open the lock file " + where + ": " + std::strerror(e) +
+             (e == ELOOP ? " (it is a symlink: remove it)" : "");
+    return -1;
   }
   struct stat st {};
-  if (fstat(lock_fd_, &st) != 0 || !S_ISREG(st.st_mode))
-    throw give_up("the lock file " + dir_ + "/" + lock + " is not a regular file: remove it");
-  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    *error = "the lock file " + where + " is not a regular file: remove it";
+    return -1;
+  }
+  if (st.st_nlink != 1) {
+    close(fd);
+    *error = "the lock file " + where + " has " + std::to_string(st.st_nlink) +
+             " hard links (one planted to make us overwrite another file?): remove it";
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int e = errno;
-    if (e != EWOULDBLOCK)
-      throw give_up("cannot lock " + dir_ + "/" + lock + ": " + std::strerror(e));
+    if (e != EWOULDBLOCK) {
+      close(fd);
+      *error = "cannot lock " + where + ": " + std::strerror(e);
+      return -1;
+    }
     char buf[32] = {};
-    const ssize_t n = pread(lock_fd_, buf, sizeof buf - 1, 0);
+    const ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
     std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
     while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-    throw give_up("another slableak exporter" + (all_digits(holder) ? " (pid " + holder + ")" : std::string()) +
-                  " is already writing " + path_ + " (it holds " + dir_ + "/" + lock +
-                  "): stop it, or give this one another --textfile-dir");
+    close(fd);
+    *held = true;
+    *error = "another slableak exporter" + (all_digits(holder) ? " (pid " + holder + ")" : std::string()) +
+             " is already writing " + path_ + " (it holds " + where + ")";
+    return -1;
   }
-  const std::string pid = std::to_string(getpid()) + "\n";
-  if (ftruncate(lock_fd_, 0) == 0 && pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
-    // Informational only: the lock is what counts.
+  // Our PID, for the message a second exporter prints. Only into a file we
+  // own: a lock file of another user is only read.
+  if (st.st_uid == geteuid()) {
+    const std::string pid = std::to_string(getpid()) + "\n";
+    if (pwrite(fd, pid.data(), pid.size(), 0) == static_cast<ssize_t>(pid.size()) &&
+        ftruncate(fd, static_cast<off_t>(pid.size())) == 0) {
+      // Informational only: the lock is what counts.
+    }
   }
+  return fd;
+}
 
+void TextfileWriter::remove_stale_temp_files() const {
   // Temporary files of writers that were killed mid-write: nobody else
   // writes here while we hold the lock, so every one of them is stale.
   const int scan_fd = dup(dir_fd_);
@@ -98,9 +105,75 @@ TextfileWriter::TextfileWriter(std::string dir, std::string name)
   }
 }
 
+TextfileWriter::TextfileWriter(std::string dir, std::string name)
+    : dir_(std::move(dir)), name_(std::move(name)), path_(dir_ + "/" + name_) {
+  dir_fd_ = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd_ < 0) {
+    const int e = errno;
+    throw usage_error("textfile directory " + dir_ + ": " + std::strerror(e) +
+                      (e == ENOENT ? " (create it, or pass --textfile-dir)" : " (pass a directory with --textfile-dir)"));
+  }
+  struct stat st {};
+  fstat(dir_fd_, &st);
+  dir_dev_ = st.st_dev;
+  dir_ino_ = st.st_ino;
+  auto give_up = [this](const std::string& msg) {
+    close(dir_fd_);
+    dir_fd_ = -1;
+    return usage_error(msg);
+  };
+
+  // Prove we can create files there now, rather than at the first interval.
+  std::string why;
+  if (!probe(&why))
+    throw give_up("textfile directory " + dir_ + " is not writable (" + why +
+                  "): fix its permissions or pass another --textfile-dir");
+
+  // One exporter per directory.
+  bool held = false;
+  lock_fd_ = take_lock(dir_fd_, &why, &held);
+  if (lock_fd_ < 0) throw give_up(held ? why + ": stop it, or give this one another --textfile-dir" : why);
+  remove_stale_temp_files();
+}
+
 TextfileWriter::~TextfileWriter() {
   if (lock_fd_ >= 0) close(lock_fd_);  // releases the lock
   if (dir_fd_ >= 0) close(dir_fd_);
+}
+
+bool TextfileWriter::follow_directory(std::string* error) {
+  struct stat now {};
+  if (stat(dir_.c_str(), &now) != 0) {
+    const int e = errno;
+    *error = "textfile directory " + dir_ + " is gone (" + std::strerror(e) + "): not written; writing resumes when it is back";
+    return false;
+  }
+  if (now.st_dev == dir_dev_ && now.st_ino == dir_ino_) return true;
+  // A new directory at the name: open it, and take its lock before writing.
+  const int fd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    const int e = errno;
+    *error = "textfile directory " + dir_ + " was replaced and cannot be opened (" + std::strerror(e) + "): not written";
+    return false;
+  }
+  struct stat opened {};
+  fstat(fd, &opened);
+  bool held = false;
+  std::string why;
+  const int lock = take_lock(fd, &why, &held);
+  if (lock < 0) {
+    close(fd);
+    *error = "textfile directory " + dir_ + " was re-created, and " + why + ": not written";
+    return false;
+  }
+  if (lock_fd_ >= 0) close(lock_fd_);
+  close(dir_fd_);
+  dir_fd_ = fd;
+  lock_fd_ = lock;
+  dir_dev_ = opened.st_dev;
+  dir_ino_ = opened.st_ino;
+  remove_stale_temp_files();
+  return true;
 }
 
 bool TextfileWriter::probe(std::string* error) const {
@@ -117,6 +190,11 @@ bool TextfileWriter::probe(std::string* error) const {
 }
 
 bool TextfileWriter::write(const std::string& content, std::string* error) {
+  std::string why;
+  if (!follow_directory(&why)) {
+    if (error) *error = why;
+    return false;
+  }
   const std::string tmp = temp_name();
   auto fail = [&](const char* what, int e, int fd) {
     if (fd >= 0) close(fd);
@@ -147,6 +225,12 @@ bool TextfileWriter::write(const std::string& content, std::string* error) {
   return true;
 }
 
-void TextfileWriter::remove() { unlinkat(dir_fd_, name_.c_str(), 0); }
+bool TextfileWriter::remove(std::string* error) {
+  // The file we wrote is in the directory we hold; if DIR was replaced
+  // meanwhile, the one at the name now is not ours to remove.
+  if (unlinkat(dir_fd_, name_.c_str(), 0) == 0 || errno == ENOENT) return true;
+  if (error) *error = "cannot remove " + path_ + ": " + std::strerror(errno);
+  return false;
+}
 
 }  // namespace slableak

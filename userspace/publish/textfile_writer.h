@@ -12,7 +12,21 @@
 // Names in the directory are never followed: the temporary file is created
 // with O_CREAT|O_EXCL|O_NOFOLLOW after removing whatever was at its name, and
 // rename() replaces a symlink planted at NAME rather than writing through it.
+// The lock file is opened with O_NOFOLLOW and refused unless it is a regular
+// file with exactly one link: a hard link planted at its name (possible where
+// fs.protected_hardlinks=0) would otherwise have us truncate and overwrite
+// the file it points to, as root.
+//
+// The directory is followed by name: before each write the writer checks
+// that DIR is still the directory it opened. If DIR was removed and created
+// again (a tmpfs remounted, a config tool re-creating it) it opens the new
+// one and takes the new one's lock; it never writes into a deleted
+// directory. While DIR is missing, or its new lock is held by another
+// exporter, writes fail with a message saying so (the exporter counts them
+// in slableak_textfile_write_errors_total).
 #pragma once
+#include <sys/types.h>
+
 #include <string>
 
 namespace slableak {
@@ -32,7 +46,8 @@ class TextfileWriter {
   // Returns false and sets @error on failure; the previous file is intact.
   bool write(const std::string& content, std::string* error);
   // Removes the file (on a clean stop: stale numbers must not be scraped).
-  void remove();
+  // Returns false and sets @error if a file is left behind.
+  bool remove(std::string* error = nullptr);
   // Creates and removes a temporary file now: can this process (with the
   // credentials in force) still write here? For dropping capabilities.
   bool probe(std::string* error) const;
@@ -45,9 +60,19 @@ class TextfileWriter {
   std::string lock_name() const;
 
  private:
+  // Opens the lock file in @dir_fd safely and flocks it; returns its fd, or
+  // -1 with @error set (@held: another process holds it).
+  int take_lock(int dir_fd, std::string* error, bool* held) const;
+  // Makes sure dir_fd_ is the directory now at dir_, following a
+  // re-created one (and its lock). False with @error if it cannot.
+  bool follow_directory(std::string* error);
+  void remove_stale_temp_files() const;
+
   std::string dir_, name_, path_;
   int dir_fd_ = -1;
   int lock_fd_ = -1;
+  dev_t dir_dev_ = 0;
+  ino_t dir_ino_ = 0;
 };
 
 }  // namespace slableak
