@@ -1,15 +1,18 @@
 // Fault scenarios on the real kernel (docs/reliability.md): a live map far
 // too small, a textfile directory that fills up, SIGKILL, a second instance,
 // planted symlinks, capabilities after attach, and abusive HTTP clients.
-// Tests that load BPF use REQUIRE_BPF(); the TextfileWriter, MetricsServer
-// and http_reply tests run in-process without BPF.
+// Tests that load BPF use REQUIRE_BPF(); the TextfileWriter and MetricsServer
+// tests run in-process without BPF (http_reply, the pure part, is tested in
+// tests/unit/http_request_test.cpp).
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +21,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -516,6 +520,246 @@ TEST_F(Fault, PlantedSymlinksAreNeverFollowedByTheExporter) {
   run({"/bin/rm", "-rf", victim_dir});
 }
 
+// --- the lock file: planted hard links -------------------------------------
+
+// Where fs.protected_hardlinks=0 anyone can plant a hard link to a file they
+// cannot write at the lock's name; opening it O_RDWR as root and writing our
+// PID would overwrite that file. A lock file with more than one link is
+// refused, and the linked file is left byte for byte.
+TEST_F(Fault, HardLinkAtTheLockNameIsRefused) {
+  const std::string victim_dir = make_temp_dir("slableak-fault");
+  const std::string victim = victim_dir + "/victim";
+  write_file(victim, "precious\n");
+  ASSERT_EQ(link(victim.c_str(), (dir_ + "/.slableak.prom.lock").c_str()), 0) << std::strerror(errno);
+  try {
+    TextfileWriter w(dir_, "slableak.prom");
+    ADD_FAILURE() << "a hard-linked lock file was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Exit::usage);
+    EXPECT_TRUE(contains(e.what(), "hard links")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "remove it")) << e.what();
+  }
+  EXPECT_EQ(read_file(victim), "precious\n");
+  EXPECT_FALSE(contains(read_file(victim), std::to_string(getpid())));
+  run({"/bin/rm", "-rf", victim_dir});
+}
+
+// --- the directory removed and created again ---------------------------------
+
+// A tmpfs remounted or a config tool re-creating the directory: the writer
+// never writes into the deleted directory; it says the directory is gone
+// while it is, then follows the new one and takes the new one's lock (so a
+// second exporter cannot start beside it).
+TEST_F(Fault, RecreatedDirectoryIsFollowedWithItsLock) {
+  const std::string d = dir_ + "/textfile";
+  ASSERT_EQ(mkdir(d.c_str(), 0755), 0);
+  TextfileWriter w(d, "slableak.prom");
+  std::string err;
+  ASSERT_TRUE(w.write("slableak_test 1\n", &err)) << err;
+
+  run({"/bin/rm", "-rf", d});
+  EXPECT_FALSE(w.write("slableak_test 2\n", &err));
+  EXPECT_TRUE(contains(err, "is gone")) << err;
+
+  ASSERT_EQ(mkdir(d.c_str(), 0755), 0);
+  ASSERT_TRUE(w.write("slableak_test 3\n", &err)) << err;
+  EXPECT_EQ(read_file(d + "/slableak.prom"), "slableak_test 3\n");
+  EXPECT_FALSE(has_temp_file(d));
+  // The new directory's lock is ours: a second writer is refused.
+  try {
+    TextfileWriter second(d, "slableak.prom");
+    ADD_FAILURE() << "a second writer started on the re-created directory";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "another slableak exporter (pid " + std::to_string(getpid()) + ")")) << e.what();
+  }
+  EXPECT_TRUE(w.remove(&err)) << err;
+  EXPECT_NE(access((d + "/slableak.prom").c_str(), F_OK), 0);
+}
+
+// If another exporter took the re-created directory first, this one does
+// not write beside it: every write fails, naming the other one.
+TEST_F(Fault, RecreatedDirectoryTakenByAnotherExporterIsLeftToIt) {
+  const std::string d = dir_ + "/textfile";
+  ASSERT_EQ(mkdir(d.c_str(), 0755), 0);
+  TextfileWriter w(d, "slableak.prom");
+  run({"/bin/rm", "-rf", d});
+  ASSERT_EQ(mkdir(d.c_str(), 0755), 0);
+  TextfileWriter other(d, "slableak.prom");
+  std::string err;
+  ASSERT_TRUE(other.write("slableak_other 1\n", &err)) << err;
+  EXPECT_FALSE(w.write("slableak_test 1\n", &err));
+  EXPECT_TRUE(contains(err, "re-created")) << err;
+  EXPECT_TRUE(contains(err, "another slableak exporter")) << err;
+  EXPECT_EQ(read_file(d + "/slableak.prom"), "slableak_other 1\n");
+}
+
+// The same with a real exporter: it keeps writing after its directory was
+// replaced, and /metrics never stopped counting the failed writes.
+TEST_F(Fault, ExporterFollowsARecreatedDirectory) {
+  REQUIRE_BPF();
+  const std::string d = dir_ + "/textfile";
+  ASSERT_EQ(mkdir(d.c_str(), 0755), 0);
+  Child exp({slableak_bin(), "export", "--interval", "1s", "--textfile-dir", d});
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << exp.err();
+  ASSERT_FALSE(wait_for_write(d + "/slableak.prom", 0, seconds(10)).empty()) << exp.err();
+  run({"/bin/rm", "-rf", d});
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: textfile not updated", seconds(10)).empty()) << exp.err();
+  ASSERT_EQ(mkdir(d.c_str(), 0755), 0);
+  const std::string text = wait_for_write(d + "/slableak.prom", 0, seconds(10));
+  ASSERT_FALSE(text.empty()) << exp.err();
+  EXPECT_GE(metric(text, "slableak_textfile_write_errors_total"), 1);
+  EXPECT_TRUE(is_regular(d + "/.slableak.prom.lock"));
+  const RunResult second = run_slableak({"export", "--once", "--interval", "1s", "--textfile-dir", d});
+  EXPECT_EQ(second.status, 2) << second.err;
+  EXPECT_TRUE(contains(second.err, "(pid " + std::to_string(exp.pid()) + ")")) << second.err;
+  exp.signal(SIGTERM);
+  EXPECT_EQ(exp.wait_exit(seconds(20)), 0) << exp.err();
+  EXPECT_NE(access((d + "/slableak.prom").c_str(), F_OK), 0);
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// --- signals and stops --------------------------------------------------------
+
+// SIGHUP: no configuration to reload; it stops cleanly like SIGTERM (exit 0,
+// the file removed), not exit 129 with a stale file.
+TEST_F(Fault, SighupStopsCleanly) {
+  REQUIRE_BPF();
+  Child exp({slableak_bin(), "export", "--interval", "1s", "--textfile-dir", dir_});
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << exp.err();
+  ASSERT_FALSE(wait_for_write(dir_ + "/slableak.prom", 0, seconds(10)).empty()) << exp.err();
+  exp.signal(SIGHUP);
+  EXPECT_EQ(exp.wait_exit(seconds(20)), 0) << exp.err();
+  EXPECT_NE(access((dir_ + "/slableak.prom").c_str(), F_OK), 0) << "slableak.prom left behind after SIGHUP";
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// A process in a private mount namespace (unshare execs slableak itself, so
+// the PID is slableak's), and mounts made inside that namespace only.
+std::vector<std::string> in_private_mounts(std::vector<std::string> argv) {
+  argv.insert(argv.begin(), {"/usr/bin/unshare", "--mount", "--propagation", "private"});
+  return argv;
+}
+void mount_in(pid_t pid, const std::vector<std::string>& mount_argv) {
+  std::vector<std::string> argv{"/usr/bin/nsenter", "-t", std::to_string(pid), "-m"};
+  argv.insert(argv.end(), mount_argv.begin(), mount_argv.end());
+  const RunResult r = run(argv);
+  ASSERT_EQ(r.status, 0) << r.err;
+}
+
+// SIGTERM while the directory has turned read-only (here: its write bits
+// taken away; the exporter runs as uid 0 but has dropped CAP_DAC_OVERRIDE):
+// the file cannot be removed, so node_exporter keeps serving its numbers.
+// The exporter says so and exits 1 instead of reporting a clean stop.
+TEST_F(Fault, StopWithAReadOnlyDirectorySaysTheFileIsStale) {
+  REQUIRE_BPF();
+  Child exp({slableak_bin(), "export", "--interval", "1s", "--textfile-dir", dir_});
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << exp.err();
+  ASSERT_FALSE(wait_for_write(dir_ + "/slableak.prom", 0, seconds(10)).empty()) << exp.err();
+  ASSERT_EQ(chmod(dir_.c_str(), 0555), 0);
+  exp.signal(SIGTERM);
+  const int status = exp.wait_exit(seconds(20));
+  chmod(dir_.c_str(), 0755);
+  EXPECT_EQ(status, 1) << exp.err();
+  EXPECT_TRUE(contains(exp.err(), "stale metrics left behind: cannot remove " + dir_ + "/slableak.prom")) << exp.err();
+  EXPECT_TRUE(contains(exp.err(), "Permission denied")) << exp.err();
+  EXPECT_TRUE(is_regular(dir_ + "/slableak.prom"));
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// --- /proc/slabinfo going bad after start -----------------------------------
+
+// Unreadable, garbage or empty: the exporter keeps exporting what the BPF
+// side counts, leaves out the slabinfo comparison, counts the bad reads in
+// slableak_slabinfo_read_errors_total and says why on stderr; it does not
+// exit 3 leaving a stale file. When slabinfo is back, so are its series.
+TEST_F(Fault, SlabinfoGoingBadAfterStartIsAnErrorMetric) {
+  REQUIRE_BPF();
+  const std::string garbage = dir_ + "/garbage", empty = dir_ + "/empty", unreadable = dir_ + "/unreadable";
+  write_file(garbage, "\x01\x02 not slabinfo at all\nkmalloc-2k x y z\n");
+  write_file(empty, "");
+  const std::string textdir = dir_ + "/textfile";
+  ASSERT_EQ(mkdir(textdir.c_str(), 0755), 0);
+  const std::string prom = textdir + "/slableak.prom";
+  Child exp(in_private_mounts({slableak_bin(), "export", "--interval", "1s", "--textfile-dir", textdir}));
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << exp.err();
+  std::string text = wait_for_write(prom, 0, seconds(10));
+  ASSERT_FALSE(text.empty()) << exp.err();
+  EXPECT_EQ(metric(text, "slableak_slabinfo_read_errors_total"), 0);
+  EXPECT_GE(metric(text, "slableak_cache_slabinfo_active_objects", "kmalloc-2k"), 0);
+
+  struct Phase {
+    std::string what, file, expect_err;
+  };
+  // A directory cannot be bind-mounted over a file; a FIFO would block:
+  // /dev/null stands for "opens but reads nothing", a missing /proc entry for
+  // "cannot be opened" (the whole /proc hidden under an empty tmpfs).
+  double errors = 0;
+  for (const Phase& p : {Phase{"garbage", garbage, "no cache lines"}, Phase{"empty", empty, "no cache lines"},
+                         Phase{"unreadable", "", "cannot read /proc/slabinfo"}}) {
+    SCOPED_TRACE(p.what);
+    if (p.file.empty())
+      mount_in(exp.pid(), {"/usr/bin/mount", "-t", "tmpfs", "none", "/proc"});
+    else
+      mount_in(exp.pid(), {"/usr/bin/mount", "--bind", p.file, "/proc/slabinfo"});
+    ASSERT_FALSE(exp.wait_stderr_line("slableak: " + (p.file.empty() ? std::string("cannot read") : "/proc/slabinfo has"),
+                                      seconds(10)).empty())
+        << exp.err();
+    EXPECT_TRUE(contains(exp.err(), p.expect_err)) << exp.err();
+    // Still writing, now with the failure counted and the comparison gone.
+    text = wait_for_write(prom, metric(text, "slableak_last_update_timestamp_seconds"), seconds(10));
+    text = wait_for_write(prom, metric(text, "slableak_last_update_timestamp_seconds"), seconds(10));
+    ASSERT_FALSE(text.empty()) << exp.err();
+    EXPECT_GT(metric(text, "slableak_slabinfo_read_errors_total"), errors);
+    errors = metric(text, "slableak_slabinfo_read_errors_total");
+    EXPECT_EQ(metric(text, "slableak_cache_slabinfo_active_objects", "kmalloc-2k"), -1);
+    EXPECT_GE(metric(text, "slableak_allocations_total", "kmalloc-2k"), 0);
+    expect_promtool_clean(text);
+    mount_in(exp.pid(), {"/usr/bin/umount", p.file.empty() ? "/proc" : "/proc/slabinfo"});
+    ASSERT_FALSE(exp.wait_stderr_line("slableak: /proc/slabinfo is readable again", seconds(10)).empty()) << exp.err();
+  }
+  text = wait_for_write(prom, metric(text, "slableak_last_update_timestamp_seconds"), seconds(10));
+  text = wait_for_write(prom, metric(text, "slableak_last_update_timestamp_seconds"), seconds(10));
+  EXPECT_GE(metric(text, "slableak_cache_slabinfo_active_objects", "kmalloc-2k"), 0) << "slabinfo series not back";
+  exp.signal(SIGTERM);
+  EXPECT_EQ(exp.wait_exit(seconds(20)), 0) << exp.err();
+  EXPECT_NE(access(prom.c_str(), F_OK), 0);
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// /dev/zero bind-mounted over /proc/slabinfo or /proc/kallsyms: an endless
+// file. Reads are bounded: a one-line environment error (exit 3), not
+// std::bad_alloc after eating the machine's memory.
+TEST_F(Fault, EndlessProcFilesAreRefusedNotSwallowed) {
+  for (const std::string file : {"/proc/slabinfo", "/proc/kallsyms"}) {
+    SCOPED_TRACE(file);
+    if (file == "/proc/kallsyms") REQUIRE_BPF();  // read by tracing commands only
+    const std::string cmd = file == "/proc/slabinfo" ? "caches" : "check";
+    const RunResult r = run({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                             "mount --bind /dev/zero " + file + " && exec " + slableak_bin() + " " + cmd},
+                            seconds(60));
+    EXPECT_EQ(r.status, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, file + " is longer than")) << r.err;
+    EXPECT_TRUE(contains(r.err, "mounted over it")) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// --- kernel addresses -------------------------------------------------------------
+
+// Metrics and the 0644 textfile are readable by every local user: export
+// refuses --show-addresses before anything is attached or written.
+TEST_F(Fault, ExportRefusesShowAddresses) {
+  REQUIRE_BPF();
+  const int programs = loaded_slableak_programs();
+  const RunResult r = run_slableak({"export", "--show-addresses", "--once", "--interval", "1s", "--textfile-dir", dir_});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "--show-addresses is for the terminal")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(dir_entries(dir_), std::vector<std::string>{}) << "export wrote something";
+  EXPECT_LE(loaded_slableak_programs(), programs);
+}
+
 // --- least privilege ----------------------------------------------------------
 
 TEST_F(Fault, ExporterDropsCapabilitiesAndStillWrites) {
@@ -672,6 +916,7 @@ TEST_F(Endpoint, OnlyGetMetrics) {
   const std::vector<Case> cases = {
       {"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 200},
       {"GET /metrics?name[]=x HTTP/1.0\n\n", 200},
+      {"GET http://127.0.0.1/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200},
       {"GET / HTTP/1.1\r\n\r\n", 404},
       {"GET /metrics/../etc/passwd HTTP/1.1\r\n\r\n", 404},
       {"POST /metrics HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd", 405},
@@ -768,6 +1013,191 @@ TEST_F(Endpoint, StopsPromptlyWithClientsConnected) {
   const auto t0 = Clock::now();
   server_.reset();
   EXPECT_LT(std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count(), 500);
+}
+
+// Before the first collection there is nothing to serve: 503 with
+// Retry-After, not 200 with an empty body (Prometheus would record a
+// successful scrape with no series after every restart).
+TEST(EndpointStart, Answers503UntilTheFirstCollection) {
+  MetricsServer server("127.0.0.1:0");
+  server.set_retry_after(15);
+  server.start();
+  Client before(server.port());
+  request(before, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(before.status(), 503) << before.got();
+  EXPECT_TRUE(contains(before.got(), "\r\nRetry-After: 15\r\n")) << before.got();
+  server.set_body("slableak_up 1\n");
+  Client after(server.port());
+  request(after, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(after.status(), 200) << after.got();
+  EXPECT_EQ(after.body(), "slableak_up 1\n");
+}
+
+// A scraper must never be reset or kept waiting because other clients are
+// slow or hostile. The figures (docs/reliability.md): 1,000
+// concurrent well-behaved GETs on loopback, half of them sending their
+// request 50 ms after connecting, while a slowloris holds 1,000 more
+// sockets open with partial heads and trickles a byte into each every
+// 200 ms: every GET answered 200, none reset, none slower than 1 s
+// (a dropped SYN alone costs a client 1 s).
+TEST(EndpointLoad, ThousandScrapesBesideAThousandSlowlorisSockets) {
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < 16384) {  // the test holds both ends of ~2,000 connections
+    rl.rlim_cur = rl.rlim_max = std::max<rlim_t>(rl.rlim_max, 16384);
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0) << std::strerror(errno);
+  }
+  MetricsServer server("127.0.0.1:0");  // the exporter's limits
+  ASSERT_GE(server.max_connections(), 2048u);
+  std::string body;
+  for (int i = 0; body.size() < (64 << 10); ++i)
+    body += "slableak_stack_outstanding_bytes{cache=\"kmalloc-2k\",stack_id=\"" + std::to_string(i) + "\"} 2048\n";
+  server.set_body(body);
+  server.start();
+  const int port = server.port();
+  auto connect_nb = [port]() {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);  // EINPROGRESS
+    return fd;
+  };
+
+  // The slowloris: 1,000 sockets, each a head that never ends.
+  constexpr int kSlow = 1000, kGood = 1000;
+  std::atomic<bool> stop{false};
+  std::atomic<int> slow_connected{0};
+  std::atomic<long> slow_reconnects{0};
+  std::thread slowloris([&] {
+    std::vector<int> fds(kSlow);
+    for (auto& fd : fds) fd = connect_nb();
+    std::vector<bool> started(kSlow, false);
+    while (!stop) {
+      int connected = 0;
+      for (int i = 0; i < kSlow; ++i) {
+        const char* piece = started[i] ? "a" : "GET /metrics HTTP/1.1\r\nX-Slow: ";
+        const ssize_t n = send(fds[i], piece, std::strlen(piece), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+          started[i] = true;
+          ++connected;
+        } else if (n < 0 && errno != EAGAIN && errno != ENOTCONN) {
+          close(fds[i]);  // cut off (head timeout): come back, as a slowloris does
+          fds[i] = connect_nb();
+          started[i] = false;
+          ++slow_reconnects;
+        }
+      }
+      slow_connected = connected;
+      std::this_thread::sleep_for(milliseconds(200));
+    }
+    for (int fd : fds) close(fd);
+  });
+  for (int i = 0; i < 100 && slow_connected < kSlow; ++i) std::this_thread::sleep_for(milliseconds(50));
+  ASSERT_EQ(slow_connected.load(), kSlow) << "the slowloris is not holding its sockets";
+
+  struct Scrape {
+    int fd = -1;
+    Clock::time_point start, connected, done;
+    bool sent = false, finished = false, reset = false;
+    std::string got;
+  };
+  std::vector<Scrape> good(kGood);
+  const auto t0 = Clock::now();
+  for (auto& g : good) {
+    g.start = Clock::now();
+    g.fd = connect_nb();
+  }
+  const std::string req = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  // The clients run on epoll so that the test's own loop stays cheap and
+  // what is measured is the server.
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  for (int i = 0; i < kGood; ++i) {
+    epoll_event ev{};
+    ev.events = EPOLLOUT;
+    ev.data.u32 = static_cast<uint32_t>(i);
+    epoll_ctl(ep, EPOLL_CTL_ADD, good[i].fd, &ev);
+  }
+  auto send_request = [&](Scrape& g, int i) {
+    if (send(g.fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) g.sent = true;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = static_cast<uint32_t>(i);
+    epoll_ctl(ep, EPOLL_CTL_MOD, g.fd, &ev);
+  };
+  std::vector<int> waiting;  // connected, sending 50 ms later
+  int left = kGood;
+  epoll_event events[256];
+  while (left > 0 && Clock::now() - t0 < seconds(60)) {
+    const int n = epoll_wait(ep, events, 256, 5);
+    const auto now = Clock::now();
+    for (int k = 0; k < n; ++k) {
+      const int i = static_cast<int>(events[k].data.u32);
+      auto& g = good[i];
+      if (!g.sent && g.connected == Clock::time_point{} && (events[k].events & EPOLLOUT)) {
+        g.connected = now;
+        if (i % 2 == 1) {
+          epoll_event ev{};
+          ev.data.u32 = static_cast<uint32_t>(i);
+          epoll_ctl(ep, EPOLL_CTL_MOD, g.fd, &ev);  // nothing until it sends
+          waiting.push_back(i);
+        } else {
+          send_request(g, i);
+        }
+        continue;
+      }
+      if (events[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        char buf[65536];
+        const ssize_t r = recv(g.fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (r > 0) {
+          g.got.append(buf, static_cast<size_t>(r));
+        } else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+          g.reset = r < 0;
+          g.finished = true;
+          g.done = Clock::now();
+          close(g.fd);
+          --left;
+        }
+      }
+    }
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (now - good[*it].connected >= milliseconds(50)) {
+        send_request(good[*it], *it);
+        it = waiting.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  close(ep);
+  stop = true;
+  slowloris.join();
+
+  int ok = 0, resets = 0, slow = 0, unfinished = 0;
+  milliseconds worst{0};
+  for (auto& g : good) {
+    if (!g.finished) {
+      ++unfinished;
+      close(g.fd);
+      continue;
+    }
+    if (g.reset) ++resets;
+    const auto took = std::chrono::duration_cast<milliseconds>(g.done - g.start);
+    worst = std::max(worst, took);
+    if (took >= seconds(1)) ++slow;
+    if (g.got.rfind("HTTP/1.1 200 ", 0) == 0 && g.got.size() >= body.size() &&
+        g.got.compare(g.got.size() - body.size(), body.size(), body) == 0)
+      ++ok;
+  }
+  const std::string figures = "answered 200: " + std::to_string(ok) + ", reset: " + std::to_string(resets) +
+                              ", slower than 1 s: " + std::to_string(slow) + ", unfinished: " +
+                              std::to_string(unfinished) + ", slowest: " + std::to_string(worst.count()) +
+                              " ms, slowloris reconnects: " + std::to_string(slow_reconnects.load());
+  std::cout << "[ figures  ] " << figures << std::endl;
+  EXPECT_EQ(ok, kGood) << figures;
+  EXPECT_EQ(resets, 0) << figures;
+  EXPECT_EQ(slow, 0) << figures;
 }
 
 TEST(EndpointLimits, BindErrorsAreUsageErrors) {

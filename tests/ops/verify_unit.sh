@@ -13,6 +13,10 @@ trap 'rm -rf "$tmp"' EXIT
 
 grep -q '^ExecStart=/usr/sbin/slableak export' "$unit" || {
   echo "FAIL: ExecStart= of $unit is not /usr/sbin/slableak export ..." >&2; exit 1; }
+# Only a bad command line is final: exit 3 (the host at start) can change,
+# and a service that is never restarted after it stays down for good.
+grep -qx 'RestartPreventExitStatus=2' "$unit" || {
+  echo "FAIL: $unit must prevent restarts for exit 2 only (RestartPreventExitStatus=2)" >&2; exit 1; }
 mkdir -p "$tmp/man/man8"
 cp "$man" "$tmp/man/man8/slableak.8"
 sed "s#^ExecStart=/usr/sbin/slableak #ExecStart=$bin #" "$unit" >"$tmp/slableak-exporter.service"

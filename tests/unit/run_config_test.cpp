@@ -108,7 +108,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{{"snapshot", "-c", "\x1b[31mred"}, "--cache"}, Bad{{"snapshot", "-c", ""}, "--cache"},
         Bad{{"export", "--listen", "localhost"}, "--listen"}, Bad{{"export", "--listen", "1.2.3.4:99999"}, "--listen"},
         Bad{{"export", "--no-textfile"}, "--no-textfile"}, Bad{{"export", "--textfile-dir", ""}, "--textfile-dir"},
-        Bad{{"export", "-i", "1y"}, "--interval"}));
+        Bad{{"export", "-i", "1y"}, "--interval"}, Bad{{"export", "--show-addresses"}, "--show-addresses"}));
 
 TEST(RunConfig, HostileNamesAreNotEchoedRaw) {
   const std::string msg = usage_message({"snapshot", "-c", "\x1b]0;owned\x07\nx"});

@@ -10,6 +10,8 @@
 //   4. capabilities dropped to what reading maps and files still needs
 //      (privileges.h); SLABLEAK_KEEP_CAPABILITIES=1 skips this;
 //   5. the HTTP thread started: it never held the dropped capabilities.
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -66,7 +68,11 @@ int run_export(const RunConfig& c) {
   std::unique_ptr<TextfileWriter> file;
   if (eo.textfile) file = std::make_unique<TextfileWriter>(eo.textfile_dir, "slableak.prom");
   std::unique_ptr<MetricsServer> server;
-  if (!eo.listen.empty()) server = std::make_unique<MetricsServer>(eo.listen);
+  if (!eo.listen.empty()) {
+    server = std::make_unique<MetricsServer>(eo.listen);
+    // Until the first collection /metrics answers 503 with this Retry-After.
+    server->set_retry_after(static_cast<unsigned>(std::max(1.0, std::ceil(eo.interval_s))));
+  }
 
   auto session_owner = open_live_session(so);
   Session& session = *session_owner;
@@ -93,11 +99,19 @@ int run_export(const RunConfig& c) {
   info.top_stacks = eo.top_stacks;
   info.version = SLABLEAK_VERSION;
   info.kernel = session.kernel_release();
+  std::string slabinfo_error;  // the last one reported on stderr
   for (;;) {
     // session.wait also hands new allocation sites to the stack cache.
     const bool more = session.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(eo.interval));
     if (!more) break;
     const Snapshot s = session.collect();
+    if (s.slabinfo_error != slabinfo_error) {
+      std::cerr << "slableak: "
+                << (s.slabinfo_error.empty() ? std::string("/proc/slabinfo is readable again")
+                                             : s.slabinfo_error + "; exporting without the slabinfo comparison")
+                << std::endl;
+      slabinfo_error = s.slabinfo_error;
+    }
     info.last_update_unix = s.unix_time;
     std::string text = render_prometheus(s, info);
     bool written = true;
@@ -117,8 +131,15 @@ int run_export(const RunConfig& c) {
     }
     if (eo.once) return written ? 0 : static_cast<int>(Exit::runtime);
   }
-  // Stopped by a signal: stale numbers must not keep being scraped.
-  if (file) file->remove();
+  // Stopped by a signal: stale numbers must not keep being scraped. If the
+  // file cannot be removed (a read-only directory) node_exporter keeps
+  // serving it: say so, and fail, so that the stop is not taken as clean.
+  std::string err;
+  if (file && !file->remove(&err)) {
+    std::cerr << "slableak: stale metrics left behind: " << err
+              << " (node_exporter keeps serving it until it is removed)" << std::endl;
+    return static_cast<int>(Exit::runtime);
+  }
   return 0;
 }
 

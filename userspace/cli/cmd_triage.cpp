@@ -16,7 +16,7 @@ namespace slableak {
 namespace {
 
 TriageSample sample_host() {
-  return TriageSample{read_host_slabinfo(), parse_sunreclaim(read_text_file("/proc/meminfo"))};
+  return TriageSample{read_host_slabinfo(), parse_sunreclaim(read_text_file("/proc/meminfo", kMaxMeminfoBytes))};
 }
 
 // The part of @s about one cache: its header and its stacks.

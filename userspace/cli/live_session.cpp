@@ -36,7 +36,9 @@ uint64_t mem_total_bytes() {
 
 }  // namespace
 
-std::vector<SlabCache> read_host_slabinfo() { return parse_slabinfo(read_text_file("/proc/slabinfo")); }
+std::vector<SlabCache> read_host_slabinfo() {
+  return parse_slabinfo(read_text_file("/proc/slabinfo", kMaxSlabinfoBytes));
+}
 
 std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   require_bpf_privileges();

@@ -9,12 +9,23 @@
 
 namespace slableak {
 
+// Every read is bounded: a file longer than @max_bytes (something such as
+// /dev/zero bind-mounted over a /proc file) is an environment Error, not an
+// allocation without end.
+//   /proc/slabinfo: ~30 KiB on a large host, one line per cache.
+//   /proc/kallsyms: 10-20 MiB with many modules (~200k symbols).
+inline constexpr size_t kMaxSlabinfoBytes = size_t{16} << 20;
+inline constexpr size_t kMaxKallsymsBytes = size_t{256} << 20;
+//   /proc/meminfo: a few KiB.
+inline constexpr size_t kMaxMeminfoBytes = size_t{1} << 20;
+
 // Throws an environment Error naming the file and the reason.
-std::string read_text_file(const std::string& path);
+std::string read_text_file(const std::string& path, size_t max_bytes);
 // The same, handing the text over in pieces (64 KiB) as it is read.
-void read_file_chunks(const std::string& path, const std::function<void(std::string_view)>& consume);
-// /proc/kallsyms parsed while it is read: the 5+ MiB of text are never
-// held at once (see Kallsyms::Builder).
+void read_file_chunks(const std::string& path, size_t max_bytes,
+                      const std::function<void(std::string_view)>& consume);
+// /proc/kallsyms parsed while it is read: the text is never held at once
+// (see Kallsyms::Builder).
 Kallsyms read_kallsyms(const std::string& path = "/proc/kallsyms");
 
 }  // namespace slableak

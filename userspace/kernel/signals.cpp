@@ -22,6 +22,9 @@ void install_stop_handlers() {
   sa.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR so we notice
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // No configuration to reload: a hang-up (the terminal closed, or
+  // `kill -HUP`) stops cleanly like SIGTERM, last report included.
+  sigaction(SIGHUP, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 }
 

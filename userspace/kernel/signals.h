@@ -1,4 +1,4 @@
-// SIGINT/SIGTERM request a clean stop: loops check stop_requested() and the
+// SIGINT/SIGTERM/SIGHUP request a clean stop: loops check stop_requested() and the
 // caller still prints or writes its last report.
 #pragma once
 #include <chrono>

@@ -76,6 +76,11 @@ struct Snapshot {
   std::vector<CacheHeader> caches;
   std::vector<StackReport> stacks;  // sorted as requested
   TracerHealth health;
+  // Collections since start whose read of /proc/slabinfo failed or lacked a
+  // followed cache (the slabinfo comparison is then missing), and why the
+  // latest one did ("" if it was fine).
+  uint64_t slabinfo_errors = 0;
+  std::string slabinfo_error;
 };
 
 std::string method_description(const std::string& method);

@@ -75,6 +75,8 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
                  {"aggregate_capacity", h.agg_capacity},   {"stack_entries", h.stack_entries},
                  {"stack_capacity", h.stack_capacity},     {"kernel_map_bytes", h.kernel_map_bytes}});
   j["tracer"] = std::move(tracer);
+  j["slabinfo_read_errors"] = s.slabinfo_errors;
+  if (!s.slabinfo_error.empty()) j["slabinfo_error"] = s.slabinfo_error;
   // A name that is not UTF-8 is written with U+FFFD rather than failing the report.
   os << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }

@@ -102,6 +102,9 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
   os << "maps: live " << h.live_objects << "/" << h.live_capacity << ", aggregates " << h.agg_entries << "/"
      << h.agg_capacity << ", stacks " << h.stack_entries << "/" << h.stack_capacity << ", kernel memory "
      << format_bytes(static_cast<double>(h.kernel_map_bytes)) << "\n";
+  if (!s.slabinfo_error.empty())
+    os << "slabinfo: " << s.slabinfo_error << " (" << s.slabinfo_errors
+       << " unusable reads so far); the comparison with /proc/slabinfo is left out\n";
 }
 
 }  // namespace slableak

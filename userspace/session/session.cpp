@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "error.h"
+
 namespace slableak {
 
 Session::Session(SessionSetup setup, std::unique_ptr<TraceSource> source, std::unique_ptr<Symbolizer> symbolizer,
@@ -31,7 +33,24 @@ Snapshot Session::collect(double min_age_s) {
   const double elapsed = elapsed_s();
   source_->set_epoch_shift(epoch_shift_for(elapsed));
   const KernelRead read = source_->read([&](uint32_t id) { return symbolizer_->cached(id) == nullptr; });
-  const std::vector<SlabCache> slab_now = host_.read_slabinfo();
+  // /proc/slabinfo going bad after start (unreadable, empty, garbage, a
+  // followed cache gone) does not stop the session: the BPF counts are still
+  // true. The comparison with slabinfo is left out and the failure counted
+  // and named in the Snapshot, so that it shows in every output.
+  std::vector<SlabCache> slab_now;
+  std::string slab_error;
+  try {
+    slab_now = host_.read_slabinfo();
+    if (slab_now.empty()) slab_error = "/proc/slabinfo has no cache lines (empty or not slabinfo)";
+    for (const auto& name : setup_.caches)
+      if (slab_error.empty() && !find_cache(slab_now, name)) slab_error = "/proc/slabinfo has no line for " + name;
+  } catch (const Error& e) {
+    slab_error = e.what();
+  }
+  if (!slab_error.empty()) {
+    slab_now.clear();
+    ++slabinfo_errors_;
+  }
 
   static const SymbolizedStack missing{{"[stack missing]"}, {"[stack missing]"}};
   auto resolve = [&](uint32_t id) -> const SymbolizedStack& {
@@ -54,6 +73,8 @@ Snapshot Session::collect(double min_age_s) {
   s.arch = setup_.arch;
   s.stack_fingerprints = setup_.stack_fingerprints;
   s.sample_every = setup_.sample_every;
+  s.slabinfo_errors = slabinfo_errors_;
+  s.slabinfo_error = slab_error;
   const auto& totals = aggregator_.cache_totals();
   for (size_t i = 0; i < setup_.caches.size(); ++i) {
     CacheHeader h;

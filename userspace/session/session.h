@@ -21,6 +21,7 @@ namespace slableak {
 // The host around a session: clocks, /proc/slabinfo, and a sleep that a
 // stop request (SIGINT/SIGTERM) cuts short.
 struct SessionHost {
+  // May throw an Error: a read that fails after start is counted, not fatal.
   std::function<std::vector<SlabCache>()> read_slabinfo;
   std::function<double()> monotonic_s;  // same clock as bpf_ktime_get_ns()
   std::function<double()> unix_s;
@@ -67,6 +68,7 @@ class Session {
   std::unique_ptr<Symbolizer> symbolizer_;
   SessionHost host_;
   Aggregator aggregator_;
+  uint64_t slabinfo_errors_ = 0;  // collections whose /proc/slabinfo read was unusable
 };
 
 }  // namespace slableak

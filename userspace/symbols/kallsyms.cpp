@@ -27,10 +27,20 @@ void Kallsyms::Builder::feed(std::string_view chunk) {
   while (!chunk.empty()) {
     const size_t nl = chunk.find('\n');
     if (nl == std::string_view::npos) {
-      partial_.append(chunk);
+      // A line longer than any real one (its name would be skipped anyway)
+      // is dropped as it comes: a file of zeros mounted over
+      // /proc/kallsyms cannot make us buffer it whole.
+      if (overlong_ || partial_.size() + chunk.size() > kMaxLine) {
+        overlong_ = true;
+        std::string().swap(partial_);
+      } else {
+        partial_.append(chunk);
+      }
       return;
     }
-    if (partial_.empty()) {
+    if (overlong_) {
+      overlong_ = false;
+    } else if (partial_.empty()) {
       add_line(chunk.substr(0, nl));
     } else {
       partial_.append(chunk.substr(0, nl));

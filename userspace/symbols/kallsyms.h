@@ -75,7 +75,11 @@ class Kallsyms::Builder {
   uint32_t module_index(std::string_view module);
 
   Kallsyms k_;
-  std::string partial_;  // a line split across two chunks
+  // Longest line kept: a name of kMaxName bytes with its address, type and
+  // module.
+  static constexpr size_t kMaxLine = kMaxName + 1024;
+  std::string partial_;    // a line split across two chunks
+  bool overlong_ = false;  // dropping the rest of a line longer than kMaxLine
   std::unordered_map<std::string, uint32_t> module_ids_;
   uint32_t last_module_ = 0;  // lines of one module come together: skip the lookup
   size_t last_name_ = 0, last_name_len_ = 0;  // the previous name appended to names_

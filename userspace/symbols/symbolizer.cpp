@@ -62,8 +62,11 @@ SymbolizedStack Symbolizer::symbolize_uncached(const std::vector<uint64_t>& ips)
     if (!is_allocator_frame(r->name)) break;
     first = it + 1;
   }
+  // The digest (stack_id) is taken from the frames without addresses, with
+  // or without --show-addresses: ids stay stable, and an address never
+  // shapes one.
   StackDigest digest;
-  for (auto it = first; it != end; ++it) digest.add_frame(format_frame(syms_->resolve(*it), *it, show_addresses_));
+  for (auto it = first; it != end; ++it) digest.add_frame(format_frame(syms_->resolve(*it), *it, false));
   if (first == end) return SymbolizedStack(FrameList{}, FrameList{}, digest.value());
   auto source = std::make_shared<const AddressFrames>(syms_, show_addresses_, std::vector<uint64_t>(first, end));
   return SymbolizedStack(FrameList(source, FrameList::Form::frame), FrameList(source, FrameList::Form::function),
