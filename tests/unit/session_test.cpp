@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "error.h"
+
 using namespace slableak;
 
 namespace {
@@ -164,4 +166,60 @@ TEST(Session, WaitLearnsSitesWhileItSleeps) {
   Fixture f;
   EXPECT_TRUE(f.session->wait(std::chrono::seconds(1)));
   EXPECT_GE(f.source->learn_calls, 4u);
+}
+
+// /proc/slabinfo going bad after start is not fatal: each collection that
+// cannot use it is counted and named, the slabinfo comparison is left out,
+// and it comes back with the file.
+TEST(Session, SlabinfoGoingBadIsCountedNotFatal) {
+  Fixture f;
+  f.source->next.now_ns = 10'000'000'000'000ull;
+  Snapshot s = f.session->collect();
+  EXPECT_EQ(s.slabinfo_errors, 0u);
+  EXPECT_EQ(s.slabinfo_error, "");
+  EXPECT_TRUE(s.caches[0].in_slabinfo);
+
+  *f.slabinfo = {};  // empty or garbage: nothing parses
+  s = f.session->collect();
+  EXPECT_EQ(s.slabinfo_errors, 1u);
+  EXPECT_NE(s.slabinfo_error.find("no cache lines"), std::string::npos) << s.slabinfo_error;
+  EXPECT_FALSE(s.caches[0].in_slabinfo);
+
+  *f.slabinfo = {slab("dentry", 10)};  // a followed cache that was there at start is gone
+  s = f.session->collect();
+  EXPECT_EQ(s.slabinfo_errors, 2u);
+  EXPECT_NE(s.slabinfo_error.find("no line for kmalloc-2k"), std::string::npos) << s.slabinfo_error;
+  EXPECT_FALSE(s.caches[0].in_slabinfo);
+
+  *f.slabinfo = {slab("kmalloc-2k", 1200)};  // kmalloc-cg-2k was never listed: fine
+  s = f.session->collect();
+  EXPECT_EQ(s.slabinfo_errors, 2u);
+  EXPECT_EQ(s.slabinfo_error, "");
+  EXPECT_TRUE(s.caches[0].in_slabinfo);
+  EXPECT_EQ(s.caches[0].slab_active_now, 1200);
+}
+
+TEST(Session, UnreadableSlabinfoIsCountedNotFatal) {
+  // A host whose read throws, as read_text_file does.
+  SessionSetup setup;
+  setup.caches = {"kmalloc-2k"};
+  setup.method = "kfunc";
+  setup.slab_start = {slab("kmalloc-2k", 1000)};
+  SessionHost host;
+  host.read_slabinfo = []() -> std::vector<SlabCache> {
+    throw Error(Exit::environment, "cannot read /proc/slabinfo: Permission denied");
+  };
+  host.monotonic_s = [] { return 100.0; };
+  host.unix_s = [] { return 1.7e9; };
+  host.sleep = [](std::chrono::nanoseconds) { return true; };
+  auto src = std::make_unique<FakeSource>();
+  src->next.now_ns = 10'000'000'000'000ull;
+  Session session(std::move(setup), std::move(src),
+                  std::make_unique<Symbolizer>(Kallsyms::parse("ffffffff81000000 T f\n"), false), std::move(host));
+  Snapshot s;
+  ASSERT_NO_THROW(s = session.collect());
+  ASSERT_NO_THROW(s = session.collect());
+  EXPECT_EQ(s.slabinfo_errors, 2u);
+  EXPECT_EQ(s.slabinfo_error, "cannot read /proc/slabinfo: Permission denied");
+  EXPECT_FALSE(s.caches[0].in_slabinfo);
 }

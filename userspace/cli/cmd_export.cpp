@@ -71,7 +71,7 @@ int run_export(const RunConfig& c) {
   if (!eo.listen.empty()) {
     server = std::make_unique<MetricsServer>(eo.listen);
     // Until the first collection /metrics answers 503 with this Retry-After.
-    server->set_retry_after(static_cast<unsigned>(std::max(1.0, std::ceil(eo.interval_s))));
+    server->set_retry_after(static_cast<unsigned>(std::max(1.0, std::ceil(eo.interval.count()))));
   }
 
   auto session_owner = open_live_session(so);

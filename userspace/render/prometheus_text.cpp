@@ -245,7 +245,7 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
   w.family("slableak_textfile_write_errors_total", "counter", "Failed writes of the textfile");
   w.sample({}, double(info.write_errors));
   w.family("slableak_slabinfo_read_errors_total", "counter",
-           "Collections whose read of /proc/slabinfo failed, was empty or lacked a followed cache "
+           "Collections whose read of /proc/slabinfo failed, was empty or lost a followed cache "
            "(the slabinfo series are then missing)");
   w.sample({}, double(s.slabinfo_errors));
   w.family("slableak_build_info", "gauge", "Build and run-time facts; value 1");

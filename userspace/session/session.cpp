@@ -42,8 +42,11 @@ Snapshot Session::collect(double min_age_s) {
   try {
     slab_now = host_.read_slabinfo();
     if (slab_now.empty()) slab_error = "/proc/slabinfo has no cache lines (empty or not slabinfo)";
+    // A cache listed at start and gone now (a partial or garbled file, a
+    // destroyed cache); one never listed (merged) is not an error.
     for (const auto& name : setup_.caches)
-      if (slab_error.empty() && !find_cache(slab_now, name)) slab_error = "/proc/slabinfo has no line for " + name;
+      if (slab_error.empty() && find_cache(setup_.slab_start, name) && !find_cache(slab_now, name))
+        slab_error = "/proc/slabinfo has no line for " + name + " any more";
   } catch (const Error& e) {
     slab_error = e.what();
   }
