@@ -53,15 +53,6 @@ TEST(CacheNaming, SizeClassLowerBoundFollowsTheHostsClasses) {
   for (uint32_t c : {8u, 96u, 128u, 192u, 256u}) EXPECT_EQ(size_class_lower_bound(c, all), size_class_lower_bound(c));
 }
 
-TEST(CacheNaming, TypeFromGfpPriority) {
-  EXPECT_EQ(kmalloc_type_from_gfp(0xcc0), KmallocType::normal);       // GFP_KERNEL
-  EXPECT_EQ(kmalloc_type_from_gfp(0x400cc0), KmallocType::cgroup);    // GFP_KERNEL_ACCOUNT
-  EXPECT_EQ(kmalloc_type_from_gfp(0xcd0), KmallocType::reclaim);      // GFP_KERNEL | __GFP_RECLAIMABLE
-  EXPECT_EQ(kmalloc_type_from_gfp(0xcc1), KmallocType::dma);          // GFP_KERNEL | __GFP_DMA
-  EXPECT_EQ(kmalloc_type_from_gfp(0x400cd0), KmallocType::reclaim);   // reclaim beats cgroup
-  EXPECT_EQ(kmalloc_type_from_gfp(0x400cd1), KmallocType::dma);       // DMA beats both
-}
-
 TEST(CacheNaming, CacheNames) {
   EXPECT_EQ(kmalloc_cache_name(KmallocType::cgroup, 2048), "kmalloc-cg-2k");
   EXPECT_EQ(kmalloc_cache_name(KmallocType::dma, 8192), "dma-kmalloc-8k");

@@ -39,14 +39,6 @@ uint32_t size_class_lower_bound(uint32_t size_class, const std::vector<std::stri
   return any ? prev : size_class_lower_bound(size_class);
 }
 
-KmallocType kmalloc_type_from_gfp(uint64_t gfp) {
-  // mm/slab.h kmalloc_type(): DMA first, then reclaimable, then accounted.
-  if (gfp & 0x01) return KmallocType::dma;
-  if (gfp & 0x10) return KmallocType::reclaim;
-  if (gfp & 0x400000) return KmallocType::cgroup;
-  return KmallocType::normal;
-}
-
 std::string size_suffix(uint32_t size_class) {
   if (size_class >= 1024 && size_class % 1024 == 0) return std::to_string(size_class / 1024) + "k";
   return std::to_string(size_class);

@@ -7,9 +7,18 @@
 #include <string_view>
 #include <vector>
 
+#include "slableak.h"
+
 namespace slableak {
 
-enum class KmallocType : uint32_t { normal = 0, reclaim = 1, cgroup = 2, dma = 3 };
+// The kmalloc cache types of bpf/slableak.h (enum slk_kmalloc_type), the
+// values the BPF side tests, with C++ names.
+enum class KmallocType : uint32_t {
+  normal = SLK_KMALLOC_NORMAL,
+  reclaim = SLK_KMALLOC_RECLAIM,
+  cgroup = SLK_KMALLOC_CGROUP,
+  dma = SLK_KMALLOC_DMA,
+};
 
 // Every kmalloc size class a kernel may serve from slab caches (8 B .. 8 KiB
 // with 4 KiB pages). Not every kernel has them all: where the architecture's
@@ -29,7 +38,6 @@ uint32_t size_class_lower_bound(uint32_t size_class);
 // Without any kmalloc-N in @known_caches, the full list above is assumed.
 uint32_t size_class_lower_bound(uint32_t size_class, const std::vector<std::string>& known_caches);
 
-KmallocType kmalloc_type_from_gfp(uint64_t gfp_flags);
 
 // "kmalloc-2k", "kmalloc-cg-192", "kmalloc-rcl-1k", "dma-kmalloc-8k".
 std::string kmalloc_cache_name(KmallocType type, uint32_t size_class);
