@@ -35,7 +35,22 @@ volatile __u32 epoch_shift = 30;
  * named_alloc_cache()). */
 const volatile bool alloc_event_has_cache = false;
 
+/*
+ * The kfunc is built in twice: this object with the weak extern (loaded where
+ * vmlinux has the kfunc, 6.13+), and slableak_nokfunc.bpf.o (SLK_NO_KFUNC)
+ * without any extern, loaded everywhere else. Even a weak kfunc extern that
+ * vmlinux lacks makes libbpf (Debian 12's 1.1) look it up in the module BTFs,
+ * which needs CAP_SYS_ADMIN (BPF_BTF_GET_NEXT_ID): under the systemd unit's
+ * CAP_BPF + CAP_PERFMON the load failed on every kernel before 6.13 (found by
+ * scripts/deploy-test.sh on Debian 12's own 6.1).
+ */
+#ifndef SLK_NO_KFUNC
 extern struct kmem_cache *bpf_get_kmem_cache(__u64 addr) __ksym __weak;
+#define slk_have_kmem_cache_kfunc() slk_ksym_exists(bpf_get_kmem_cache)
+#else
+static __always_inline struct kmem_cache *bpf_get_kmem_cache(__u64 addr) { return NULL; }
+#define slk_have_kmem_cache_kfunc() 0
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -291,7 +306,7 @@ int BPF_PROG(kmalloc_kfunc, unsigned long call_site, const void *ptr, size_t byt
 	__u32 *slot;
 	int idx;
 
-	if (!slk_ksym_exists(bpf_get_kmem_cache))
+	if (!slk_have_kmem_cache_kfunc())
 		return 0;
 	slot = alloc_prologue((__u64)ptr, bytes_req, &st);
 	if (!slot || !st)

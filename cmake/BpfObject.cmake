@@ -1,4 +1,4 @@
-# bpf_object(NAME SRC [ARCH x86|arm64] HEADERS ... VMLINUX_DIR dir)
+# bpf_object(NAME SRC [ARCH x86|arm64] HEADERS ... [DEFINES SYM ...] VMLINUX_DIR dir)
 # Compiles SRC with clang -target bpf, generates NAME.skel.h with bpftool, and
 # defines an INTERFACE target NAME_skel carrying the include path. The skeleton
 # embeds the BPF object, so the final binary needs no file at run time.
@@ -23,7 +23,7 @@ set(SLABLEAK_BPF_ARCH ${_default_bpf_arch} CACHE STRING
 set_property(CACHE SLABLEAK_BPF_ARCH PROPERTY STRINGS x86 arm64)
 
 function(bpf_object name src)
-  cmake_parse_arguments(BO "" "VMLINUX_DIR;ARCH" "HEADERS" ${ARGN})
+  cmake_parse_arguments(BO "" "VMLINUX_DIR;ARCH" "HEADERS;DEFINES" ${ARGN})
   set(_arch ${BO_ARCH})
   if(NOT _arch)
     set(_arch ${SLABLEAK_BPF_ARCH})
@@ -40,13 +40,17 @@ function(bpf_object name src)
   set(_obj ${CMAKE_CURRENT_BINARY_DIR}/bpf/${name}.bpf.o)
   set(_skel ${CMAKE_CURRENT_BINARY_DIR}/bpf/${name}.skel.h)
   set(_deps)
+  set(_defs)
+  foreach(_d ${BO_DEFINES})
+    list(APPEND _defs -D${_d})
+  endforeach()
   foreach(_h ${BO_HEADERS})
     list(APPEND _deps ${CMAKE_CURRENT_SOURCE_DIR}/${_h})
   endforeach()
   add_custom_command(
     OUTPUT ${_obj}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/bpf
-    COMMAND ${BPF_CLANG} -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_${_arch}
+    COMMAND ${BPF_CLANG} -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_${_arch} ${_defs}
             -I${BO_VMLINUX_DIR}/${_arch} -I${CMAKE_CURRENT_SOURCE_DIR}/bpf
             -c ${_src} -o ${_obj}
     DEPENDS ${_src} ${_deps} ${BO_VMLINUX_DIR}/${_arch}/vmlinux.h

@@ -18,6 +18,7 @@
 #include "agg_map_reader.h"
 #include "error.h"
 #include "slableak.skel.h"
+#include "slableak_nokfunc.skel.h"
 #include "stack_learning.h"
 #include "target_arch.h"
 
@@ -91,6 +92,29 @@ uint64_t fd_memlock(int fd) {
   return 0;
 }
 
+// The skeleton of bpf/slableak.bpf.c, opened from the object with the
+// bpf_get_kmem_cache extern only when the kfunc programs will run. Otherwise
+// from slableak_nokfunc.bpf.o: the same maps, programs and data sections
+// (one source, built with SLK_NO_KFUNC), without the extern that makes
+// libbpf 1.1 iterate module BTFs, which needs CAP_SYS_ADMIN where vmlinux
+// lacks the kfunc (see bpf/slableak.bpf.c).
+slableak_bpf* open_skeleton(bool with_kfunc) {
+  if (with_kfunc) return slableak_bpf__open();
+  auto* obj = static_cast<slableak_bpf*>(calloc(1, sizeof(slableak_bpf)));
+  if (!obj) return nullptr;
+  int err = slableak_bpf__create_skeleton(obj);
+  if (!err) {
+    obj->skeleton->data = const_cast<void*>(slableak_nokfunc_bpf__elf_bytes(&obj->skeleton->data_sz));
+    err = bpf_object__open_skeleton(obj->skeleton, nullptr);
+  }
+  if (err) {
+    slableak_bpf__destroy(obj);
+    errno = -err;
+    return nullptr;
+  }
+  return obj;
+}
+
 }  // namespace
 
 BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
@@ -106,7 +130,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   if (opt.max_tracked == 0 || opt.max_tracked > UINT32_MAX)
     throw usage_error("--max-tracked must be between 1 and 4294967295");
 
-  skel_.reset(slableak_bpf__open());
+  skel_.reset(open_skeleton(cfg.programs == ProgramSet::kfunc));
   if (!skel_) throw runtime_error(std::string("cannot open the BPF object: ") + std::strerror(errno));
 
   auto* ro = skel_->rodata;
