@@ -15,6 +15,7 @@ packages=(
   googletest libgtest-dev                                             # tests
   prometheus prometheus-node-exporter                                 # promtool, textfile collector tests
   qemu-system-x86 busybox-static cpio                                 # kernel matrix
+  mmdebstrap                                                          # deployment test: the Debian 12 guest image
   bpftrace python3                                                    # benchmark reference, test helpers
   systemd                                                             # systemd-analyze verify of the unit
   libclang-rt-14-dev                                                  # libFuzzer and sanitizer runtimes for clang

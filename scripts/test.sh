@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds, runs unit,
 # integration and operations tests (CTest), the sanitizer build, the fuzzers,
-# the exporter soak, and the kernel matrix. Run as root: integration tests load BPF programs. Under CI=true an
+# the exporter soak, the kernel matrix and the qemu deployment test. Run as root: integration tests load BPF programs. Under CI=true an
 # integration test that would skip fails instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,3 +28,10 @@ scripts/kernel-matrix.sh --scenario named --slableak build-static/slableak
 # next to the x86-64 ones. See docs/kernels.md for its run time.
 scripts/setup-cross-arm64.sh
 scripts/kernel-matrix.sh --arch arm64
+# Deployment: the .deb packaged from build/ installed with apt in a Debian 12 guest
+# (systemd as PID 1, Debian's prometheus and node_exporter, the project's alert
+# rules) under qemu TCG, then the exporter killed, its textfile directory removed,
+# node_exporter stopped, a second unit started, the package removed; fails if any
+# check fails. The guest image is built once into /var/cache/slableak-deploy (about
+# 2.5 min); a run takes about 11 min. See docs/operations.md ("Deployment test").
+scripts/deploy-test.sh
