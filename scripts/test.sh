@@ -32,6 +32,7 @@ scripts/kernel-matrix.sh --arch arm64
 # (systemd as PID 1, Debian's prometheus and node_exporter, the project's alert
 # rules) under qemu TCG, then the exporter killed, its textfile directory removed,
 # node_exporter stopped, a second unit started, the package removed; fails if any
-# check fails. The guest image is built once into /var/cache/slableak-deploy (about
-# 2.5 min); a run takes about 11 min. See docs/operations.md ("Deployment test").
+# check fails. The guest image is built once into /var/cache/slableak-deploy (2-4.5
+# min); a run takes about 7.5 min on an idle machine. See docs/operations.md
+# ("Deployment test").
 scripts/deploy-test.sh
