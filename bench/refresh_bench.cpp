@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
     }
   }
   read.counters[TracerCounter::allocs_selected] = read.counters[TracerCounter::allocs_tracked] = 123456;
-  read.stacks_in_use = read.stacks.size();
+  for (const auto& kv : read.stacks) read.stored_stacks.push_back(kv.first);
 
   // The aggregate rows also live in a real kernel hash map of the daemon's
   // layout and capacity (65,536 by default), read back every refresh with
@@ -240,7 +240,7 @@ int main(int argc, char** argv) {
     h.attributed_bytes = agg.cache_totals()[0].second;
     s.caches.push_back(h);
     s.health.agg_entries = read.aggs.size() - retire.size();
-    s.health.stack_entries = read.stacks_in_use;
+    s.health.stack_entries = read.stored_stacks.size();
     // == cmd_export: render (plus the sort a snapshot/top report does) ==
     sort_stacks(s.stacks, SortKey::bytes);
     info.last_update_unix = s.unix_time;

@@ -145,7 +145,18 @@ struct slk_fp_val {
 	  "allocations not tracked: the aggregate map was full")                                                    \
 	X(K, stack_errors, "stack_capture_failed", "slableak_tracer_dropped_total", "reason",                       \
 	  "stack_capture_failed", "drops", "stack capture failed",                                                   \
-	  "tracked allocations whose stack could not be stored (filed under [stack unavailable])")                 \
+	  "tracked allocations whose stack could not be unwound (filed under [stack unavailable])")                \
+	X(K, stack_store_full, "stack_store_full", "slableak_tracer_dropped_total", "reason", "stack_store_full",   \
+	  "drops", "stack store full",                                                                               \
+	  "tracked allocations on a new stack while --max-stacks stacks were held (filed under [stack unavailable])") \
+	X(K, stack_collisions, "stack_collisions", "slableak_tracer_dropped_total", "reason", "stack_collision",    \
+	  "drops", "stack id collisions",                                                                            \
+	  "tracked allocations whose stack found every probed id held by other stacks ([stack unavailable])")       \
+	X(K, stack_store_busy, "stack_store_busy", "slableak_tracer_dropped_total", "reason", "stack_store_busy",   \
+	  "drops", "stack store busy",                                                                               \
+	  "tracked allocations whose new stack the store refused otherwise, e.g. nested on one CPU ([stack unavailable])") \
+	X(K, stacks_stored, "stacks_stored", "slableak_tracer_events_total", "event", "stack_stored", "tracer",     \
+	  "stacks stored", "distinct kernel stacks inserted into the stack store")                                  \
 	X(P, recursion_misses, "recursion_misses", "slableak_tracer_dropped_total", "reason", "recursion_miss",     \
 	  "drops", "recursion misses",                                                                               \
 	  "events the kernel did not deliver because a BPF program was already running on that CPU")

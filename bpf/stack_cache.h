@@ -32,14 +32,7 @@
 /* Self-contained: include after vmlinux.h and the libbpf helpers. */
 #include "slableak.h"
 #include "tracer_stats.bpf.h"
-
-/* Kernel stacks by id; its size is set by the loader (--max-stacks). */
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 1 << 14);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, SLK_MAX_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
+#include "stack_store.h" /* the `stacks` map: kernel stacks by id */
 
 /* What the fast path assumes about the architecture, in one place.
  *
@@ -112,11 +105,7 @@ struct {
 
 static __always_inline long capture_stack(void *ctx, struct slk_stats *st)
 {
-	long sid = bpf_get_stackid(ctx, &stacks, SLK_SKIP_SELF);
-
-	if (sid < 0)
-		SLK_COUNT(st, stack_errors);
-	return sid;
+	return store_stack(ctx, SLK_SKIP_SELF, st);
 }
 
 /* Reads up to @words words of kernel stack from @base into @raw; returns

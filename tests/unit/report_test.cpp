@@ -57,6 +57,9 @@ Snapshot snapshot() {
   s.health.counters[TracerCounter::drop_agg_full] = 2;
   s.health.counters[TracerCounter::stack_errors] = 3;
   s.health.counters[TracerCounter::recursion_misses] = 4;
+  s.health.counters[TracerCounter::stack_store_full] = 5;
+  s.health.counters[TracerCounter::stack_collisions] = 6;
+  s.health.counters[TracerCounter::stack_store_busy] = 7;
   s.health.counters[TracerCounter::allocs_selected] = 77;
   return s;
 }
@@ -142,7 +145,8 @@ TEST(Report, TableHeaderAndDrops) {
     }
     if (line.rfind("drops:", 0) == 0) {
       drops = true;
-      EXPECT_EQ(line, "drops: live map full 1, aggregate map full 2, stack capture failed 3, recursion misses 4");
+      EXPECT_EQ(line, "drops: live map full 1, aggregate map full 2, stack capture failed 3, stack store full 5, "
+                      "stack id collisions 6, stack store busy 7, recursion misses 4");
     }
   }
   EXPECT_TRUE(header);

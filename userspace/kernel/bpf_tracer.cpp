@@ -253,7 +253,17 @@ KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
     std::fill(ips.begin(), ips.end(), 0);
     if (bpf_map_lookup_elem(sfd, &id, ips.data()) == 0) r.stacks.emplace(id, ips);
   }
-  r.stacks_in_use = ids.size();
+  // What the store really holds, referenced by an aggregate or not (a
+  // stack kept while its aggregate insert failed, a learning sample's):
+  // one key walk, so it costs what the stacks held cost.
+  r.stored_stacks.reserve(ids.size());
+  uint32_t key = 0, next = 0;
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(sfd, prev, &next) == 0 && r.stored_stacks.size() < cap_.stacks) {
+    r.stored_stacks.push_back(next);
+    key = next;
+    prev = &key;
+  }
 
   std::vector<slk_stats> per_cpu(static_cast<size_t>(ncpus_));
   uint32_t zero = 0;

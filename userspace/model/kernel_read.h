@@ -29,7 +29,7 @@ struct KernelRead {
   uint64_t now_ns = 0;  // CLOCK_MONOTONIC, same clock as bpf_ktime_get_ns()
   std::vector<AggRow> aggs;
   std::unordered_map<uint32_t, std::vector<uint64_t>> stacks;  // stack id -> ips (those asked for)
-  size_t stacks_in_use = 0;                                    // distinct stack ids in aggs
+  std::vector<uint32_t> stored_stacks;  // every id the kernel stack store holds (bpf/stack_store.h)
   TracerCounters counters;  // kernel ones summed over CPUs, recursion misses over programs
 };
 

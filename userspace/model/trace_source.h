@@ -19,7 +19,7 @@ class TraceSource {
  public:
   virtual ~TraceSource() = default;
   // One read of the kernel maps. @want_stack: which stack ids to fetch
-  // frames for (default: all); KernelRead::stacks_in_use counts them all.
+  // frames for (default: all); KernelRead::stored_stacks lists every stored id.
   virtual KernelRead read(const std::function<bool(uint32_t)>& want_stack) = 0;
   // Deletes aggregate keys whose epochs are over and empty (see Aggregator).
   virtual void retire(const std::vector<slk_agg_key>& keys) = 0;

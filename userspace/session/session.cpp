@@ -115,7 +115,7 @@ Snapshot Session::collect(double min_age_s) {
   h.live_capacity = cap.live;
   h.agg_entries = read.aggs.size() - retire.size();
   h.agg_capacity = cap.aggregates;
-  h.stack_entries = read.stacks_in_use;
+  h.stack_entries = read.stored_stacks.size();
   h.stack_capacity = cap.stacks;
   h.kernel_map_bytes = source_->kernel_map_bytes();
   return s;
