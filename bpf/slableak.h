@@ -108,7 +108,7 @@ struct slk_fp_val {
  * generated from or driven by this list, so adding a counter is one line.
  * Columns:
  *   src     K: counted per CPU by the BPF programs (a field of slk_stats);
- *           P: summed by userspace from bpf_prog_info (no field here)
+ *           P: counted by userspace (bpf_prog_info, stack retirement; no field here)
  *   field   C name: slk_stats member and userspace TracerCounter
  *   json    key under "tracer" in the JSON report (docs/json.md)
  *   metric  Prometheus family (docs/metrics.md); label key and value, or ""
@@ -157,6 +157,9 @@ struct slk_fp_val {
 	  "tracked allocations whose new stack the store refused otherwise, e.g. nested on one CPU ([stack unavailable])") \
 	X(K, stacks_stored, "stacks_stored", "slableak_tracer_events_total", "event", "stack_stored", "tracer",     \
 	  "stacks stored", "distinct kernel stacks inserted into the stack store")                                  \
+	X(P, stacks_retired, "stacks_retired", "slableak_tracer_events_total", "event", "stack_retired", "tracer",  \
+	  "stacks retired",                                                                                           \
+	  "kernel stacks retired after --stack-idle with nothing outstanding (totals kept per cache)")             \
 	X(P, recursion_misses, "recursion_misses", "slableak_tracer_dropped_total", "reason", "recursion_miss",     \
 	  "drops", "recursion misses",                                                                               \
 	  "events the kernel did not deliver because a BPF program was already running on that CPU")

@@ -6,7 +6,13 @@
 #   - resident memory of the exporter (VmRSS),
 #   - its open file descriptors,
 #   - BPF map use (slableak_tracer_map_entries: live and aggregates),
-#   - the reported size of the held leak (it must stay at SOAK_HELD).
+#   - the reported size of the held leak (it must stay at SOAK_HELD),
+#   - stack store entries, while stacks turn over: every SOAK_TURNOVER_PAUSE
+#     seconds `holder paths` sends on the next SOAK_TURNOVER_PATHS of its 34
+#     distinct kernel paths into kmalloc-2k, so each path is reused only
+#     after it went idle; with a small --max-stacks the store must see
+#     several times its size go through (stack_stored, stack_retired) and
+#     lose no stack to a full store.
 # Drift = median of the last quarter of the samples minus the median of the
 # first quarter, against a tolerance. Prints a summary table; keeps every
 # sample in $SOAK_OUT/samples.csv.
@@ -30,6 +36,11 @@
 #                           adds to it. CI runs the soak alone, so 0 there; on a
 #                           shared machine raise it. A sample below the band is never
 #                           tolerated (nothing else can make the count smaller).
+#   SOAK_MAX_STACKS=40      export --max-stacks (small: turnover must free slots)
+#   SOAK_STACK_IDLE=5       export --stack-idle, seconds (retirement also waits
+#                           for the stack's epochs to end: about 1/32 of the run)
+#   SOAK_TURNOVER_PATHS=3   paths per turnover step (0: no turnover)
+#   SOAK_TURNOVER_PAUSE=10  seconds between steps: 34 paths cycle in ~2 min
 #   SLABLEAK_BIN=build/slableak  HOLDER_BIN=build/holder
 #   SOAK_OUT=$(mktemp -d)   where samples.csv and the logs go
 set -euo pipefail
@@ -40,13 +51,17 @@ SOAK_INTERVAL=${SOAK_INTERVAL:-5}
 SOAK_SAMPLE_EVERY=${SOAK_SAMPLE_EVERY:-1}
 SOAK_HELD=${SOAK_HELD:-5000}
 SOAK_CHURN=${SOAK_CHURN:-churn-kmalloc}
+SOAK_MAX_STACKS=${SOAK_MAX_STACKS:-40}
+SOAK_STACK_IDLE=${SOAK_STACK_IDLE:-5}
+SOAK_TURNOVER_PATHS=${SOAK_TURNOVER_PATHS:-3}
+SOAK_TURNOVER_PAUSE=${SOAK_TURNOVER_PAUSE:-10}
 SLABLEAK_BIN=${SLABLEAK_BIN:-build/slableak}
 HOLDER_BIN=${HOLDER_BIN:-build/holder}
 SOAK_OUT=${SOAK_OUT:-$(mktemp -d /tmp/slableak-soak.XXXXXX)}
 export SOAK_RSS_TOL_KB=${SOAK_RSS_TOL_KB:-1024} SOAK_RSS_TOL_PCT=${SOAK_RSS_TOL_PCT:-3}
 export SOAK_MAP_TOL=${SOAK_MAP_TOL:-200} SOAK_MAP_TOL_PCT=${SOAK_MAP_TOL_PCT:-5}
 export SOAK_HELD_TOL_PCT=${SOAK_HELD_TOL_PCT:-1} SOAK_HELD_NOISE_PCT=${SOAK_HELD_NOISE_PCT:-0}
-export SOAK_HELD SOAK_SAMPLE_EVERY
+export SOAK_HELD SOAK_SAMPLE_EVERY SOAK_MAX_STACKS SOAK_TURNOVER_PATHS
 
 [ "$(id -u)" -eq 0 ] || { echo "soak: run as root (the exporter loads BPF programs)" >&2; exit 1; }
 if [ ! -x "$SLABLEAK_BIN" ] || [ ! -x "$HOLDER_BIN" ]; then
@@ -60,9 +75,10 @@ mkdir -p "$textdir"
 csv=$SOAK_OUT/samples.csv
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 
-exp_pid="" churn_pid="" held_pid=""
+exp_pid="" churn_pid="" held_pid="" turn_pid=""
 cleanup() {
   # Our own children only, by PID.
+  [ -n "$turn_pid" ] && { kill -TERM "$turn_pid" 2>/dev/null || true; wait "$turn_pid" 2>/dev/null || true; }
   [ -n "$held_pid" ] && { echo quit >&5 || true; exec 5>&- || true; wait "$held_pid" 2>/dev/null || true; }
   [ -n "$churn_pid" ] && { echo quit >&4 || true; exec 4>&- || true; wait "$churn_pid" 2>/dev/null || true; }
   if [ -n "$exp_pid" ] && kill -0 "$exp_pid" 2>/dev/null; then
@@ -83,8 +99,10 @@ wait_for_line() {  # FILE PREFIX SECONDS
   return 1
 }
 
-echo "soak: ${SOAK_SECONDS}s, interval ${SOAK_INTERVAL}s, sample-every $SOAK_SAMPLE_EVERY, holder $SOAK_CHURN + kmalloc $SOAK_HELD; output in $SOAK_OUT"
+echo "soak: ${SOAK_SECONDS}s, interval ${SOAK_INTERVAL}s, sample-every $SOAK_SAMPLE_EVERY, holder $SOAK_CHURN + kmalloc $SOAK_HELD," \
+  "turnover $SOAK_TURNOVER_PATHS paths / ${SOAK_TURNOVER_PAUSE}s through --max-stacks $SOAK_MAX_STACKS; output in $SOAK_OUT"
 "$SLABLEAK_BIN" export --interval "${SOAK_INTERVAL}s" --sample-every "$SOAK_SAMPLE_EVERY" \
+  --max-stacks "$SOAK_MAX_STACKS" --stack-idle "${SOAK_STACK_IDLE}s" \
   --textfile-dir "$textdir" --listen "127.0.0.1:$port" 2>"$SOAK_OUT/exporter.log" &
 exp_pid=$!
 wait_for_line "$SOAK_OUT/exporter.log" "slableak: exporting" 30
@@ -101,12 +119,25 @@ wait_for_line "$SOAK_OUT/churn.out" "ready" 30
 held_pid=$!
 exec 5>"$SOAK_OUT/held.in"
 wait_for_line "$SOAK_OUT/held.out" "ready" 120
+# Stack turnover: a few new kernel paths every pause (each holder sends and
+# exits); a path comes back only after the others, long after it went idle.
+if [ "$SOAK_TURNOVER_PATHS" -gt 0 ]; then
+  (
+    i=0
+    while :; do
+      "$HOLDER_BIN" paths "$i" "$SOAK_TURNOVER_PATHS" </dev/null >/dev/null 2>>"$SOAK_OUT/turnover.err" || true
+      i=$((i + SOAK_TURNOVER_PATHS))
+      sleep "$SOAK_TURNOVER_PAUSE"
+    done
+  ) &
+  turn_pid=$!
+fi
 # Two intervals: the held set is then in a written file.
 sleep $((2 * SOAK_INTERVAL + 1))
 
 # One sample per written file: elapsed, RSS, fds, CPU, maps, held.
 clk=$(getconf CLK_TCK)
-echo "t,rss_kb,fds,cpu_s,live,aggregates,stacks,held,write_errors" >"$csv"
+echo "t,rss_kb,fds,cpu_s,live,aggregates,stacks,held,write_errors,stack_stored,stack_retired,stack_store_full" >"$csv"
 start=$(date +%s)
 last_ts=""
 while :; do
@@ -142,13 +173,17 @@ print(",".join([t, rss, fds, cpu,
                 "%d" % sample("slableak_tracer_map_entries", 'map="live"'),
                 "%d" % sample("slableak_tracer_map_entries", 'map="aggregates"'),
                 "%d" % sample("slableak_tracer_map_entries", 'map="stacks"'),
-                "%d" % held, "%d" % sample("slableak_textfile_write_errors_total")]))
+                "%d" % held, "%d" % sample("slableak_textfile_write_errors_total"),
+                "%d" % sample("slableak_tracer_events_total", 'event="stack_stored"'),
+                "%d" % sample("slableak_tracer_events_total", 'event="stack_retired"'),
+                "%d" % sample("slableak_tracer_dropped_total", 'reason="stack_store_full"')]))
 PY
   fi
   sleep 1
 done
 
 # Stop everything and check the exporter leaves cleanly.
+if [ -n "$turn_pid" ]; then kill -TERM "$turn_pid" 2>/dev/null || true; wait "$turn_pid" 2>/dev/null || true; turn_pid=""; fi
 echo quit >&5; exec 5>&-; wait "$held_pid" || true; held_pid=""
 echo quit >&4; exec 4>&-; wait "$churn_pid" || true; churn_pid=""
 kill -TERM "$exp_pid"
@@ -185,7 +220,20 @@ for k, name in (("live", "live map entries"), ("aggregates", "aggregate entries"
     lim = max(env("SOAK_MAP_TOL"), a * env("SOAK_MAP_TOL_PCT") / 100)
     checks.append((name, a, b, d, lo, hi, f"<= {lim:.0f}", d <= lim))
 a, b, d, lo, hi = drift("stacks")
-checks.append(("stack entries", a, b, d, lo, hi, "(report)", True))
+cap = env("SOAK_MAX_STACKS")
+checks.append(("stack entries", a, b, d, lo, hi, f"<= {cap / 4:.0f}, max <= {cap:.0f}", d <= cap / 4 and hi <= cap))
+if env("SOAK_TURNOVER_PATHS") > 0:
+    # Turnover: several times the store's size went through it, and no new
+    # stack found it full. (Counted over the sampled span.)
+    stored, retired, full = col("stack_stored"), col("stack_retired"), col("stack_store_full")
+    went = stored[-1] - stored[0]
+    checks.append(("stacks stored", stored[0], stored[-1], went, min(stored), max(stored),
+                   f">= {3 * cap:.0f}", went >= 3 * cap))
+    gone = retired[-1] - retired[0]
+    checks.append(("stacks retired", retired[0], retired[-1], gone, min(retired), max(retired),
+                   f">= {2 * cap:.0f}", gone >= 2 * cap))
+    d = full[-1] - full[0]
+    checks.append(("store-full drops", full[0], full[-1], d, min(full), max(full), "== 0", d == 0))
 a, b, d, lo, hi = drift("held")
 above = sum(1 for v in col("held") if v > held_goal + held_tol)
 noise = env("SOAK_HELD_NOISE_PCT")

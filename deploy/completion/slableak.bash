@@ -35,7 +35,7 @@ _slableak()
     fi
 
     local commands="snapshot top export triage caches check"
-    local tracing="--cache -c --max-tracked --sample-every --max-stacks --max-aggregates --method --no-stack-cache --show-addresses"
+    local tracing="--cache -c --max-tracked --sample-every --max-stacks --max-aggregates --stack-idle --method --no-stack-cache --show-addresses"
 
     # The subcommand: the first word after "slableak" that is one.
     local cmd="" i
@@ -55,7 +55,7 @@ _slableak()
             COMPREPLY=($(compgen -W "table json folded" -- "$cur")); return ;;
         --sort)
             COMPREPLY=($(compgen -W "verdict bytes objects age growth" -- "$cur")); return ;;
-        -d | --duration | --min-age | -i | --interval | -w | --window)
+        -d | --duration | --min-age | -i | --interval | -w | --window | --stack-idle)
             COMPREPLY=($(compgen -W "10s 30s 1m 5m 10m 30m 1h" -- "$cur")); return ;;
         --max-tracked)
             COMPREPLY=($(compgen -W "64k 256k 1M 4M" -- "$cur")); return ;;

@@ -46,6 +46,13 @@
  *            exits WITHOUT removing the queues: the kernel keeps the
  *            messages after the process is gone (the caller removes them,
  *            e.g. ipcrm -q ID)                             -> msg_msg-2k
+ *   paths FIRST COUNT  one message sent on each of the kernel paths FIRST ..
+ *            FIRST+COUNT-1 (of 34, modulo): seven socket families (netlink,
+ *            UDP and corked UDP and raw IP over IPv4 and IPv6) x five send
+ *            syscalls, each a distinct kernel stack into kmalloc-2k (the skb
+ *            head); holds nothing. Netlink sent with sendto() is left out:
+ *            it is the "kmalloc" vector's path.
+ *            Prints "ready N" with the number of paths sent on.
  *
  * Protocol: after allocating, prints "ready COUNT" (flushed) and reads
  * stdin lines: "release" frees everything and prints "released"; "quit"
@@ -80,6 +87,9 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <time.h>
@@ -361,6 +371,120 @@ static void drip(unsigned long count, unsigned long rate)
 		hold_netlink_one(MSG_BYTES);
 		next += 1.0 / (double)rate;
 	}
+}
+
+/* ---------------- paths: many distinct kernel stacks ---------------- */
+
+/* Families of senders whose 1500-byte message gets a kmalloc-2k skb head:
+ * netlink, UDP over 127.0.0.1 and ::1 (plain and corked: ip_make_skb vs
+ * ip_append_data), raw IP (protocol 253, "for experimentation") over both.
+ * (Unix sockets are not here: their heads are not in kmalloc-2k on 6.18.) */
+enum { PATH_NETLINK, PATH_UDP4, PATH_UDP6, PATH_UDP4_CORK, PATH_UDP6_CORK, PATH_RAW4, PATH_RAW6,
+       PATH_FAMILIES };
+enum { PATH_SENDS = 5, PATH_COUNT = PATH_FAMILIES * PATH_SENDS - 1, PATH_RAW_PROTO = 253 };
+
+static socklen_t loopback(int v6, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (!v6) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*in);
+	}
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	in6->sin6_family = AF_INET6;
+	in6->sin6_addr = in6addr_loopback;
+	return sizeof(*in6);
+}
+
+/* A connected sender for family @f, and its receiver (-1 for raw IP). */
+static int path_pair(int f, int *tx, int *rx)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int v6 = f == PATH_UDP6 || f == PATH_UDP6_CORK || f == PATH_RAW6, one = 1;
+
+	if (f == PATH_NETLINK) {
+		struct sockaddr_nl a = { .nl_family = AF_NETLINK };
+		uint32_t port;
+
+		*rx = nl_receiver(&port);
+		*tx = nl_socket();
+		a.nl_pid = port;
+		if (*rx < 0 || *tx < 0 || connect(*tx, (struct sockaddr *)&a, sizeof(a)) != 0)
+			return -1;
+		return 0;
+	}
+	len = loopback(v6, &ss);
+	if (f == PATH_RAW4 || f == PATH_RAW6) {
+		*rx = -1;
+		*tx = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, PATH_RAW_PROTO);
+		return *tx < 0 || connect(*tx, (struct sockaddr *)&ss, len) != 0 ? -1 : 0;
+	}
+	*rx = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	*tx = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (*rx < 0 || *tx < 0 || bind(*rx, (struct sockaddr *)&ss, len) != 0 ||
+	    getsockname(*rx, (struct sockaddr *)&ss, &len) != 0 ||
+	    connect(*tx, (struct sockaddr *)&ss, len) != 0)
+		return -1;
+	if ((f == PATH_UDP4_CORK || f == PATH_UDP6_CORK) &&
+	    setsockopt(*tx, IPPROTO_UDP, UDP_CORK, &one, sizeof(one)) != 0)
+		return -1;
+	return 0;
+}
+
+static ssize_t path_send(int how, int fd, char *buf, size_t len)
+{
+	struct iovec iov[2] = { { buf, len / 2 }, { buf + len / 2, len - len / 2 } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct mmsghdr mm = { .msg_hdr = mh };
+
+	switch (how) {
+	case 0: return write(fd, buf, len);
+	case 1: return writev(fd, iov, 2);
+	case 2: return sendto(fd, buf, len, 0, NULL, 0);
+	case 3: return sendmsg(fd, &mh, 0);
+	default: return sendmmsg(fd, &mm, 1, 0) == 1 ? (ssize_t)mm.msg_len : -1;
+	}
+}
+
+static unsigned long send_paths(unsigned long first, unsigned long count)
+{
+	static char buf[MSG_BYTES], sink[MSG_BYTES * 2];
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	unsigned long done = 0;
+	int zero = 0;
+
+	memset(buf, 'p', sizeof(buf));
+	h->nlmsg_len = sizeof(buf);
+	h->nlmsg_type = NLMSG_MIN_TYPE;
+	for (unsigned long i = 0; i < count && !g_stop; i++) {
+		/* every family x syscall but netlink+sendto, the kmalloc vector's path */
+		unsigned long v = (first + i) % PATH_COUNT;
+		int f, how, tx = -1, rx = -1;
+
+		if (v >= 2)
+			v++;
+		f = (int)(v / PATH_SENDS);
+		how = (int)(v % PATH_SENDS);
+		if (path_pair(f, &tx, &rx) != 0)
+			die("path %lu: sockets of family %d", v, f);
+		if (path_send(how, tx, buf, f >= PATH_RAW4 ? 1400 : sizeof(buf)) < 0)
+			die("path %lu: send %d on family %d", v, how, f);
+		if ((f == PATH_UDP4_CORK || f == PATH_UDP6_CORK) &&
+		    setsockopt(tx, IPPROTO_UDP, UDP_CORK, &zero, sizeof(zero)) != 0)
+			die("path %lu: uncork", v);
+		if (rx >= 0 && recv(rx, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+			die("path %lu: nothing received", v);
+		if (rx >= 0 && f != PATH_NETLINK)  /* nl_receiver's socket is in g_fds */
+			close(rx);
+		close(tx);
+		done++;
+	}
+	return done;
 }
 
 /* ---------------- cg: pipe_buffer arrays ---------------- */
@@ -730,14 +854,16 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa;
 
-	if (argc != 3 && !(argc == 4 && strcmp(argv[1], "drip") == 0)) {
+	const int paths = argc == 4 && strcmp(argv[1], "paths") == 0;
+
+	if (argc != 3 && !(argc == 4 && strcmp(argv[1], "drip") == 0) && !paths) {
 		fprintf(stderr, "usage: holder {kmalloc|cg|msg|msg-keep|sock|sock-drip|epoll|skb|churn|churn-kmalloc|"
-				"churn-named|churn-write} COUNT | holder drip COUNT [PER_SECOND]\n");
+				"churn-named|churn-write} COUNT | holder drip COUNT [PER_SECOND] | holder paths FIRST COUNT\n");
 		return 2;
 	}
 	const char *vec = argv[1];
-	unsigned long count = parse_count(argv[2]);
-	unsigned long rate = argc == 4 ? parse_count(argv[3]) : 20;
+	unsigned long count = parse_count(argv[paths ? 3 : 2]);
+	unsigned long rate = argc == 4 && !paths ? parse_count(argv[3]) : 20;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;          /* no SA_RESTART: read() sees EINTR */
@@ -754,7 +880,10 @@ int main(int argc, char **argv)
 	 * would otherwise stay with us: replace it with a >= 512-slot one. */
 	raise_nofile(64);
 
-	if (strcmp(vec, "kmalloc") == 0) {
+	if (paths) {
+		count = send_paths(parse_count(argv[2]), count);
+		release_all();
+	} else if (strcmp(vec, "kmalloc") == 0) {
 		alloc_netlink(count, MSG_BYTES);
 	} else if (strcmp(vec, "skb") == 0) {
 		g_nl_sendmsg = 1;

@@ -371,3 +371,105 @@ TEST(SortValue, EachKeyReadsItsFigureAndEmptyStacksHaveNoAge) {
 
 }  // namespace
 }  // namespace slableak
+
+// Weeks of turnover: a stack with nothing outstanding and no allocation for
+// the idle time is retired; its totals move to the cache's remainder, so the
+// per-cache totals never go down, and what is kept per stack is bounded by
+// the stacks alive, not by the stacks ever seen.
+TEST(Aggregation, IdleStacksRetireIntoTheCacheRemainder) {
+  Stacks st;
+  Aggregator agg({"kmalloc-2k"}, 1, 60);
+  agg.set_stack_idle(3 * kWidthS);
+  std::vector<slk_agg_key> retire;
+  std::vector<uint32_t> retire_stacks;
+  auto ingest = [&](uint64_t now_epoch, std::vector<AggRow> rows, std::vector<uint32_t> stored) {
+    KernelRead r;
+    r.now_ns = epoch_ns(now_epoch);
+    r.aggs = std::move(rows);
+    r.stored_stacks = std::move(stored);
+    retire.clear();
+    retire_stacks.clear();
+    return agg.ingest(r, st.resolve(), &retire, 0, &retire_stacks);
+  };
+  auto cache_allocs = [&](const std::vector<StackReport>& out) {
+    uint64_t n = agg.retired_totals(0).first;
+    for (const auto& s : out) n += s.allocs;
+    return n;
+  };
+
+  // Stack 3 allocated 5 (all freed) in epoch 10; stack 4 holds 2 objects.
+  auto out = ingest(11, {row(10, 3, 0, 0, 0, 5, 5), row(10, 4, 0, 2, 4096, 2, 0)}, {3, 4, 9});
+  EXPECT_TRUE(retire_stacks.empty());
+  EXPECT_EQ(cache_allocs(out), 7u);
+  EXPECT_EQ(agg.stacks_tracked(), 3u);  // 9: stored, referenced by nothing yet
+
+  // Epoch 10 is over: stack 3's key is retired, the stack not yet (idle
+  // clock started at epoch 11).
+  out = ingest(12, {row(10, 3, 0, 0, 0, 5, 5), row(10, 4, 0, 2, 4096, 2, 0)}, {3, 4, 9});
+  EXPECT_TRUE(contains_key(retire, 10, 3));
+  EXPECT_TRUE(retire_stacks.empty());
+  EXPECT_EQ(cache_allocs(out), 7u);
+
+  // Three epochs without an allocation: stacks 3 and 9 retire; 4 holds
+  // objects and stays however long it waits.
+  out = ingest(14, {row(10, 4, 0, 2, 4096, 2, 0)}, {3, 4, 9});
+  std::sort(retire_stacks.begin(), retire_stacks.end());
+  EXPECT_EQ(retire_stacks, (std::vector<uint32_t>{3, 9}));
+  EXPECT_EQ(agg.retired_totals(0), (std::pair<uint64_t, uint64_t>{5, 5}));
+  EXPECT_EQ(find(out, "kmalloc-2k", "alloc_pipe_info+0x10"), nullptr) << "a retired stack has no row";
+  EXPECT_EQ(cache_allocs(out), 7u) << "totals move, they do not vanish";
+  EXPECT_EQ(agg.stacks_retired(), 2u);
+
+  // The same path allocates again later: a new life, counted on top.
+  out = ingest(20, {row(19, 3, 0, 1, 2048, 1, 0), row(10, 4, 0, 2, 4096, 2, 0)}, {3, 4});
+  EXPECT_TRUE(retire_stacks.empty());
+  const StackReport* s3 = find(out, "kmalloc-2k", "alloc_pipe_info+0x10");
+  ASSERT_NE(s3, nullptr);
+  EXPECT_EQ(s3->allocs, 1u);
+  EXPECT_EQ(s3->objects, 1);
+  EXPECT_EQ(cache_allocs(out), 8u);
+}
+
+// A thousand distinct stacks pass through, a few at a time: state kept per
+// stack stays at the live ones.
+TEST(Aggregation, TurnoverKeepsStateBoundedByLiveStacks) {
+  std::map<uint32_t, SymbolizedStack> by_id;
+  Aggregator agg({"kmalloc-2k"}, 1, 60);
+  agg.set_stack_idle(2 * kWidthS);
+  Aggregator::Resolve resolve = [&](uint32_t id) -> const SymbolizedStack& {
+    auto it = by_id.find(id);
+    if (it == by_id.end()) {
+      const std::string f = "fn" + std::to_string(id) + "+0x1";
+      it = by_id.emplace(id, SymbolizedStack(FrameList{f}, FrameList{f.substr(0, f.find('+'))})).first;
+    }
+    return it->second;
+  };
+  std::map<std::pair<uint64_t, uint32_t>, AggRow> kernel;  // (epoch, stack) -> row
+  std::vector<uint32_t> stored;
+  uint64_t allocs = 0, max_tracked = 0;
+  for (uint64_t epoch = 1; epoch <= 1000; ++epoch) {
+    // Each epoch, 3 new stacks allocate and free 4 objects each.
+    for (uint32_t i = 0; i < 3; ++i) {
+      const uint32_t id = static_cast<uint32_t>(epoch * 3 + i);
+      kernel[{epoch, id}] = row(epoch, id, 0, 0, 0, 4, 4);
+      stored.push_back(id);
+      allocs += 4;
+    }
+    KernelRead r;
+    r.now_ns = epoch_ns(epoch + 1);
+    for (const auto& [k, v] : kernel) r.aggs.push_back(v);
+    r.stored_stacks = stored;
+    std::vector<slk_agg_key> retire;
+    std::vector<uint32_t> retire_stacks;
+    const auto out = agg.ingest(r, resolve, &retire, 0, &retire_stacks);
+    for (const auto& k : retire) kernel.erase({k.epoch, k.stack_id});
+    for (uint32_t id : retire_stacks) std::erase(stored, id);
+    uint64_t total = agg.retired_totals(0).first;
+    for (const auto& s : out) total += s.allocs;
+    ASSERT_EQ(total, allocs) << "epoch " << epoch;
+    max_tracked = std::max<uint64_t>(max_tracked, agg.stacks_tracked());
+  }
+  EXPECT_LE(max_tracked, 20u);
+  EXPECT_LE(stored.size(), 20u);
+  EXPECT_GE(agg.stacks_retired(), 2900u);
+}

@@ -16,6 +16,7 @@ class FakeSource final : public TraceSource {
   KernelRead next;
   std::vector<uint32_t> stack_requests;
   std::vector<slk_agg_key> retired;
+  std::vector<uint32_t> retired_stacks;
   uint32_t epoch_shift = 0;
   size_t learn_calls = 0;
 
@@ -33,6 +34,10 @@ class FakeSource final : public TraceSource {
     retired.insert(retired.end(), keys.begin(), keys.end());
   }
   void set_epoch_shift(uint32_t shift) override { epoch_shift = shift; }
+  size_t retire_stacks(const std::vector<uint32_t>& ids) override {
+    retired_stacks.insert(retired_stacks.end(), ids.begin(), ids.end());
+    return ids.size();
+  }
   size_t learn_sites() override { return ++learn_calls, 0; }
   MapCapacity capacity() const override { return {1000, 100, 64}; }
   uint64_t kernel_map_bytes() const override { return 4096; }
@@ -69,6 +74,7 @@ struct Fixture {
   std::shared_ptr<Clock> clock = std::make_shared<Clock>();
   std::shared_ptr<std::vector<SlabCache>> slabinfo =
       std::make_shared<std::vector<SlabCache>>(std::vector<SlabCache>{slab("kmalloc-2k", 1100)});
+  std::shared_ptr<std::string> modules = std::make_shared<std::string>("ext4 1 2 - Live 0xffffffffc0100000\n");
   std::unique_ptr<Session> session;
 
   Fixture() {
@@ -86,6 +92,14 @@ struct Fixture {
     host.sleep = [c = clock](std::chrono::nanoseconds d) {
       c->mono += std::chrono::duration<double>(d).count();
       return true;
+    };
+    host.read_modules = [m = modules] { return *m; };
+    host.read_kallsyms = [] {
+      return Kallsyms::parse(
+          "ffffffff81000000 T __kmalloc_noprof\n"
+          "ffffffff81000200 T netlink_sendmsg\n"
+          "ffffffff81000500 T do_syscall_64\n"
+          "ffffffffc0002000 t late_alloc\t[latemod]\n");
     };
     Kallsyms syms = Kallsyms::parse(
         "ffffffff81000000 T __kmalloc_noprof\n"
@@ -106,7 +120,7 @@ TEST(Session, JoinsRowsSymbolsSlabinfoAndHealth) {
                          row(9, 1, 3, now - 1'000'000'000ull)};
   f.source->next.stacks = {{7, {0xffffffff81000010, 0xffffffff81000220, 0xffffffff81000510}},
                            {9, {0xffffffff81000510}}};
-  f.source->next.stacks_in_use = 2;
+  f.source->next.stored_stacks = {7, 8};
   f.source->next.counters[TracerCounter::allocs_tracked] = 120;
   f.source->next.counters[TracerCounter::frees_tracked] = 15;
   f.source->next.counters[TracerCounter::recursion_misses] = 2;
@@ -222,4 +236,52 @@ TEST(Session, UnreadableSlabinfoIsCountedNotFatal) {
   EXPECT_EQ(s.slabinfo_errors, 2u);
   EXPECT_EQ(s.slabinfo_error, "cannot read /proc/slabinfo: Permission denied");
   EXPECT_FALSE(s.caches[0].in_slabinfo);
+}
+
+// A module loaded after start: the next refresh re-reads the symbol table,
+// so a stack through it is named; use counts that move do not trigger it.
+TEST(Session, ModuleLoadedAfterStartIsSymbolized) {
+  Fixture f;
+  const uint64_t now = 10'000'000'000'000ull;
+  f.source->next.now_ns = now;
+  f.source->next.aggs = {row(7, 0, 5, now - 5'000'000'000ull)};
+  f.source->next.stacks = {{7, {0xffffffff81000220, 0xffffffff81000510}}};
+  f.session->collect();
+  EXPECT_EQ(f.session->symbol_reloads(), 0u);
+  *f.modules = "ext4 1 3 - Live 0xffffffffc0100000\n";  // a use count moved
+  f.session->collect();
+  EXPECT_EQ(f.session->symbol_reloads(), 0u);
+
+  *f.modules += "latemod 1 0 - Live 0xffffffffc0002000\n";
+  f.source->next.aggs.push_back(row(11, 0, 3, now - 1'000'000'000ull));
+  f.source->next.stacks[11] = {0xffffffffc0002010, 0xffffffff81000510};
+  const Snapshot s = f.session->collect();
+  EXPECT_EQ(f.session->symbol_reloads(), 1u);
+  bool named = false;
+  for (const auto& st : s.stacks)
+    if (!st.frames.empty() && st.frames.to_vector().front() == "late_alloc+0x10 [latemod]") named = true;
+  EXPECT_TRUE(named);
+}
+
+// Idle stacks are handed to the kernel side for deletion, and their
+// totals stay in the cache's counters.
+TEST(Session, IdleStacksAreRetiredWithTheirTotalsKept) {
+  Fixture f;
+  uint64_t now = 10'000'000'000'000ull;
+  f.source->next.now_ns = now;
+  f.source->next.aggs = {row(7, 0, 0, now - 5'000'000'000ull)};  // 5 allocs, 5 frees, 5 s ago
+  f.source->next.stacks = {{7, {0xffffffff81000220, 0xffffffff81000510}}};
+  f.source->next.stored_stacks = {7};
+  Snapshot s = f.session->collect();
+  ASSERT_EQ(f.source->retired.size(), 1u);  // the empty past epoch
+  f.source->next.aggs.clear();
+  now += 700'000'000'000ull;  // past the default 10 minutes
+  f.clock->mono += 700;
+  f.source->next.now_ns = now;
+  s = f.session->collect();
+  EXPECT_EQ(f.source->retired_stacks, (std::vector<uint32_t>{7}));
+  EXPECT_EQ(s.health.counters[TracerCounter::stacks_retired], 1u);
+  EXPECT_EQ(s.health.stack_entries, 0u);
+  EXPECT_EQ(s.caches[0].retired_allocs, 5u);
+  EXPECT_EQ(s.caches[0].retired_frees, 5u);
 }

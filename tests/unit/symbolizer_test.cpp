@@ -127,3 +127,24 @@ TEST(Symbolizer, ShowAddressesLeavesTheDigestAlone) {
   EXPECT_EQ(shown.frames[0], "load_msg+0x5a (0xffffffff8100025a)");
   EXPECT_EQ(plain.frames[0], "load_msg+0x5a");
 }
+
+// A module loaded after start: stacks symbolized once the table is re-read
+// name its functions; stacks symbolized before keep the table they had; a
+// retired id is forgotten.
+TEST(Symbolizer, ReplacedTableNamesNewModulesAndForgetDropsAnId) {
+  auto s = make_symbolizer(false);
+  const std::vector<uint64_t> ips = {0xffffffffc0009010, 0xffffffff81000505};
+  const SymbolizedStack& before = s.symbolize(1, ips);
+  ASSERT_FALSE(before.frames.empty());
+  EXPECT_EQ(before.frames[0].find("late_alloc"), std::string::npos);
+  s.replace_symbols(Kallsyms::parse("ffffffff81000500 T do_syscall_64\n"
+                                    "ffffffffc0009000 t late_alloc\t[latemod]\n"));
+  const SymbolizedStack& after = s.symbolize(2, ips);
+  ASSERT_FALSE(after.frames.empty());
+  EXPECT_EQ(after.frames[0], "late_alloc+0x10 [latemod]");
+  EXPECT_EQ(s.cached(1)->frames[0], before.frames[0]);
+  EXPECT_EQ(s.size(), 2u);
+  s.forget(1);
+  EXPECT_EQ(s.cached(1), nullptr);
+  EXPECT_EQ(s.size(), 1u);
+}

@@ -79,6 +79,7 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   s.stack_fingerprints = stack_fingerprints_state(opt.stack_cache);
   s.sample_every = opt.sample_every;
   s.growth_window_s = opt.growth_window.count();
+  s.stack_idle_s = opt.stack_idle.count();
   s.kernel_release = kf.release;
   auto tracer = std::make_unique<BpfTracer>(opt, setup);
   s.start_s = clock_seconds(CLOCK_MONOTONIC);
@@ -89,6 +90,14 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   host.monotonic_s = [] { return clock_seconds(CLOCK_MONOTONIC); };
   host.unix_s = [] { return clock_seconds(CLOCK_REALTIME); };
   host.sleep = sleep_unless_stopped;
+  host.read_modules = [] {
+    try {
+      return read_text_file("/proc/modules");
+    } catch (const Error&) {
+      return std::string();  // no module support: nothing can change
+    }
+  };
+  host.read_kallsyms = [] { return read_kallsyms("/proc/kallsyms"); };
   return std::make_unique<Session>(std::move(s), std::move(tracer), std::move(symbolizer), std::move(host));
 }
 

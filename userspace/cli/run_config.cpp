@@ -25,6 +25,7 @@ constexpr uint64_t kExportMaxTracked = 262144;
 struct Raw {
   std::vector<std::string> caches;
   std::string method = "auto", max_tracked, sample_every, max_stacks = "16384", max_aggregates = "65536";
+  std::string stack_idle = "10m";
   bool show_addresses = false, stack_cache = true;
   std::string duration = "30s", min_age = "0s", interval, top = "20", format = "table", sort = "verdict";
   std::string textfile_dir = "/var/lib/prometheus/node-exporter", listen, top_stacks = "20";
@@ -39,6 +40,9 @@ void add_trace_options(CLI::App* cmd, Raw& raw) {
       ->capture_default_str();
   cmd->add_option("--max-stacks", raw.max_stacks, "distinct kernel stacks kept")->capture_default_str();
   cmd->add_option("--max-aggregates", raw.max_aggregates, "(stack, cache, epoch) summaries kept")
+      ->capture_default_str();
+  cmd->add_option("--stack-idle", raw.stack_idle,
+                  "retire a stack after this long with nothing outstanding and no allocation (frees its --max-stacks slot)")
       ->capture_default_str();
   cmd->add_option("--method", raw.method, "how the cache of an object is named: auto, kfunc, derived")
       ->capture_default_str();
@@ -107,6 +111,8 @@ TraceOptions trace_options(const Raw& raw, bool exporter) {
       "--sample-every", kSampleEveryRange));
   t.max_stacks = static_cast<uint32_t>(parse_in_range(raw.max_stacks, "--max-stacks", kMaxStacksRange));
   t.max_aggregates = static_cast<uint32_t>(parse_in_range(raw.max_aggregates, "--max-aggregates", kMaxAggregatesRange));
+  t.stack_idle = seconds_of(raw.stack_idle, "--stack-idle");
+  if (t.stack_idle.count() <= 0) throw usage_error("--stack-idle must be longer than 0, e.g. 10m");
   t.show_addresses = raw.show_addresses;
   t.stack_cache = raw.stack_cache;
   return t;

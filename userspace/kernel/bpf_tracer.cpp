@@ -331,6 +331,31 @@ void BpfTracer::retire(const std::vector<slk_agg_key>& keys) {
   for (const auto& k : keys) bpf_map_delete_elem(fd, &k);
 }
 
+size_t BpfTracer::retire_stacks(const std::vector<uint32_t>& ids) {
+  if (ids.empty()) return 0;
+  std::vector<uint32_t> sorted(ids);
+  std::sort(sorted.begin(), sorted.end());
+  // Collect, then delete: get_next_key after a deleted key restarts the walk.
+  const int ffd = bpf_map__fd(skel_->maps.fingerprints);
+  std::vector<slk_fp_key> doomed;
+  slk_fp_key key{}, next{};
+  slk_fp_val val{};
+  const void* prev = nullptr;
+  size_t walked = 0;
+  while (bpf_map_get_next_key(ffd, prev, &next) == 0 && walked++ < bpf_map__max_entries(skel_->maps.fingerprints)) {
+    if (bpf_map_lookup_elem(ffd, &next, &val) == 0 && std::binary_search(sorted.begin(), sorted.end(), val.stack_id))
+      doomed.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (const auto& k : doomed) bpf_map_delete_elem(ffd, &k);
+  const int sfd = bpf_map__fd(skel_->maps.stacks);
+  size_t deleted = 0;
+  for (uint32_t id : sorted)
+    if (bpf_map_delete_elem(sfd, &id) == 0) ++deleted;
+  return deleted;
+}
+
 uint64_t BpfTracer::kernel_map_bytes() const {
   uint64_t total = 0;
   bpf_map* m;

@@ -38,6 +38,7 @@ class BpfTracer final : public TraceSource {
   KernelRead read(const std::function<bool(uint32_t)>& want_stack = {}) override;
   void retire(const std::vector<slk_agg_key>& keys) override;
   void set_epoch_shift(uint32_t shift) override;
+  size_t retire_stacks(const std::vector<uint32_t>& ids) override;
   // Turns the kernel's learning samples into site offsets for the stack
   // fingerprint cache (bpf/stack_cache.h).
   size_t learn_sites() override;

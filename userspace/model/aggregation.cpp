@@ -61,8 +61,15 @@ uint32_t Aggregator::cache_key(uint16_t cache_idx) const {
   return static_cast<uint32_t>(cache_names_.size()) + cache_idx;
 }
 
+std::pair<uint64_t, uint64_t> Aggregator::retired_totals(size_t cache_idx) const {
+  if (cache_idx >= cache_key_.size()) return {0, 0};
+  auto it = remainder_.find(cache_key_[cache_idx]);
+  return it == remainder_.end() ? std::pair<uint64_t, uint64_t>{0, 0} : it->second;
+}
+
 std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolve& resolve,
-                                            std::vector<slk_agg_key>* retire, double min_age_s) {
+                                            std::vector<slk_agg_key>* retire, double min_age_s,
+                                            std::vector<uint32_t>* retire_stacks) {
   static const SymbolizedStack unavailable{{"[stack unavailable]"}, {"[stack unavailable]"}};
   const double now_s = static_cast<double>(read.now_ns) / 1e9;
   const int64_t scale = sample_every_;
@@ -96,6 +103,10 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
     return it->second;
   };
 
+  std::unordered_map<uint32_t, StackSeen> seen;
+  const bool lifecycle = retire && retire_stacks && stack_idle_s_ >= 0;
+  if (lifecycle) seen.reserve(stack_clock_.size() + 16);
+
   for (const auto& row : read.aggs) {
     const auto& k = row.key;
     const auto& v = row.val;
@@ -106,6 +117,11 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
       t.second += v.frees;
       retire->push_back(k);
       continue;
+    }
+    if (lifecycle) {
+      auto& sn = seen[k.stack_id];
+      sn.allocs += v.allocs;
+      sn.has_keys = true;
     }
     const uint32_t i = row_for(k.cache_idx, k.stack_id);
     StackReport& r = out[i];
@@ -119,6 +135,7 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
       r.age_objects[age_bucket_of(age)] += v.objects * scale;
     }
   }
+  if (lifecycle) retire_idle_stacks(read, now_s, seen, retire_stacks);
   // Totals of retired keys belong to stacks that may have nothing
   // outstanding now; they still count as allocation history.
   for (const auto& [pair, t] : retired_) {
@@ -164,6 +181,43 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
   last_ingest_s_ = now_s;
   last_rows_ = out.size();
   return out;
+}
+
+void Aggregator::retire_idle_stacks(const KernelRead& read, double now_s,
+                                    std::unordered_map<uint32_t, StackSeen>& seen,
+                                    std::vector<uint32_t>* retire_stacks) {
+  for (const auto& [pair, t] : retired_) seen[pair.second].allocs += t.first;
+  // A stored stack no aggregate refers to (its aggregate insert failed, or
+  // it was captured to verify a fingerprint) is still a stack to retire.
+  for (uint32_t id : read.stored_stacks) seen.try_emplace(id);
+  seen.erase(SLK_STACK_UNAVAILABLE);
+
+  std::vector<uint32_t> idle;
+  for (const auto& [id, sn] : seen) {
+    auto [it, fresh] = stack_clock_.try_emplace(id, StackClock{sn.allocs, now_s});
+    if (!fresh && it->second.allocs != sn.allocs) it->second = {sn.allocs, now_s};
+    if (!sn.has_keys && now_s - it->second.since_s >= stack_idle_s_) idle.push_back(id);
+  }
+  // Ids neither stored nor referenced any more (retired elsewhere, or a
+  // store entry deleted) need no clock.
+  for (auto it = stack_clock_.begin(); it != stack_clock_.end();)
+    it = seen.count(it->first) ? std::next(it) : stack_clock_.erase(it);
+  if (idle.empty()) return;
+
+  std::sort(idle.begin(), idle.end());
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    if (!std::binary_search(idle.begin(), idle.end(), it->first.second)) {
+      ++it;
+      continue;
+    }
+    auto& rem = remainder_[cache_key(it->first.first)];
+    rem.first += it->second.first;
+    rem.second += it->second.second;
+    it = retired_.erase(it);
+  }
+  for (uint32_t id : idle) stack_clock_.erase(id);
+  stacks_retired_ += idle.size();
+  retire_stacks->insert(retire_stacks->end(), idle.begin(), idle.end());
 }
 
 double sort_value(const StackReport& s, SortKey key) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "growth.h"
@@ -39,11 +40,29 @@ class Aggregator {
   // @retire, the keys of past epochs with nothing outstanding: the caller
   // deletes them from the kernel map; their totals are kept here.
   // Objects younger than @min_age_s are left out of the outstanding counts.
+  // With @retire_stacks, also returns the kernel stack ids that are idle
+  // (see set_stack_idle): the caller deletes them from the kernel (stack
+  // store, fingerprints) and forgets their frames; their totals move to the
+  // cache's remainder (retired_totals) so that every counter stays monotonic.
   std::vector<StackReport> ingest(const KernelRead& read, const Resolve& resolve,
-                                  std::vector<slk_agg_key>* retire, double min_age_s = 0);
+                                  std::vector<slk_agg_key>* retire, double min_age_s = 0,
+                                  std::vector<uint32_t>* retire_stacks = nullptr);
+
+  // A kernel stack is idle once it has no aggregate key left in the kernel
+  // (nothing outstanding, every epoch over) and its allocation count has not
+  // moved for @idle_s; a stored stack no aggregate refers to is idle @idle_s
+  // after it was first seen. Idle stacks are retired when ingest is given
+  // @retire_stacks. Default: never.
+  void set_stack_idle(double idle_s) { stack_idle_s_ = idle_s; }
 
   // Totals per cache of the last ingest, by cache index.
   const std::vector<std::pair<int64_t, int64_t>>& cache_totals() const { return cache_totals_; }
+  // Allocations and frees (unscaled) of the retired stacks, by cache index.
+  std::pair<uint64_t, uint64_t> retired_totals(size_t cache_idx) const;
+  // Kernel stack ids with state here (history or an idle clock): bounded by
+  // the stacks alive, not the stacks ever seen.
+  size_t stacks_tracked() const { return stack_clock_.size(); }
+  uint64_t stacks_retired() const { return stacks_retired_; }
 
  private:
   // Rows are folded by cache *name*: the first index with the same name, or
@@ -57,6 +76,23 @@ class Aggregator {
   GrowthTracker growth_;
   // allocs/frees of retired keys, per (cache index, kernel stack id)
   std::map<std::pair<uint16_t, uint32_t>, std::pair<uint64_t, uint64_t>> retired_;
+  struct StackSeen {  // one ingest's view of a kernel stack id
+    uint64_t allocs = 0;  // in kept keys and retired history
+    bool has_keys = false;
+  };
+  void retire_idle_stacks(const KernelRead& read, double now_s, std::unordered_map<uint32_t, StackSeen>& seen,
+                          std::vector<uint32_t>* retire_stacks);
+
+  // Per kernel stack id: its allocation count when last seen and when that
+  // count last moved (or when the stack was first seen).
+  struct StackClock {
+    uint64_t allocs = 0;
+    double since_s = 0;
+  };
+  std::unordered_map<uint32_t, StackClock> stack_clock_;
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> remainder_;  // by cache key: allocs, frees
+  double stack_idle_s_ = -1;  // < 0: never retire stacks
+  uint64_t stacks_retired_ = 0;
   std::vector<std::pair<int64_t, int64_t>> cache_totals_;  // objects, bytes
   double last_ingest_s_ = -1;  // a stack first seen now had nothing outstanding then
   size_t last_rows_ = 0;       // rows of the last ingest: the next one reserves as much

@@ -49,6 +49,10 @@ struct CacheHeader {
   int64_t slab_active_now = 0;
   int64_t attributed_objects = 0;  // outstanding objects slableak holds for it
   int64_t attributed_bytes = 0;
+  // Allocations and frees of stacks retired for being idle (scaled): kept
+  // here so the per-cache totals never go down.
+  uint64_t retired_allocs = 0;
+  uint64_t retired_frees = 0;
   // attributed / slab delta; meaningful when the delta is positive.
   double explained_ratio() const;
 };

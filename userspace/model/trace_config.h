@@ -21,6 +21,8 @@ struct TraceOptions {
   uint32_t sample_every = 1;
   bool show_addresses = false;
   std::chrono::duration<double> growth_window{60};
+  // Retire a stack after this long with nothing outstanding and no allocation.
+  std::chrono::duration<double> stack_idle{600};
 };
 
 // Inclusive ranges of the numeric options (docs/cli.md lists the same).
@@ -28,15 +30,15 @@ struct Range {
   uint64_t min, max;
 };
 inline constexpr Range kMaxTrackedRange{1, 16'777'216};     // ~1.8 GiB of kernel map at the top
-inline constexpr Range kMaxStacksRange{16, 1'048'576};      // stack map buckets (rounded up to 2^n)
+inline constexpr Range kMaxStacksRange{16, 1'048'576};      // stacks held at once in the stack store
 inline constexpr Range kMaxAggregatesRange{16, 4'194'304};  // (stack, cache, epoch) summaries
 inline constexpr Range kSampleEveryRange{1, 1'000'000};
 inline constexpr Range kTopRange{0, 100'000};      // stacks shown; 0 = all
 inline constexpr Range kTopStacksRange{1, 10'000};  // exporter series per cache
 // Kernel memory one live-map entry costs, measured (`slableak check`:
-// 110.7 MiB for 1M entries); used to refuse a --max-tracked the host
-// cannot hold before the kernel is asked.
-inline constexpr uint64_t kLiveEntryKernelBytes = 116;
+// 103.8 MiB for 1M entries, all maps; docs/performance.md); used to refuse
+// a --max-tracked the host cannot hold before the kernel is asked.
+inline constexpr uint64_t kLiveEntryKernelBytes = 109;
 
 std::string method_name(CacheMethod m);
 

@@ -24,6 +24,9 @@ class TraceSource {
   // Deletes aggregate keys whose epochs are over and empty (see Aggregator).
   virtual void retire(const std::vector<slk_agg_key>& keys) = 0;
   virtual void set_epoch_shift(uint32_t shift) = 0;
+  // Deletes retired stacks: the fingerprints that map to them, then their
+  // frames. Returns how many stored stacks were deleted.
+  virtual size_t retire_stacks(const std::vector<uint32_t>& ids) = 0;
   // Hands new allocation sites to the stack fingerprint cache; returns how
   // many were learned.
   virtual size_t learn_sites() = 0;

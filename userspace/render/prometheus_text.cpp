@@ -158,7 +158,9 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
   std::map<std::string, std::pair<uint64_t, uint64_t>> counts;  // allocs, frees
   std::map<std::string, std::array<int64_t, kAgeBuckets>> ages;
   for (const auto& c : s.caches) {
-    counts[c.name];
+    // Retired stacks' totals stay in the per-cache counters: monotonic.
+    counts[c.name].first += c.retired_allocs;
+    counts[c.name].second += c.retired_frees;
     ages[c.name].fill(0);
   }
   for (const auto& st : s.stacks) {

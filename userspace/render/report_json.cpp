@@ -25,7 +25,9 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
                {"shares_with", c.shares_with},
                {"object_size", c.object_size},
                {"attributed_objects", c.attributed_objects},
-               {"attributed_bytes", c.attributed_bytes}};
+               {"attributed_bytes", c.attributed_bytes},
+               {"retired_stack_allocs", c.retired_allocs},
+               {"retired_stack_frees", c.retired_frees}};
     if (c.in_slabinfo) {
       cj["slabinfo_active_start"] = c.slab_active_start;
       cj["slabinfo_active_now"] = c.slab_active_now;

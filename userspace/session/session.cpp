@@ -1,6 +1,8 @@
 #include "session.h"
 
 #include <algorithm>
+#include <sstream>
+#include <unordered_set>
 
 #include "error.h"
 
@@ -12,7 +14,10 @@ Session::Session(SessionSetup setup, std::unique_ptr<TraceSource> source, std::u
       source_(std::move(source)),
       symbolizer_(std::move(symbolizer)),
       host_(std::move(host)),
-      aggregator_(setup_.caches, setup_.sample_every, setup_.growth_window_s) {}
+      aggregator_(setup_.caches, setup_.sample_every, setup_.growth_window_s) {
+  aggregator_.set_stack_idle(setup_.stack_idle_s);
+  refresh_symbols();  // the module list the table was read with
+}
 
 Session::~Session() = default;
 
@@ -29,9 +34,47 @@ bool Session::wait(std::chrono::nanoseconds d) {
 
 double Session::elapsed_s() const { return host_.monotonic_s() - setup_.start_s; }
 
+// The frames of a retired stack are kept for one more refresh: an
+// allocation racing with the retirement may have been counted under its id
+// after the kernel dropped the frames. Ids seen again stay.
+void Session::forget_retired_stacks(const KernelRead& read, const std::vector<uint32_t>& retired_now) {
+  if (!retiring_.empty()) {
+    std::unordered_set<uint32_t> back(read.stored_stacks.begin(), read.stored_stacks.end());
+    for (const auto& row : read.aggs) back.insert(row.key.stack_id);
+    for (uint32_t id : retiring_)
+      if (!back.count(id)) symbolizer_->forget(id);
+  }
+  retiring_ = retired_now;
+}
+
+// Modules loaded or unloaded since the symbol table was read resolve
+// wrongly until it is read again. /proc/modules is small; the table is
+// re-read only when the module names or load addresses changed.
+void Session::refresh_symbols() {
+  if (!host_.read_modules || !host_.read_kallsyms) return;
+  std::string sig;
+  std::istringstream in(host_.read_modules());
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string name, size, refs, deps, state, addr;
+    f >> name >> size >> refs >> deps >> state >> addr;  // not the use counts, which move
+    sig += name + ' ' + addr + '\n';
+  }
+  if (have_modules_sig_ && sig == modules_sig_) return;
+  const bool first = !have_modules_sig_;
+  modules_sig_ = std::move(sig);
+  have_modules_sig_ = true;
+  if (first) return;
+  Kallsyms syms = host_.read_kallsyms();
+  if (syms.addresses_hidden() || syms.size() == 0) return;
+  symbolizer_->replace_symbols(std::move(syms));
+  ++symbol_reloads_;
+}
+
 Snapshot Session::collect(double min_age_s) {
   const double elapsed = elapsed_s();
   source_->set_epoch_shift(epoch_shift_for(elapsed));
+  refresh_symbols();
   const KernelRead read = source_->read([&](uint32_t id) { return symbolizer_->cached(id) == nullptr; });
   // /proc/slabinfo going bad after start (unreadable, empty, garbage, a
   // followed cache gone) does not stop the session: the BPF counts are still
@@ -63,12 +106,15 @@ Snapshot Session::collect(double min_age_s) {
     return symbolizer_->symbolize(id, it->second);
   };
   std::vector<slk_agg_key> retire;
+  std::vector<uint32_t> retire_stacks;
   Snapshot s;
-  s.stacks = aggregator_.ingest(read, resolve, &retire, min_age_s);
+  s.stacks = aggregator_.ingest(read, resolve, &retire, min_age_s, &retire_stacks);
   for (auto& st : s.stacks)
     for (const auto& sel : setup_.followed)
       if (sel.name == st.cache) st.requested = sel.requested;
   source_->retire(retire);
+  const size_t stacks_deleted = source_->retire_stacks(retire_stacks);
+  forget_retired_stacks(read, retire_stacks);
 
   s.unix_time = host_.unix_s();
   s.elapsed_s = elapsed;
@@ -102,12 +148,16 @@ Snapshot Session::collect(double min_age_s) {
       h.attributed_objects = totals[i].first;
       h.attributed_bytes = totals[i].second;
     }
+    const auto [r_allocs, r_frees] = aggregator_.retired_totals(i);
+    h.retired_allocs = r_allocs * setup_.sample_every;
+    h.retired_frees = r_frees * setup_.sample_every;
     s.caches.push_back(h);
   }
 
   auto& h = s.health;
   h.counters = read.counters;
   using C = TracerCounter;
+  h.counters[C::stacks_retired] = aggregator_.stacks_retired();
   const uint64_t gone = h.counters[C::frees_tracked] + h.counters[C::implicit_frees];
   const uint64_t tracked = h.counters[C::allocs_tracked];
   h.live_objects = tracked > gone ? tracked - gone : 0;
@@ -115,7 +165,7 @@ Snapshot Session::collect(double min_age_s) {
   h.live_capacity = cap.live;
   h.agg_entries = read.aggs.size() - retire.size();
   h.agg_capacity = cap.aggregates;
-  h.stack_entries = read.stored_stacks.size();
+  h.stack_entries = read.stored_stacks.size() - std::min(stacks_deleted, read.stored_stacks.size());
   h.stack_capacity = cap.stacks;
   h.kernel_map_bytes = source_->kernel_map_bytes();
   return s;

@@ -27,6 +27,10 @@ struct SessionHost {
   std::function<double()> unix_s;
   // Sleeps up to @d; false as soon as a stop is requested.
   std::function<bool(std::chrono::nanoseconds)> sleep;
+  // /proc/modules and a fresh symbol table: read again when modules came or
+  // went since the last read, so their stacks are named (unset: never).
+  std::function<std::string()> read_modules;
+  std::function<Kallsyms()> read_kallsyms;
 };
 
 struct SessionSetup {
@@ -39,6 +43,9 @@ struct SessionSetup {
   std::string stack_fingerprints;   // "on", or "off: <why>" (stack_fingerprints_state)
   uint32_t sample_every = 1;
   double growth_window_s = 60;
+  // A stack with nothing outstanding and no allocation for this long is
+  // retired in the kernel and here (see Aggregator::set_stack_idle).
+  double stack_idle_s = 600;
   std::vector<SlabCache> slab_start;  // /proc/slabinfo when the programs were attached
   double start_s = 0;                 // monotonic time of the attach
   double attach_ms = 0;
@@ -61,6 +68,10 @@ class Session {
   double elapsed_s() const;
   double attach_ms() const { return setup_.attach_ms; }
   uint64_t kernel_map_bytes() const { return source_->kernel_map_bytes(); }
+  // State that must stay bounded by the stacks alive (tests).
+  size_t symbolized_stacks() const { return symbolizer_->size(); }
+  size_t aggregator_stacks() const { return aggregator_.stacks_tracked(); }
+  size_t symbol_reloads() const { return symbol_reloads_; }
 
  private:
   SessionSetup setup_;
@@ -69,6 +80,13 @@ class Session {
   SessionHost host_;
   Aggregator aggregator_;
   uint64_t slabinfo_errors_ = 0;  // collections whose /proc/slabinfo read was unusable
+
+  void forget_retired_stacks(const KernelRead& read, const std::vector<uint32_t>& retired_now);
+  void refresh_symbols();
+  std::vector<uint32_t> retiring_;  // retired by the last collect: frames kept one more round
+  std::string modules_sig_;         // module names and addresses at the last symbol read
+  bool have_modules_sig_ = false;
+  size_t symbol_reloads_ = 0;
 };
 
 }  // namespace slableak

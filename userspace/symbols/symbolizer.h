@@ -34,13 +34,19 @@ class Symbolizer {
  public:
   Symbolizer(Kallsyms syms, bool show_addresses)
       : syms_(std::make_shared<const Kallsyms>(std::move(syms))), show_addresses_(show_addresses) {}
-  // Cached by @stack_id: kernel stack ids are never reused while we run.
+  // Cached by @stack_id: an id names one stack until it is retired (forget).
   const SymbolizedStack& symbolize(uint32_t stack_id, const std::vector<uint64_t>& ips);
   // Keeps only the return addresses of the frames shown (8 bytes each); the
   // text is made from the symbol table when a report reads it.
   SymbolizedStack symbolize_uncached(const std::vector<uint64_t>& ips) const;
   // The stack symbolized earlier under @stack_id, or nullptr.
   const SymbolizedStack* cached(uint32_t stack_id) const;
+  // Drops a retired stack id's frames.
+  void forget(uint32_t stack_id) { cache_.erase(stack_id); }
+  size_t size() const { return cache_.size(); }
+  // Stacks symbolized from now on use @syms (modules came or went); those
+  // symbolized before keep the table they were read with.
+  void replace_symbols(Kallsyms syms) { syms_ = std::make_shared<const Kallsyms>(std::move(syms)); }
 
  private:
   // Shared with every symbolized stack, which renders its frames from it.
