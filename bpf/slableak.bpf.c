@@ -162,7 +162,7 @@ static __always_inline int derived_index_of(__u64 bytes_req, __u64 gfp)
 
 static __always_inline void agg_key_of(struct slk_agg_key *k, const struct slk_live *e)
 {
-	k->epoch = e->alloc_ns >> e->epoch_shift;
+	k->epoch = (__u64)e->alloc_epoch >> ((e->epoch_shift - SLK_EPOCH_MIN_SHIFT) & 63);
 	k->stack_id = e->stack_id;
 	k->cache_idx = e->cache_idx;
 	k->epoch_shift = e->epoch_shift;
@@ -228,16 +228,18 @@ static __always_inline int track_alloc(void *ctx, __u64 call_site, __u64 ptr, __
 	struct slk_agg_key k = {};
 	struct slk_agg_val zero = {}, *v;
 	struct slk_live e = {};
+	__u32 shift;
 	long sid;
 
 	SLK_COUNT(st, allocs_selected);
 	sid = stack_id_for(ctx, call_site, st);
 	if (sid < 0)
 		sid = SLK_STACK_UNAVAILABLE;
-	e.alloc_ns = bpf_ktime_get_ns();
+	e.alloc_epoch = (__u32)(bpf_ktime_get_ns() >> SLK_EPOCH_MIN_SHIFT);
 	e.stack_id = (__u32)sid;
 	e.cache_idx = idx;
-	e.epoch_shift = epoch_shift & 63;
+	shift = epoch_shift; /* read once: userspace may widen it meanwhile */
+	e.epoch_shift = shift < SLK_EPOCH_MIN_SHIFT ? SLK_EPOCH_MIN_SHIFT : shift & 63;
 	e.bytes = bytes_alloc;
 
 	agg_key_of(&k, &e);

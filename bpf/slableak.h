@@ -45,20 +45,26 @@ struct slk_cache_sel {
 	__u32 obj_size;                /* bytes per object (slabinfo objsize): named caches */
 };
 
-/* Value of the live map, keyed by object address. */
+/* The narrowest allocation epoch: 2^30 ns, about 1.07 s. */
+#define SLK_EPOCH_MIN_SHIFT 30
+
+/* Value of the live map, keyed by object address. 16 bytes: every live-map
+ * element also carries the kernel's 48-byte htab_elem and a 16-byte bucket
+ * share, so each byte here is paid a million times (docs/performance.md).
+ * The allocation time is kept only to the narrowest epoch, which is all the
+ * aggregate key needs (it wraps after 146 years of uptime). */
 struct slk_live {
-	__u64 alloc_ns;  /* bpf_ktime_get_ns() at allocation */
+	__u32 alloc_epoch; /* bpf_ktime_get_ns() >> SLK_EPOCH_MIN_SHIFT at allocation */
 	__u32 stack_id;
 	__u16 cache_idx;
-	__u8 epoch_shift; /* the aggregate key this object was counted in */
+	__u8 epoch_shift;  /* the aggregate key this object was counted in (>= SLK_EPOCH_MIN_SHIFT) */
 	__u8 pad;
-	__u32 bytes;      /* bytes_alloc */
-	__u32 pad2;
+	__u32 bytes;       /* bytes_alloc */
 };
 
 /* Per (stack, cache, allocation epoch) aggregate: the kernel's own summary of
  * the live set, so that userspace never walks the live map. An epoch is
- * alloc_ns >> epoch_shift; userspace widens the epoch as the run grows longer
+ * alloc_ns >> epoch_shift (epoch_shift >= SLK_EPOCH_MIN_SHIFT); userspace widens the epoch as the run grows longer
  * so the number of keys a leaking stack holds stays logarithmic in time. */
 struct slk_agg_key {
 	__u64 epoch;

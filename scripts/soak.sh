@@ -36,11 +36,12 @@
 #                           adds to it. CI runs the soak alone, so 0 there; on a
 #                           shared machine raise it. A sample below the band is never
 #                           tolerated (nothing else can make the count smaller).
-#   SOAK_MAX_STACKS=40      export --max-stacks (small: turnover must free slots)
+#   SOAK_MAX_STACKS=48      export --max-stacks (small: turnover must free slots)
 #   SOAK_STACK_IDLE=5       export --stack-idle, seconds (retirement also waits
 #                           for the stack's epochs to end: about 1/32 of the run)
-#   SOAK_TURNOVER_PATHS=3   paths per turnover step (0: no turnover)
-#   SOAK_TURNOVER_PAUSE=10  seconds between steps: 34 paths cycle in ~2 min
+#   SOAK_TURNOVER_PATHS=4   paths per turnover step (0: no turnover)
+#   SOAK_TURNOVER_PAUSE=10  seconds between steps: 34 paths cycle in ~85 s, longer
+#                           than a stack takes to retire at 10 min (2 epochs of 34 s)
 #   SLABLEAK_BIN=build/slableak  HOLDER_BIN=build/holder
 #   SOAK_OUT=$(mktemp -d)   where samples.csv and the logs go
 set -euo pipefail
@@ -51,9 +52,9 @@ SOAK_INTERVAL=${SOAK_INTERVAL:-5}
 SOAK_SAMPLE_EVERY=${SOAK_SAMPLE_EVERY:-1}
 SOAK_HELD=${SOAK_HELD:-5000}
 SOAK_CHURN=${SOAK_CHURN:-churn-kmalloc}
-SOAK_MAX_STACKS=${SOAK_MAX_STACKS:-40}
+SOAK_MAX_STACKS=${SOAK_MAX_STACKS:-48}
 SOAK_STACK_IDLE=${SOAK_STACK_IDLE:-5}
-SOAK_TURNOVER_PATHS=${SOAK_TURNOVER_PATHS:-3}
+SOAK_TURNOVER_PATHS=${SOAK_TURNOVER_PATHS:-4}
 SOAK_TURNOVER_PAUSE=${SOAK_TURNOVER_PAUSE:-10}
 SLABLEAK_BIN=${SLABLEAK_BIN:-build/slableak}
 HOLDER_BIN=${HOLDER_BIN:-build/holder}
@@ -221,7 +222,9 @@ for k, name in (("live", "live map entries"), ("aggregates", "aggregate entries"
     checks.append((name, a, b, d, lo, hi, f"<= {lim:.0f}", d <= lim))
 a, b, d, lo, hi = drift("stacks")
 cap = env("SOAK_MAX_STACKS")
-checks.append(("stack entries", a, b, d, lo, hi, f"<= {cap / 4:.0f}, max <= {cap:.0f}", d <= cap / 4 and hi <= cap))
+# Entries rise a little as epochs widen with run time (a stack retires two
+# epochs after its last use); flat means bounded, never at the cap.
+checks.append(("stack entries", a, b, d, lo, hi, f"<= {cap / 2:.0f}, max < {cap:.0f}", d <= cap / 2 and hi < cap))
 if env("SOAK_TURNOVER_PATHS") > 0:
     # Turnover: several times the store's size went through it, and no new
     # stack found it full. (Counted over the sampled span.)

@@ -33,7 +33,7 @@ size_t age_bucket_of(double age_s) {
 }
 
 uint32_t epoch_shift_for(double elapsed_s) {
-  constexpr uint32_t kMin = 30;  // 2^30 ns ~ 1.07 s
+  constexpr uint32_t kMin = SLK_EPOCH_MIN_SHIFT;  // 2^30 ns ~ 1.07 s: the live map keeps no finer time
   constexpr uint32_t kMax = 40;  // 2^40 ns ~ 18.3 min
   const double target_ns = elapsed_s / 32 * 1e9;
   uint32_t shift = kMin;
