@@ -92,7 +92,7 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   host.sleep = sleep_unless_stopped;
   host.read_modules = [] {
     try {
-      return read_text_file("/proc/modules");
+      return read_text_file("/proc/modules", kMaxModulesBytes);
     } catch (const Error&) {
       return std::string();  // no module support: nothing can change
     }

@@ -18,6 +18,8 @@ inline constexpr size_t kMaxSlabinfoBytes = size_t{16} << 20;
 inline constexpr size_t kMaxKallsymsBytes = size_t{256} << 20;
 //   /proc/meminfo: a few KiB.
 inline constexpr size_t kMaxMeminfoBytes = size_t{1} << 20;
+//   /proc/modules: one line per module (~100 bytes), a few thousand at most.
+inline constexpr size_t kMaxModulesBytes = size_t{4} << 20;
 
 // Throws an environment Error naming the file and the reason.
 std::string read_text_file(const std::string& path, size_t max_bytes);
