@@ -12,11 +12,6 @@ namespace {
 
 constexpr unsigned kHeld = 2000;
 
-bool has_function(const StackReport& s, const std::string& fn) {
-  return std::any_of(s.frames.begin(), s.frames.end(),
-                     [&](const std::string& f) { return f.rfind(fn + "+", 0) == 0; });
-}
-
 // Outstanding objects in @cache under stacks containing @fn.
 int64_t held_under(const Snapshot& s, const std::string& cache, const std::string& fn) {
   int64_t n = 0;

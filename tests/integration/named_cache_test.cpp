@@ -20,11 +20,6 @@ namespace {
 
 constexpr unsigned kHeld = 2000;
 
-bool has_function(const StackReport& s, const std::string& fn) {
-  return std::any_of(s.frames.begin(), s.frames.end(),
-                     [&](const std::string& f) { return f.rfind(fn + "+", 0) == 0; });
-}
-
 struct Under {
   int64_t objects = 0;
   uint64_t allocs = 0;

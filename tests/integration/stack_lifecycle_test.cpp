@@ -21,11 +21,6 @@ constexpr unsigned kPerRound = 6;
 constexpr int kPasses = 3;
 constexpr unsigned kHeld = 1000;
 
-bool has_function(const StackReport& s, const std::string& fn) {
-  return std::any_of(s.frames.begin(), s.frames.end(),
-                     [&](const std::string& f) { return f.rfind(fn + "+", 0) == 0; });
-}
-
 int64_t unavailable_objects(const Snapshot& s) {
   int64_t n = 0;
   for (const auto& st : s.stacks)

@@ -1,5 +1,7 @@
 #include "support.h"
 
+#include <algorithm>
+
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <dirent.h>
@@ -292,6 +294,11 @@ bool kernel_has_kmem_cache_kfunc() {
   const bool has = btf__find_by_name_kind(vmlinux, "bpf_get_kmem_cache", BTF_KIND_FUNC) > 0;
   btf__free(vmlinux);
   return has;
+}
+
+bool has_function(const StackReport& s, const std::string& fn) {
+  return std::any_of(s.frames.begin(), s.frames.end(),
+                     [&](const std::string& f) { return f.rfind(fn + "+", 0) == 0; });
 }
 
 int loaded_slableak_programs() { return static_cast<int>(our_program_ids().size()); }

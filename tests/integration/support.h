@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "snapshot.h"
+
 namespace slableak::test {
 
 // Empty if this host can load our programs, else why not.
@@ -104,6 +106,9 @@ int loaded_slableak_programs();
 // running at the same time do not count. Waits up to @timeout for the kernel
 // to free programs whose last reference just went (RCU-deferred).
 int slableak_programs_after(std::chrono::milliseconds timeout);
+
+// True if a frame of @s is in function @fn ("fn+0x..").
+bool has_function(const StackReport& s, const std::string& fn);
 
 // A fresh 0755 directory under /tmp named @prefix.XXXXXX.
 std::string make_temp_dir(const std::string& prefix);
