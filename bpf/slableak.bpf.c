@@ -19,6 +19,7 @@
 #include "tracer_stats.bpf.h"
 #include "stack_cache.h"
 #include "cache_verdict.h"
+#include "task_filter.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -231,6 +232,8 @@ static __always_inline int track_alloc(void *ctx, __u64 call_site, __u64 ptr, __
 	__u32 shift;
 	long sid;
 
+	if (!task_allowed())
+		return 0;
 	SLK_COUNT(st, allocs_selected);
 	sid = stack_id_for(ctx, call_site, st);
 	if (sid < 0)

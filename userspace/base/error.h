@@ -11,6 +11,9 @@ enum class Exit : int {
   runtime = 1,      // something failed while running
   usage = 2,        // bad command line
   environment = 3,  // host cannot run us: not root, no BTF, ...
+  // `run`: COMMAND could not be started, as a shell reports it.
+  cannot_execute = 126,
+  not_found = 127,
 };
 
 class Error : public std::runtime_error {

@@ -10,6 +10,7 @@ int run_snapshot(const RunConfig& c);
 int run_top(const RunConfig& c);
 int run_caches(const RunConfig& c);
 int run_check(const RunConfig& c);
+int run_command(const RunConfig& c);  // slableak run -- COMMAND
 int run_triage(const RunConfig& c);
 
 }  // namespace slableak

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
       case Command::caches: return run_caches(c);
       case Command::check: return run_check(c);
       case Command::triage: return run_triage(c);
+      case Command::run: return run_command(c);
     }
   } catch (const Error& e) {
     std::cerr << "slableak: " << e.what() << "\n";

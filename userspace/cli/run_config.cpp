@@ -221,6 +221,22 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   tri->add_option("-f,--format", raw.format, "table, json or folded")->capture_default_str();
   tri->add_option("--sort", raw.sort, "verdict (leaking first, then bytes), bytes, objects, age or growth")->capture_default_str();
 
+  auto* run = app.add_subcommand("run", "start COMMAND, trace while it runs and --settle after, report what it "
+                                        "allocated and still holds: slableak run [options] -- COMMAND [ARGS]");
+  add_trace_options(run, raw);
+  std::string settle = "1s";
+  bool only_command = false;
+  std::vector<std::string> command;
+  run->add_option("--settle", settle, "keep tracing this long after COMMAND exits (deferred frees)")
+      ->capture_default_str();
+  run->add_flag("--only-command", only_command, "count only allocations made by COMMAND and its child processes");
+  run->add_option("--min-age", raw.min_age, "count only objects at least this old")->capture_default_str();
+  run->add_option("--top", raw.top, "stacks shown (0 = all)")->capture_default_str();
+  run->add_option("-f,--format", raw.format, "table, json or folded")->capture_default_str();
+  run->add_option("--sort", raw.sort, "verdict (leaking first, then bytes), bytes, objects, age or growth")
+      ->capture_default_str();
+  run->add_option("command", command, "COMMAND [ARGS], after --");
+
   auto* caches = app.add_subcommand("caches", "list slab caches from /proc/slabinfo (no BPF)");
   auto* check = app.add_subcommand("check", "load, attach and detach once: a deployment self-test");
   add_trace_options(check, raw);
@@ -231,7 +247,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1]))
-    throw usage_error("unknown command '" + printable(argv[1]) + "': use snapshot, top, export, triage, caches or check");
+    throw usage_error("unknown command '" + printable(argv[1]) + "': use snapshot, top, run, export, triage, caches or check");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -261,6 +277,17 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   }
   if (*caches) {
     c.command = Command::caches;
+    return {c, {}, 0};
+  }
+  if (*run) {
+    c.command = Command::run;
+    if (command.empty()) throw usage_error("run needs a command: slableak run [options] -- COMMAND [ARGS]");
+    c.run.argv = command;
+    c.run.settle = is_zero_duration(settle) ? std::chrono::duration<double>(0) : seconds_of(settle, "--settle");
+    c.trace = trace_options(raw, false);
+    c.trace.filter_tasks = only_command;
+    c.report = report_config(raw, false, false);
+    c.trace.growth_window = std::chrono::duration<double>(300);
     return {c, {}, 0};
   }
   if (*tri) {

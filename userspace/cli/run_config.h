@@ -16,7 +16,7 @@
 
 namespace slableak {
 
-enum class Command { snapshot, top, export_metrics, caches, check, triage };
+enum class Command { snapshot, top, export_metrics, caches, check, triage, run };
 
 struct ReportConfig {
   std::chrono::duration<double> duration{30};
@@ -42,8 +42,15 @@ struct TriageConfig {
 };
 inline constexpr Range kTriageMaxCachesRange{1, 16};
 
+// slableak run [options] -- COMMAND [ARGS]
+struct CommandRunConfig {
+  std::vector<std::string> argv;             // COMMAND [ARGS], at least COMMAND
+  std::chrono::duration<double> settle{1};   // traced after COMMAND exits
+};
+
 struct RunConfig {
   Command command = Command::snapshot;
+  CommandRunConfig run;
   TraceOptions trace;
   ReportConfig report;
   ExportConfig exporter;

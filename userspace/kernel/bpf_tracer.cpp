@@ -138,6 +138,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   ro->sample_every = opt.sample_every ? opt.sample_every : 1;
   ro->stack_cache = opt.stack_cache && kStackFingerprintsProven;  // compiled out too (bpf/stack_cache.h)
   ro->alloc_event_has_cache = cfg.alloc_event_has_cache;
+  ro->filter_tasks = opt.filter_tasks;
   // The kmalloc programs watch the union of the kmalloc caches' size
   // classes; named caches come through kmem_cache_alloc instead.
   uint32_t lo = UINT32_MAX, hi = 0;
@@ -174,6 +175,8 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   bpf_program__set_autoload(p.kfree_derived, dv);
   bpf_program__set_autoload(p.kmem_cache_free_derived, dv);
   const bool named = (kf || dv) && any_named;
+  bpf_program__set_autoload(p.task_filter_fork, opt.filter_tasks);
+  bpf_program__set_autoload(p.task_filter_exit, opt.filter_tasks);
   bpf_program__set_autoload(p.kmem_cache_alloc_named, named);
   bpf_program__set_autoload(p.kmem_cache_alloc_node_named, named && cfg.kmalloc_node_event);
 
@@ -230,6 +233,14 @@ void BpfTracer::SkeletonDeleter::operator()(slableak_bpf* s) const { slableak_bp
 BpfTracer::~BpfTracer() = default;
 
 void BpfTracer::set_epoch_shift(uint32_t shift) { skel_->data->epoch_shift = shift; }
+
+void BpfTracer::allow_task(uint32_t tgid) {
+  const uint8_t one = 1;
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.task_filter), &tgid, &one, BPF_ANY) != 0)
+    throw runtime_error("cannot follow process " + std::to_string(tgid) + ": " + std::strerror(errno));
+}
+
+uint64_t BpfTracer::tasks_not_followed() const { return skel_->bss->task_filter_full; }
 
 KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
   learn_sites();

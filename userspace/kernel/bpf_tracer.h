@@ -45,6 +45,8 @@ class BpfTracer final : public TraceSource {
   MapCapacity capacity() const override { return cap_; }
   // Kernel memory charged for our maps (memlock in fdinfo).
   uint64_t kernel_map_bytes() const override;
+  void allow_task(uint32_t tgid) override;
+  uint64_t tasks_not_followed() const override;
 
  private:
   struct SkeletonDeleter {

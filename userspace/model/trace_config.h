@@ -23,6 +23,9 @@ struct TraceOptions {
   std::chrono::duration<double> growth_window{60};
   // Retire a stack after this long with nothing outstanding and no allocation.
   std::chrono::duration<double> stack_idle{600};
+  // `run --only-command`: count only the allocations of the processes the
+  // session is told about (TraceSource::allow_task) and their descendants.
+  bool filter_tasks = false;
 };
 
 // Inclusive ranges of the numeric options (docs/cli.md lists the same).

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <vector>
 
 #include "kernel_read.h"
@@ -33,6 +34,14 @@ class TraceSource {
   virtual MapCapacity capacity() const = 0;
   // Kernel memory charged for the maps.
   virtual uint64_t kernel_map_bytes() const = 0;
+  // With TraceOptions::filter_tasks: count the allocations of process
+  // @tgid and of every process it forks from now on.
+  virtual void allow_task(uint32_t tgid) {
+    (void)tgid;
+    throw std::logic_error("this trace source cannot follow a process tree");
+  }
+  // Processes of the followed tree that could not be added (filter full).
+  virtual uint64_t tasks_not_followed() const { return 0; }
 };
 
 }  // namespace slableak

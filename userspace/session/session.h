@@ -72,6 +72,9 @@ class Session {
   size_t symbolized_stacks() const { return symbolizer_->size(); }
   size_t aggregator_stacks() const { return aggregator_.stacks_tracked(); }
   size_t symbol_reloads() const { return symbol_reloads_; }
+  // With TraceOptions::filter_tasks: count process @tgid and its descendants.
+  void allow_task(uint32_t tgid) { source_->allow_task(tgid); }
+  uint64_t tasks_not_followed() const { return source_->tasks_not_followed(); }
 
  private:
   SessionSetup setup_;
