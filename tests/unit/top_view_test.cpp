@@ -112,6 +112,10 @@ TEST(TopView, SortPauseWriteQuit) {
   EXPECT_EQ(st.sort, SortKey::growth);
   EXPECT_EQ(top_key(st, 'a', s, 20), TopAction::resort);
   EXPECT_EQ(st.sort, SortKey::age);
+  EXPECT_EQ(top_key(st, 'v', s, 20), TopAction::resort);
+  EXPECT_EQ(st.sort, SortKey::verdict);
+  EXPECT_NE(render_top(s, st, 20, 24, 80)[0].text.find("sort verdict"), std::string::npos);
+  EXPECT_EQ(top_key(st, 'a', s, 20), TopAction::resort);
   EXPECT_EQ(top_key(st, 'p', s, 20), TopAction::redraw);
   EXPECT_TRUE(st.paused);
   auto lines = render_top(s, st, 20, 24, 80);

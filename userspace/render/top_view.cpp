@@ -11,6 +11,7 @@ namespace {
 
 const char* sort_name(SortKey k) {
   switch (k) {
+    case SortKey::verdict: return "verdict";
     case SortKey::bytes: return "bytes";
     case SortKey::objects: return "objects";
     case SortKey::age: return "age";
@@ -81,6 +82,7 @@ TopAction top_key(TopState& st, int key, const Snapshot& shown, size_t top) {
       else st.expanded.insert(id);
       return TopAction::redraw;
     }
+    case 'v': st.sort = SortKey::verdict; return TopAction::resort;
     case 'b': st.sort = SortKey::bytes; return TopAction::resort;
     case 'o': st.sort = SortKey::objects; return TopAction::resort;
     case 'a': st.sort = SortKey::age; return TopAction::resort;
@@ -124,7 +126,7 @@ std::vector<TopLine> render_top(const Snapshot& s, const TopState& st, size_t to
                              std::to_string(s.health.live_capacity) + "  " +
                              (dropped ? "DROPS " + std::to_string(dropped) + ": " + reasons : "drops 0");
   const std::string keys = st.status.empty()
-                               ? "q quit  up/down select  enter frames  b/o/a/g sort  p pause  w write SVG"
+                               ? "q quit  up/down select  enter frames  v/b/o/a/g sort  p pause  w write SVG"
                                : terminal_safe(st.status);
 
   add(title, false, true);
