@@ -68,44 +68,41 @@ MetricsServer::MetricsServer(const std::string& listen, HttpLimits limits) : lim
     throw usage_error("bad --listen host '" + host + "': use a numeric address such as 127.0.0.1");
   }
   limits_.max_connections = fit_connections(limits_.max_connections);
-  listen_fd_ = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (listen_fd_ < 0) throw runtime_error(std::string("socket: ") + std::strerror(errno));
+  listen_fd_.reset(socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!listen_fd_) throw runtime_error(std::string("socket: ") + std::strerror(errno));
   int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(listen_fd_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   // The longest backlog the kernel allows (net.core.somaxconn): a burst of
   // scrapers waits there instead of having its SYNs dropped (a dropped SYN
   // costs the client a 1 s retransmit).
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(listen_fd_, SOMAXCONN) != 0) {
+  if (bind(listen_fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(listen_fd_.get(), SOMAXCONN) != 0) {
     const int e = errno;
-    close(listen_fd_);
-    listen_fd_ = -1;
+    listen_fd_.reset();
     throw usage_error("cannot listen on " + listen + ": " + std::strerror(e) + " (pick a free port)");
   }
   sockaddr_storage bound{};
   socklen_t blen = sizeof bound;
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &blen);
+  getsockname(listen_fd_.get(), reinterpret_cast<sockaddr*>(&bound), &blen);
   port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                                            : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
-  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0) {
+  wake_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!wake_fd_) {
     const int e = errno;
-    close(listen_fd_);
-    listen_fd_ = -1;
+    listen_fd_.reset();
     throw runtime_error(std::string("eventfd: ") + std::strerror(e));
   }
 }
 
 MetricsServer::~MetricsServer() {
   stop_ = true;
-  if (wake_fd_ >= 0) {
+  if (wake_fd_) {
     const uint64_t one = 1;
-    if (::write(wake_fd_, &one, sizeof one) < 0) {
+    if (::write(wake_fd_.get(), &one, sizeof one) < 0) {
       // The serving thread still sees stop_ within its poll timeout.
     }
   }
   if (thread_.joinable()) thread_.join();
-  if (listen_fd_ >= 0) close(listen_fd_);
-  if (wake_fd_ >= 0) close(wake_fd_);
+  // listen_fd_ and wake_fd_ close with the members, after the thread is gone.
 }
 
 void MetricsServer::start() {
@@ -129,7 +126,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Conn {
-  int fd = -1;
+  UniqueFd fd;
   std::string in;
   // The reply: its head, and a body that is a view of `text` (the metrics
   // exposition this connection answered with, shared with the others) or
@@ -147,19 +144,17 @@ void finish(Conn& c) {
   // Take what the client still sends (a pipelined request, a body) so that
   // close() does not answer it with a reset that could discard our reply.
   char sink[4096];
-  for (int i = 0; i < 16 && recv(c.fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+  for (int i = 0; i < 16 && recv(c.fd.get(), sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
   }
-  close(c.fd);
-  c.fd = -1;
+  c.fd.reset();
 }
 
 // Gives up on a client: reset at once, so the kernel does not keep trying
 // to deliver what it would not read.
 void abandon(Conn& c) {
   const linger now{1, 0};
-  setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
-  close(c.fd);
-  c.fd = -1;
+  setsockopt(c.fd.get(), SOL_SOCKET, SO_LINGER, &now, sizeof now);
+  c.fd.reset();
 }
 
 }  // namespace
@@ -167,16 +162,17 @@ void abandon(Conn& c) {
 void MetricsServer::serve() {
   // epoll, not poll: a thousand slow or idle connections must not cost
   // anything on the iterations that serve the others.
-  const int ep = epoll_create1(EPOLL_CLOEXEC);
-  if (ep < 0) return;
+  const UniqueFd epoll_fd(epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_fd) return;
+  const int ep = epoll_fd.get();
   auto watch = [ep](int op, int fd, uint32_t events) {
     epoll_event ev{};
     ev.events = events;
     ev.data.fd = fd;
     epoll_ctl(ep, op, fd, &ev);
   };
-  watch(EPOLL_CTL_ADD, wake_fd_, EPOLLIN);
-  watch(EPOLL_CTL_ADD, listen_fd_, EPOLLIN);
+  watch(EPOLL_CTL_ADD, wake_fd_.get(), EPOLLIN);
+  watch(EPOLL_CTL_ADD, listen_fd_.get(), EPOLLIN);
   bool listening = true;
 
   std::unordered_map<int, Conn> conns;
@@ -193,7 +189,7 @@ void MetricsServer::serve() {
         char buf[4096];
         while (c.in.size() <= limits_.max_head_bytes) {
           const size_t want = std::min(sizeof buf, limits_.max_head_bytes + 1 - c.in.size());
-          const ssize_t n = recv(c.fd, buf, want, MSG_DONTWAIT);
+          const ssize_t n = recv(c.fd.get(), buf, want, MSG_DONTWAIT);
           if (n > 0) {
             c.in.append(buf, static_cast<size_t>(n));
             continue;
@@ -235,7 +231,7 @@ void MetricsServer::serve() {
       msghdr msg{};
       msg.msg_iov = iov;
       msg.msg_iovlen = static_cast<size_t>(n_iov);
-      const ssize_t n = sendmsg(c.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      const ssize_t n = sendmsg(c.fd.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) {
         c.sent += static_cast<size_t>(n);
         continue;
@@ -245,7 +241,7 @@ void MetricsServer::serve() {
     }
     if (c.sent >= total) return finish(c);
     if (Clock::now() >= c.deadline) return abandon(c);
-    watch(EPOLL_CTL_MOD, c.fd, EPOLLOUT);  // the rest when the socket takes it
+    watch(EPOLL_CTL_MOD, c.fd.get(), EPOLLOUT);  // the rest when the socket takes it
   };
 
   // Accepts what is waiting, up to one batch. At the connection limit a new
@@ -262,22 +258,23 @@ void MetricsServer::serve() {
             evict = it;
         if (evict == conns.end()) return;
       }
-      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (fd < 0) return;
+      UniqueFd accepted(accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+      if (!accepted) return;
+      const int fd = accepted.get();
       if (evict != conns.end()) {
         abandon(evict->second);
         conns.erase(evict);
         --idle;
       }
       Conn c;
-      c.fd = fd;
+      c.fd = std::move(accepted);
       c.accepted = Clock::now();
       c.deadline = c.accepted + limits_.head_timeout;
       ++idle;
       // A scraper sends its request with the connection: answer it now,
       // before a later arrival could make it the oldest idle one.
       step(c, true);
-      if (c.fd < 0) continue;
+      if (!c.fd) continue;
       if (!c.writing) watch(EPOLL_CTL_ADD, fd, EPOLLIN);
       else watch(EPOLL_CTL_ADD, fd, EPOLLOUT);
       conns.emplace(fd, std::move(c));
@@ -302,22 +299,22 @@ void MetricsServer::serve() {
     bool incoming = false;
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
-      if (fd == wake_fd_) continue;
-      if (fd == listen_fd_) {
+      if (fd == wake_fd_.get()) continue;
+      if (fd == listen_fd_.get()) {
         incoming = true;
         continue;
       }
       auto it = conns.find(fd);
       if (it == conns.end()) continue;
       step(it->second, true);
-      if (it->second.fd < 0) conns.erase(it);  // close() also removed it from epoll
+      if (!it->second.fd) conns.erase(it);  // close() also removed it from epoll
     }
     const auto t = Clock::now();
     if (t - last_sweep >= kSweep) {
       last_sweep = t;
       for (auto it = conns.begin(); it != conns.end();) {
         if (t >= it->second.deadline) step(it->second, false);
-        it = it->second.fd < 0 ? conns.erase(it) : std::next(it);
+        it = !it->second.fd ? conns.erase(it) : std::next(it);
       }
     }
     if (incoming) accept_batch();
@@ -326,13 +323,11 @@ void MetricsServer::serve() {
     // spin on it; the kernel's backlog holds newcomers meanwhile.
     const bool want = conns.size() < limits_.max_connections || idle > 0;
     if (want != listening) {
-      watch(want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, listen_fd_, EPOLLIN);
+      watch(want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, listen_fd_.get(), EPOLLIN);
       listening = want;
     }
   }
-  for (auto& [fd, c] : conns)
-    if (c.fd >= 0) close(c.fd);
-  close(ep);
+  // The connections' descriptors close with conns, the epoll one after them.
 }
 
 }  // namespace slableak

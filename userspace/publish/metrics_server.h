@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "http_request.h"
+#include "unique_fd.h"
 
 namespace slableak {
 
@@ -72,8 +73,8 @@ class MetricsServer {
   void serve();
 
   HttpLimits limits_;
-  int listen_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd: the destructor wakes the serving thread
+  UniqueFd listen_fd_;
+  UniqueFd wake_fd_;  // eventfd: the destructor wakes the serving thread
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<unsigned> retry_after_s_{1};
