@@ -192,7 +192,11 @@ curl -sS --max-time 10 "http://$LISTEN/metrics" > "$OUT/metrics-during-rmdir.txt
 install -d -m 0755 "$TEXTDIR"
 t_back=$(date +%s)
 recovered=timeout
-wait_until 60 textfile_newer_than "$t_back" && recovered=yes
+# The unit's bind mount (ReadWritePaths=) went with the old directory: the
+# exporter cannot write the new one, exits 4, and systemd restarts it after
+# RestartSec=30s into a namespace that has the new one. Start-up under TCG
+# takes up to a minute on a loaded host.
+wait_until 180 textfile_newer_than "$t_back" && recovered=yes
 show $UNIT "$OUT/rmdir-after.txt"
 # What the exporter's own mount namespace (ProtectSystem=strict + ReadWritePaths=)
 # shows of the recreated directory: is it there, and writable from inside?

@@ -6,14 +6,21 @@
 
 namespace slableak {
 
+// Every exit status slableak itself chooses, with its value. docs/cli.md and
+// the man page list the same (tests/ops/cli_reference_test.py).
+//   ok, runtime (something failed while running), usage (bad command line),
+//   environment (the host cannot run us: not root, no BTF, ...);
+//   restart: export's textfile directory was replaced by one this process
+//     cannot write (a service's bind mount went with the old one); a restart can;
+//   cannot_execute, not_found: `run`'s COMMAND could not be started, as a
+//     shell reports it.
+#define SLK_EXIT_CODES(X) \
+  X(ok, 0) X(runtime, 1) X(usage, 2) X(environment, 3) X(restart, 4) X(cannot_execute, 126) X(not_found, 127)
+
 enum class Exit : int {
-  ok = 0,
-  runtime = 1,      // something failed while running
-  usage = 2,        // bad command line
-  environment = 3,  // host cannot run us: not root, no BTF, ...
-  // `run`: COMMAND could not be started, as a shell reports it.
-  cannot_execute = 126,
-  not_found = 127,
+#define SLK_EXIT_ENUM(name, value) name = value,
+  SLK_EXIT_CODES(SLK_EXIT_ENUM)
+#undef SLK_EXIT_ENUM
 };
 
 class Error : public std::runtime_error {

@@ -25,6 +25,7 @@
 #include "metrics_server.h"
 #include "privileges.h"
 #include "prometheus_text.h"
+#include "repeated_failure.h"
 #include "report_html.h"
 #include "signals.h"
 #include "textfile_writer.h"
@@ -100,6 +101,8 @@ int run_export(const RunConfig& c) {
   info.version = SLABLEAK_VERSION;
   info.kernel = session.kernel_release();
   std::string slabinfo_error;  // the last one reported on stderr
+  // A write failing every interval: one line, then a summary every 10 min.
+  RepeatedFailure write_failures(std::chrono::minutes(10));
   for (;;) {
     // session.wait also hands new allocation sites to the stack cache.
     const bool more = session.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(eo.interval));
@@ -117,12 +120,24 @@ int run_export(const RunConfig& c) {
     bool written = true;
     if (file) {
       std::string err;
+      const auto now = RepeatedFailure::Clock::now();
       if (!file->write(text, &err)) {
         written = false;
         ++info.write_errors;
-        std::cerr << "slableak: textfile not updated, previous one kept: " << err << std::endl;
+        if (file->directory_lost()) {
+          // Under a unit with ReadWritePaths= the new directory is read-only
+          // in our mount namespace until systemd sets up a new one: exit
+          // with the code the unit restarts (docs/operations.md).
+          std::cerr << "slableak: " << err << "; exiting (status " << static_cast<int>(Exit::restart)
+                    << ") so that a restart writes into the new directory" << std::endl;
+          return static_cast<int>(Exit::restart);
+        }
+        const std::string line = write_failures.failed(err, now);
+        if (!line.empty()) std::cerr << "slableak: textfile not updated, previous one kept: " << line << std::endl;
         // /metrics shows the failure at once; the file with the next write.
         if (server) text = render_prometheus(s, info);
+      } else if (const std::string line = write_failures.succeeded(now); !line.empty()) {
+        std::cerr << "slableak: textfile written again: " << line << std::endl;
       }
     }
     if (server) {

@@ -24,10 +24,19 @@
 // directory. While DIR is missing, or its new lock is held by another
 // exporter, writes fail with a message saying so (the exporter counts them
 // in slableak_textfile_write_errors_total).
+//
+// A new directory this process cannot write at all (not opened, or its lock
+// file not created: EROFS when a service's ReadWritePaths= bind mount went
+// with the old directory and the new one is seen through a read-only root)
+// is lost for good to this process: directory_lost() says so, and the
+// exporter exits so that its service manager starts it again onto the new
+// directory (cmd_export.cpp, docs/operations.md).
 #pragma once
 #include <sys/types.h>
 
 #include <string>
+
+#include "unique_fd.h"
 
 namespace slableak {
 
@@ -39,7 +48,6 @@ class TextfileWriter {
   // files that killed writers left behind. A bad path fails at start, not
   // at the first interval.
   TextfileWriter(std::string dir, std::string name);
-  ~TextfileWriter();
   TextfileWriter(const TextfileWriter&) = delete;
   TextfileWriter& operator=(const TextfileWriter&) = delete;
 
@@ -52,6 +60,11 @@ class TextfileWriter {
   // credentials in force) still write here? For dropping capabilities.
   bool probe(std::string* error) const;
 
+  // DIR was replaced by a directory this process cannot open or lock
+  // (another exporter holding its lock does not count): no later write can
+  // succeed; a fresh process (a fresh mount namespace) can.
+  bool directory_lost() const { return lost_; }
+
   const std::string& path() const { return path_; }
   const std::string& dir() const { return dir_; }
   // ".NAME.tmp.PID": the temporary name used by this process.
@@ -61,16 +74,17 @@ class TextfileWriter {
 
  private:
   // Opens the lock file in @dir_fd safely and flocks it; returns its fd, or
-  // -1 with @error set (@held: another process holds it).
-  int take_lock(int dir_fd, std::string* error, bool* held) const;
+  // an empty one with @error set (@held: another process holds it).
+  UniqueFd take_lock(int dir_fd, std::string* error, bool* held) const;
   // Makes sure dir_fd_ is the directory now at dir_, following a
   // re-created one (and its lock). False with @error if it cannot.
   bool follow_directory(std::string* error);
   void remove_stale_temp_files() const;
 
   std::string dir_, name_, path_;
-  int dir_fd_ = -1;
-  int lock_fd_ = -1;
+  UniqueFd dir_fd_;
+  UniqueFd lock_fd_;
+  bool lost_ = false;
   dev_t dir_dev_ = 0;
   ino_t dir_ino_ = 0;
 };
