@@ -4,9 +4,13 @@
 // be named under its own stack, and nothing kept per stack may grow.
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "live_session.h"
+#include "prometheus_text.h"
+#include "report.h"
 #include "session.h"
 #include "support.h"
 
@@ -136,6 +140,54 @@ TEST(StackLifecycle, TurnoverThenAFreshLeakIsNamed) {
   EXPECT_LE(unavailable_objects(s), unavailable_objects(before));
   EXPECT_EQ(s.health.counters[C::stack_collisions], 0u);
   EXPECT_LE(s.health.stack_entries, kMaxStacks);
+}
+
+// The stack map's fill as the kernel holds it: stacks whose objects are all
+// freed stay stored until they retire, so a fill counted from the live
+// summaries alone would stay low while the store fills and new stacks are
+// lost (issue 18). With retirement out of reach, 34 distinct paths fill a
+// 16-stack store: the metric, JSON and the table must say 16 of 16, where
+// SlableakMapNearlyFull can see it.
+TEST(StackLifecycle, MapEntriesShowTheStoreFull) {
+  REQUIRE_BPF();
+  constexpr uint32_t kSmall = 16;  // the smallest --max-stacks
+  TraceOptions so;
+  so.caches = {"kmalloc-2k"};
+  so.max_stacks = kSmall;
+  so.stack_idle = std::chrono::hours(1);
+  auto session_owner = open_live_session(so);
+  Session& session = *session_owner;
+  using C = TracerCounter;
+  const RunResult r = run_command({holder_bin(), "paths", "0", std::to_string(kPaths)}, std::chrono::seconds(30));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const Snapshot s = session.collect();
+  SCOPED_TRACE(dump(s));
+  ASSERT_GT(s.health.counters[C::stack_store_full], 0u) << "34 paths did not fill a store of 16";
+  EXPECT_EQ(s.health.stack_capacity, kSmall);
+  EXPECT_EQ(s.health.stack_entries, kSmall);
+  // The paths hold nothing: what is still held accounts for fewer stacks
+  // than the store keeps, which is what the old count showed.
+  size_t holding = 0;
+  for (const auto& st : s.stacks) holding += st.objects > 0;
+  std::printf("stack store: %llu/%u entries, %zu stacks holding objects, stack_store_full %llu\n",
+              static_cast<unsigned long long>(s.health.stack_entries), kSmall, holding,
+              static_cast<unsigned long long>(s.health.counters[C::stack_store_full]));
+
+  const std::string text = render_prometheus(s, ExpositionInfo{});
+  auto sample = [&](const std::string& series) {
+    const size_t at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return -1.0;
+    return std::stod(text.substr(at + series.size() + 2));
+  };
+  EXPECT_EQ(sample("slableak_tracer_map_entries{map=\"stacks\"}"), double(kSmall)) << text;
+  EXPECT_EQ(sample("slableak_tracer_map_capacity{map=\"stacks\"}"), double(kSmall)) << text;
+  std::ostringstream js;
+  write_json(js, s, 0);
+  const auto j = nlohmann::json::parse(js.str());
+  EXPECT_EQ(j.at("tracer").at("stack_entries").get<uint64_t>(), kSmall) << js.str().substr(0, 2000);
+  std::ostringstream table;
+  write_table(table, s, 0);
+  EXPECT_NE(table.str().find("stacks 16/16"), std::string::npos) << table.str();
 }
 
 }  // namespace
