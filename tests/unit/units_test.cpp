@@ -90,3 +90,14 @@ TEST(FormatBytes, BinaryUnits) {
   EXPECT_EQ(format_bytes(3.0 * 1024 * 1024 * 1024), "3.0 GiB");
   EXPECT_EQ(format_bytes(-2048), "-2.0 KiB");
 }
+
+// Past the limit, the message says the limit rather than "use a positive number".
+TEST(Units, DurationAboveAYearNamesTheLimit) {
+  EXPECT_NO_THROW(slableak::parse_duration("365d", "--duration"));
+  try {
+    slableak::parse_duration("365d1s", "--duration");
+    ADD_FAILURE() << "accepted";
+  } catch (const slableak::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--duration '365d1s': at most 365d"), std::string::npos) << e.what();
+  }
+}

@@ -55,7 +55,9 @@ std::chrono::nanoseconds parse_duration(std::string_view text, std::string_view 
     total_s += v * unit;
     any = true;
   }
-  if (!(total_s > 0) || total_s > 365.0 * 86400) throw bad();
+  if (total_s > 365.0 * 86400)
+    throw usage_error("bad " + std::string(what) + " '" + printable(text) + "': at most 365d");
+  if (!(total_s > 0)) throw bad();
   const auto ns = static_cast<int64_t>(std::llround(total_s * 1e9));
   if (ns <= 0) throw bad();  // "0.1ns" rounds to nothing
   return std::chrono::nanoseconds(ns);

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
+#include "cache_naming.h"
 #include "error.h"
 #include "metrics_server.h"
 #include "printable.h"
@@ -24,7 +26,7 @@ constexpr uint64_t kExportMaxTracked = 262144;
 // not by CLI11, so that every mistake gets the same one-line usage error.
 struct Raw {
   std::vector<std::string> caches;
-  std::string method = "auto", max_tracked, sample_every, max_stacks = "16384", max_aggregates = "65536";
+  std::string method = "auto", max_tracked = "1M", sample_every = "1", max_stacks = "16384", max_aggregates = "65536";
   std::string stack_idle = "10m";
   bool show_addresses = false, stack_cache = true;
   std::string duration = "30s", min_age = "0s", interval, top = "20", format = "table", sort = "verdict";
@@ -33,7 +35,8 @@ struct Raw {
 };
 
 void add_trace_options(CLI::App* cmd, Raw& raw) {
-  cmd->add_option("-c,--cache", raw.caches, "slab cache to follow (repeatable; default kmalloc-2k)");
+  cmd->add_option("-c,--cache", raw.caches, "slab cache to follow (repeatable; default kmalloc-2k)")
+      ->default_str(TraceOptions{}.caches.front());
   cmd->add_option("--max-tracked", raw.max_tracked, "live objects tracked at most (kernel map size)")
       ->capture_default_str();
   cmd->add_option("--sample-every", raw.sample_every, "track one in N allocations; counts are scaled by N")
@@ -103,12 +106,10 @@ TraceOptions trace_options(const Raw& raw, bool exporter) {
   t.method = one_of<CacheMethod>(raw.method, "--method",
                                  {{"auto", CacheMethod::automatic}, {"kfunc", CacheMethod::kfunc},
                                   {"derived", CacheMethod::derived}});
-  t.max_tracked = parse_in_range(raw.max_tracked.empty() ? std::to_string(exporter ? kExportMaxTracked : 1'000'000)
-                                                         : raw.max_tracked,
-                                 "--max-tracked", kMaxTrackedRange);
-  t.sample_every = static_cast<uint32_t>(parse_in_range(
-      raw.sample_every.empty() ? std::to_string(exporter ? kExportSampleEvery : 1) : raw.sample_every,
-      "--sample-every", kSampleEveryRange));
+  // The exporter's own defaults are in its Raw (raw_exp below).
+  (void)exporter;
+  t.max_tracked = parse_in_range(raw.max_tracked, "--max-tracked", kMaxTrackedRange);
+  t.sample_every = static_cast<uint32_t>(parse_in_range(raw.sample_every, "--sample-every", kSampleEveryRange));
   t.max_stacks = static_cast<uint32_t>(parse_in_range(raw.max_stacks, "--max-stacks", kMaxStacksRange));
   t.max_aggregates = static_cast<uint32_t>(parse_in_range(raw.max_aggregates, "--max-aggregates", kMaxAggregatesRange));
   t.stack_idle = seconds_of(raw.stack_idle, "--stack-idle");
@@ -174,7 +175,100 @@ std::string one_line(const std::string& msg) {
   return printable(out, 200);
 }
 
+// "; did you mean --max-stacks?" for the first option the command does not
+// have, when one of its options is close; "" otherwise.
+std::string closest_option(const CLI::App& app, int argc, const char* const* argv) {
+  const CLI::App* cmd = nullptr;
+  for (const CLI::App* sub : app.get_subcommands({}))
+    if (argc > 1 && sub->get_name() == argv[1]) cmd = sub;
+  if (!cmd) return "";
+  std::vector<std::string> names;
+  for (const CLI::Option* o : cmd->get_options()) {
+    for (const auto& n : o->get_lnames()) names.push_back("--" + n);
+    for (const auto& n : o->get_snames()) names.push_back("-" + n);
+  }
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() < 2 || arg[0] != '-' || (arg[1] >= '0' && arg[1] <= '9')) continue;
+    arg = arg.substr(0, arg.find('='));
+    if (std::find(names.begin(), names.end(), arg) != names.end()) continue;
+    std::vector<std::string> longs;
+    for (const auto& n : names)
+      if (n.size() > 2) longs.push_back(n);
+    const auto close = similar_names(arg, longs, 1);
+    return close.empty() ? "" : "; did you mean " + close.front() + "?";
+  }
+  return "";
+}
+
+// Every option of every command as @app defines it, with what the tables
+// below say the parser enforces, and the exit codes (base/error.h).
+std::string options_json(const CLI::App& app) {
+  using nlohmann::json;
+  json commands = json::object();
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    json opts = json::array();
+    for (const CLI::Option* o : sub->get_options()) {
+      json names = json::array();
+      for (const auto& n : o->get_snames()) names.push_back("-" + n);
+      for (const auto& n : o->get_lnames()) names.push_back("--" + n);
+      if (names.empty()) continue;  // a positional argument
+      const std::string long_name = o->get_lnames().empty() ? "" : "--" + o->get_lnames().front();
+      json j = {{"names", names}, {"flag", o->get_expected_min() == 0}, {"default", o->get_default_str()},
+                {"description", o->get_description()}};
+      for (const auto& l : option_limits())
+        if (long_name == l.name) {
+          j["kind"] = l.kind == OptionLimit::count ? "count" : l.kind == OptionLimit::duration ? "duration" : "duration_or_zero";
+          j["min"] = l.range.min;
+          j["max"] = l.range.max;
+        }
+      for (const auto& [name, choices] : option_choices())
+        if (long_name == name) j["choices"] = choices;
+      if (long_name == "--cache") {
+        j["max_count"] = SLK_MAX_CACHES;
+        j["max_name_length"] = SLK_CACHE_NAME_LEN - 1;
+      }
+      opts.push_back(j);
+    }
+    commands[sub->get_name()] = opts;
+  }
+  json exits = json::array();
+#define SLK_EXIT_JSON(name) exits.push_back({{"code", static_cast<int>(Exit::name)}, {"name", #name}});
+  SLK_EXIT_CODES(SLK_EXIT_JSON)
+#undef SLK_EXIT_JSON
+  return json{{"commands", commands}, {"exit_codes", exits}}.dump(1) + "\n";
+}
+
 }  // namespace
+
+const std::vector<OptionLimit>& option_limits() {
+  constexpr uint64_t kYear = 365 * 86400;  // parse_duration's upper bound
+  static const std::vector<OptionLimit> limits = {
+      {"--max-tracked", OptionLimit::count, kMaxTrackedRange},
+      {"--sample-every", OptionLimit::count, kSampleEveryRange},
+      {"--max-stacks", OptionLimit::count, kMaxStacksRange},
+      {"--max-aggregates", OptionLimit::count, kMaxAggregatesRange},
+      {"--top", OptionLimit::count, kTopRange},
+      {"--top-stacks", OptionLimit::count, kTopStacksRange},
+      {"--max-caches", OptionLimit::count, kTriageMaxCachesRange},
+      {"--duration", OptionLimit::duration, {0, kYear}},
+      {"--interval", OptionLimit::duration, {0, kYear}},
+      {"--window", OptionLimit::duration, {0, kYear}},
+      {"--stack-idle", OptionLimit::duration, {0, kYear}},
+      {"--min-age", OptionLimit::duration_or_zero, {0, kYear}},
+  };
+  return limits;
+}
+
+const std::vector<std::pair<std::string, std::vector<std::string>>>& option_choices() {
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> choices = {
+      {"--method", {"auto", "kfunc", "derived"}},
+      {"--format", {"table", "json", "folded", "svg", "html"}},
+      {"--sort", {"verdict", "bytes", "objects", "age", "growth"}},
+  };
+  return choices;
+}
 
 ParseResult parse_run_config(int argc, const char* const* argv) {
   CLI::App app{"slableak: which kernel code paths hold slab memory (kmalloc-2k by default)"};
@@ -241,6 +335,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   auto* check = app.add_subcommand("check", "load, attach and detach once: a deployment self-test");
   add_trace_options(check, raw);
 
+  if (argc == 2 && std::string(argv[1]) == "--dump-options-json") return {std::nullopt, options_json(app), 0};
   const auto is_command = [&](const std::string& name) {
     for (const auto* sub : app.get_subcommands({}))
       if (sub->get_name() == name) return true;
@@ -258,7 +353,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
     return {std::nullopt, std::string("slableak ") + SLABLEAK_VERSION + "\n", 0};
   } catch (const CLI::ParseError& e) {
     // Help of a subcommand arrives as CallForHelp from that subcommand.
-    throw usage_error(one_line(e.what()) + " (see 'slableak --help')");
+    throw usage_error(one_line(e.what()) + closest_option(app, argc, argv) + " (see 'slableak --help')");
   }
 
   RunConfig c;

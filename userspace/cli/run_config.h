@@ -66,6 +66,21 @@ struct ParseResult {
 };
 
 // Throws a usage Error (one line, naming the option and the fix).
+// `slableak --dump-options-json` (hidden) returns the option table as JSON
+// in @text: every command's options as the parser defines them, their
+// defaults, limits and choices, and the exit codes. tests/ops checks
+// docs/cli.md and the man page against it.
 ParseResult parse_run_config(int argc, const char* const* argv);
+
+// What the parser enforces on an option's value beyond its syntax; the
+// unit tests check each entry against parse_run_config itself.
+struct OptionLimit {
+  const char* name;
+  enum Kind { count, duration, duration_or_zero } kind;
+  Range range;  // count: inclusive; durations: seconds, (0 or min, max]
+};
+const std::vector<OptionLimit>& option_limits();
+// Accepted values of the options that take one of a few words.
+const std::vector<std::pair<std::string, std::vector<std::string>>>& option_choices();
 
 }  // namespace slableak
