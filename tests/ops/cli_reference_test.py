@@ -163,12 +163,13 @@ def roff_text(lines):
 # --cache", "--duration, --top, --format and --sort as for snapshot"): its
 # entries count as documentation for cmd, but are not all cmd's options.
 MAN_SECTIONS = {
-    "TRACING OPTIONS": ["snapshot", "top", "export", "triage?", "check"],
-    "SNAPSHOT OPTIONS": ["snapshot", "triage?"],
+    "TRACING OPTIONS": ["snapshot", "top", "export", "triage?", "check", "run"],
+    "SNAPSHOT OPTIONS": ["snapshot", "triage?", "run?"],
+    "RUN OPTIONS": ["run"],
     "TOP OPTIONS": ["top"],
     "EXPORT OPTIONS": ["export"],
     "TRIAGE OPTIONS": ["triage"],
-    "GENERAL OPTIONS": ["snapshot", "top", "export", "triage", "caches", "check"],
+    "GENERAL OPTIONS": ["snapshot", "top", "export", "triage", "caches", "check", "run"],
 }
 
 

@@ -234,7 +234,7 @@ std::string options_json(const CLI::App& app) {
     commands[sub->get_name()] = opts;
   }
   json exits = json::array();
-#define SLK_EXIT_JSON(name) exits.push_back({{"code", static_cast<int>(Exit::name)}, {"name", #name}});
+#define SLK_EXIT_JSON(name, value) exits.push_back({{"code", static_cast<int>(Exit::name)}, {"name", #name}});
   SLK_EXIT_CODES(SLK_EXIT_JSON)
 #undef SLK_EXIT_JSON
   return json{{"commands", commands}, {"exit_codes", exits}}.dump(1) + "\n";
@@ -257,6 +257,7 @@ const std::vector<OptionLimit>& option_limits() {
       {"--window", OptionLimit::duration, {0, kYear}},
       {"--stack-idle", OptionLimit::duration, {0, kYear}},
       {"--min-age", OptionLimit::duration_or_zero, {0, kYear}},
+      {"--settle", OptionLimit::duration_or_zero, {0, kYear}},
   };
   return limits;
 }
