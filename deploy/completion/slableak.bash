@@ -34,14 +34,14 @@ _slableak()
         cword=$COMP_CWORD
     fi
 
-    local commands="snapshot top run export triage caches check"
+    local commands="snapshot top run diff export triage caches check"
     local tracing="--cache -c --max-tracked --sample-every --max-stacks --max-aggregates --stack-idle --method --no-stack-cache --show-addresses"
 
     # The subcommand: the first word after "slableak" that is one.
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            snapshot | top | run | export | triage | caches | check) cmd=${words[i]}; break ;;
+            snapshot | top | run | diff | export | triage | caches | check) cmd=${words[i]}; break ;;
         esac
     done
 
@@ -83,6 +83,9 @@ _slableak()
         export)   opts="$tracing --interval -i --textfile-dir --no-textfile --once --listen --top-stacks --help -h" ;;
         triage)   opts="${tracing/--cache -c /} --window -w --max-caches --duration -d --top --format -f --sort --help -h" ;;
         run)      opts="$tracing --settle --only-command --min-age --top --format -f --sort --help -h" ;;
+        diff)
+            if [[ $cur != -* ]]; then COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur")); return; fi
+            opts="--format -f --top --help -h" ;;
         caches)   opts="--help -h" ;;
         check)    opts="$tracing --help -h" ;;
     esac

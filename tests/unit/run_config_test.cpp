@@ -116,3 +116,19 @@ TEST(RunConfig, HostileNamesAreNotEchoedRaw) {
   EXPECT_EQ(msg.find('\x07'), std::string::npos);
   EXPECT_NE(msg.find("\\x1b"), std::string::npos) << msg;
 }
+
+TEST(RunConfig, DiffTakesTwoFilesAFormatAndTop) {
+  const auto d = parse({"diff", "-f", "json", "--top", "0", "a.json", "b.json"}).config.value();
+  EXPECT_EQ(d.command, Command::diff);
+  EXPECT_EQ(d.diff.before, "a.json");
+  EXPECT_EQ(d.diff.after, "b.json");
+  EXPECT_EQ(d.diff.format, Format::json);
+  EXPECT_EQ(d.diff.top, 0u);
+  EXPECT_EQ(parse({"diff", "a", "b"}).config.value().diff.top, 20u);
+  EXPECT_NE(usage_message({"diff", "a.json"}).find("diff needs two reports"), std::string::npos);
+  EXPECT_NE(usage_message({"diff", "a", "b", "c"}).find("diff needs two reports"), std::string::npos);
+  EXPECT_NE(usage_message({"diff", "-f", "svg", "a", "b"}).find("bad --format 'svg': use table, json"),
+            std::string::npos);
+  EXPECT_NE(usage_message({"diff", "--top", "100001", "a", "b"}).find("--top 100001 is out of range"),
+            std::string::npos);
+}

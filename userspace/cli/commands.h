@@ -12,5 +12,6 @@ int run_caches(const RunConfig& c);
 int run_check(const RunConfig& c);
 int run_command(const RunConfig& c);  // slableak run -- COMMAND
 int run_triage(const RunConfig& c);
+int run_diff(const RunConfig& c);     // slableak diff BEFORE AFTER (no BPF)
 
 }  // namespace slableak

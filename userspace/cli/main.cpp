@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       case Command::check: return run_check(c);
       case Command::triage: return run_triage(c);
       case Command::run: return run_command(c);
+      case Command::diff: return run_diff(c);
     }
   } catch (const Error& e) {
     std::cerr << "slableak: " << e.what() << "\n";

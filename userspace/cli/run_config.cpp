@@ -332,6 +332,14 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
       ->capture_default_str();
   run->add_option("command", command, "COMMAND [ARGS], after --");
 
+  auto* diff = app.add_subcommand("diff", "compare two JSON reports: which stacks appeared, disappeared, grew or "
+                                          "shrank: slableak diff BEFORE.json AFTER.json (no root)");
+  std::vector<std::string> diff_files;
+  std::string diff_format = "table", diff_top = "20";
+  diff->add_option("-f,--format", diff_format, "table or json")->capture_default_str();
+  diff->add_option("--top", diff_top, "changed stacks shown (0 = all)")->capture_default_str();
+  diff->add_option("files", diff_files, "BEFORE.json AFTER.json (reports of --format json)");
+
   auto* caches = app.add_subcommand("caches", "list slab caches from /proc/slabinfo (no BPF)");
   auto* check = app.add_subcommand("check", "load, attach and detach once: a deployment self-test");
   add_trace_options(check, raw);
@@ -343,7 +351,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1]))
-    throw usage_error("unknown command '" + printable(argv[1]) + "': use snapshot, top, run, export, triage, caches or check");
+    throw usage_error("unknown command '" + printable(argv[1]) + "': use snapshot, top, run, diff, export, triage, caches or check");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -369,6 +377,17 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
     c.exporter = export_config(raw_exp);
     // Growth is fitted over several intervals so one refresh does not swing it.
     c.trace.growth_window = std::chrono::duration<double>(std::max(300.0, 4 * c.exporter.interval.count()));
+    return {c, {}, 0};
+  }
+  if (*diff) {
+    c.command = Command::diff;
+    if (diff_files.size() != 2)
+      throw usage_error("diff needs two reports: slableak diff BEFORE.json AFTER.json (each from 'slableak snapshot "
+                        "--format json')");
+    c.diff.before = diff_files[0];
+    c.diff.after = diff_files[1];
+    c.diff.format = one_of<Format>(diff_format, "--format", {{"table", Format::table}, {"json", Format::json}});
+    c.diff.top = parse_in_range(diff_top, "--top", kTopRange);
     return {c, {}, 0};
   }
   if (*caches) {

@@ -16,7 +16,7 @@
 
 namespace slableak {
 
-enum class Command { snapshot, top, export_metrics, caches, check, triage, run };
+enum class Command { snapshot, top, export_metrics, caches, check, triage, run, diff };
 
 struct ReportConfig {
   std::chrono::duration<double> duration{30};
@@ -48,6 +48,13 @@ struct CommandRunConfig {
   std::chrono::duration<double> settle{1};   // traced after COMMAND exits
 };
 
+// slableak diff BEFORE.json AFTER.json
+struct DiffConfig {
+  std::string before, after;  // files as named
+  Format format = Format::table;  // table or json
+  size_t top = 20;                // changed stacks listed; 0 = all
+};
+
 struct RunConfig {
   Command command = Command::snapshot;
   CommandRunConfig run;
@@ -55,6 +62,7 @@ struct RunConfig {
   ReportConfig report;
   ExportConfig exporter;
   TriageConfig triage;
+  DiffConfig diff;
 };
 
 // What parsing decided: run @config, or print @text and exit with @exit_code

@@ -3,13 +3,14 @@
 #include <nlohmann/json.hpp>
 
 #include "report.h"
+#include "report_diff.h"
 
 namespace slableak {
 
 void write_json(std::ostream& os, const Snapshot& s, size_t top) {
   using nlohmann::json;
   json j;
-  j["schema_version"] = 1;
+  j["schema_version"] = kReportSchemaVersion;
   j["time"] = s.unix_time;
   j["elapsed_seconds"] = s.elapsed_s;
   j["cache_method"] = s.method;
@@ -48,6 +49,9 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
     j["families"].push_back(std::move(fj));
   }
   j["stacks"] = json::array();
+  // How many stacks there were before --top cut the list: `slableak diff`
+  // says when a stack may only have fallen below the cut.
+  j["stacks_total"] = s.stacks.size();
   size_t n = 0;
   for (const auto& st : s.stacks) {
     if (top && n >= top) break;

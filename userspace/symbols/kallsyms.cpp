@@ -185,4 +185,27 @@ std::string format_function(const std::optional<ResolvedAddress>& r) {
   return fn;
 }
 
+std::string function_of_frame(std::string_view frame) {
+  // " (0x...)" at the end: the raw address of --show-addresses.
+  if (frame.size() > 4 && frame.back() == ')') {
+    const size_t open = frame.rfind(" (0x");
+    if (open != std::string_view::npos) frame = frame.substr(0, open);
+  }
+  std::string_view module;
+  if (!frame.empty() && frame.back() == ']') {
+    const size_t open = frame.rfind(" [");
+    if (open != std::string_view::npos && open > 0) {
+      module = frame.substr(open);
+      frame = frame.substr(0, open);
+    }
+  }
+  // "+0x1a" at the end of the name; a name may itself contain '+' (not in
+  // kallsyms, but keep it unless a hex offset follows).
+  const size_t plus = frame.rfind("+0x");
+  if (plus != std::string_view::npos && plus > 0 &&
+      frame.find_first_not_of("0123456789abcdef", plus + 3) == std::string_view::npos && frame.size() > plus + 3)
+    frame = frame.substr(0, plus);
+  return std::string(frame) + std::string(module);
+}
+
 }  // namespace slableak

@@ -91,5 +91,9 @@ class Kallsyms::Builder {
 std::string format_frame(const std::optional<ResolvedAddress>& r, uint64_t addr, bool show_address);
 // The same frame without its offset: "name" or "name [module]", "[unknown]".
 std::string format_function(const std::optional<ResolvedAddress>& r);
+// The inverse on printed text: a frame as format_frame() wrote it, with or
+// without the raw address, -> its format_function() form. Lets reports made
+// on two builds of a kernel (offsets moved) be matched by function.
+std::string function_of_frame(std::string_view frame);
 
 }  // namespace slableak
