@@ -169,7 +169,8 @@ MAN_SECTIONS = {
     "TOP OPTIONS": ["top"],
     "EXPORT OPTIONS": ["export"],
     "TRIAGE OPTIONS": ["triage"],
-    "GENERAL OPTIONS": ["snapshot", "top", "export", "triage", "caches", "check", "run"],
+    "DIFF OPTIONS": ["diff"],
+    "GENERAL OPTIONS": ["snapshot", "top", "export", "triage", "caches", "check", "run", "diff"],
 }
 
 

@@ -23,6 +23,7 @@ ParseResult parse(std::vector<std::string> args) {
 
 bool accepted(std::vector<std::string> args, std::string* why = nullptr) {
   if (!args.empty() && args[0] == "run") args.insert(args.end(), {"--", "true"});  // run needs its COMMAND
+  if (!args.empty() && args[0] == "diff") args.insert(args.end(), {"a.json", "b.json"});  // diff needs two files
   try {
     return parse(args).config.has_value();
   } catch (const Error& e) {
@@ -46,7 +47,7 @@ const std::set<std::string> kFreeText = {"--cache", "--textfile-dir", "--listen"
 
 TEST(OptionTable, DumpListsEveryCommandAndTheExitCodes) {
   const auto j = dump();
-  for (const char* cmd : {"snapshot", "top", "export", "triage", "caches", "check"})
+  for (const char* cmd : {"snapshot", "top", "export", "triage", "caches", "check", "run", "diff"})
     EXPECT_TRUE(j.at("commands").contains(cmd)) << cmd;
   std::vector<int> codes;
   for (const auto& e : j.at("exit_codes")) codes.push_back(e.at("code").get<int>());

@@ -223,8 +223,11 @@ std::string options_json(const CLI::App& app) {
           j["min"] = l.range.min;
           j["max"] = l.range.max;
         }
+      // "CMD --option" (one command's own words) before "--option".
       for (const auto& [name, choices] : option_choices())
-        if (long_name == name) j["choices"] = choices;
+        if (long_name == name && !j.contains("choices")) j["choices"] = choices;
+      for (const auto& [name, choices] : option_choices())
+        if (sub->get_name() + " " + long_name == name) j["choices"] = choices;
       if (long_name == "--cache") {
         j["max_count"] = SLK_MAX_CACHES;
         j["max_name_length"] = SLK_CACHE_NAME_LEN - 1;
@@ -266,6 +269,7 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& option_choi
   static const std::vector<std::pair<std::string, std::vector<std::string>>> choices = {
       {"--method", {"auto", "kfunc", "derived"}},
       {"--format", {"table", "json", "folded", "svg", "html"}},
+      {"diff --format", {"table", "json"}},
       {"--sort", {"verdict", "bytes", "objects", "age", "growth"}},
   };
   return choices;
