@@ -25,6 +25,7 @@ cases=(
   "--method|check --method guess"
   "--cache|snapshot -c kmalloc-2k -c kmalloc-2k"
   "--listen|export --listen nowhere"
+  "--listen|export --listen example.com:9435"
   "--no-textfile|export --no-textfile"
   "--bogus|snapshot --bogus"
   "frobnicate|frobnicate"

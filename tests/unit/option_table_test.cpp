@@ -170,3 +170,17 @@ TEST(OptionTable, UnknownOptionSaysTheClosest) {
   // One line, whatever was typed.
   EXPECT_EQ(message({"snapshot", "--a\nb"}).find('\n'), std::string::npos);
 }
+
+// --listen takes the host forms the server binds, decided by the parser.
+TEST(OptionTable, ListenHostForms) {
+  for (const char* ok : {"127.0.0.1:9435", "[::1]:9435", "localhost:9435", "0.0.0.0:1"}) {
+    std::string why;
+    EXPECT_TRUE(accepted({"export", "--listen", ok}, &why)) << ok << ": " << why;
+  }
+  for (const char* bad : {"example.com:9435", "256.1.1.1:9435", "::1:9435", "\x1b]0;x:9435"}) {
+    std::string why;
+    EXPECT_FALSE(accepted({"export", "--listen", bad}, &why)) << bad;
+    EXPECT_NE(why.find("--listen"), std::string::npos) << why;
+    EXPECT_EQ(why.find('\x1b'), std::string::npos) << "escape echoed raw";
+  }
+}

@@ -1,6 +1,7 @@
 #include "run_config.h"
 
 #include <CLI/CLI.hpp>
+#include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -131,6 +132,14 @@ ExportConfig export_config(const Raw& raw) {
   uint16_t port = 0;
   if (!e.listen.empty() && !split_host_port(e.listen, &host, &port))
     throw usage_error("bad --listen '" + printable(e.listen) + "': use HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464");
+  // The forms the server binds (no name lookup): decided here, so that a
+  // host name is a usage error before anything is opened or attached.
+  in6_addr a6{};
+  const bool bracketed = !e.listen.empty() && e.listen[0] == '[';  // "::1:9435" would be ambiguous to a reader
+  if (!e.listen.empty() && host != "localhost" && !(!bracketed && inet_pton(AF_INET, host.c_str(), &a6) == 1) &&
+      !(bracketed && inet_pton(AF_INET6, host.c_str(), &a6) == 1))
+    throw usage_error("bad --listen host '" + printable(host) +
+                      "': use a numeric IPv4 address, an IPv6 address in brackets or localhost, e.g. 127.0.0.1:9464");
   if (!e.textfile && e.listen.empty())
     throw usage_error("nothing to export to: drop --no-textfile or add --listen 127.0.0.1:PORT");
   e.top_stacks = parse_in_range(raw.top_stacks, "--top-stacks", kTopStacksRange);
