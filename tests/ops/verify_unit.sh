@@ -17,6 +17,10 @@ grep -q '^ExecStart=/usr/sbin/slableak export' "$unit" || {
 # and a service that is never restarted after it stays down for good.
 grep -qx 'RestartPreventExitStatus=2' "$unit" || {
   echo "FAIL: $unit must prevent restarts for exit 2 only (RestartPreventExitStatus=2)" >&2; exit 1; }
+# Exit 4 (the textfile directory re-created, unreachable in this namespace)
+# recovers only by a restart.
+grep -qx 'Restart=on-failure' "$unit" || {
+  echo "FAIL: $unit must restart on failure (exit 4 recovers a re-created textfile directory that way)" >&2; exit 1; }
 mkdir -p "$tmp/man/man8"
 cp "$man" "$tmp/man/man8/slableak.8"
 sed "s#^ExecStart=/usr/sbin/slableak #ExecStart=$bin #" "$unit" >"$tmp/slableak-exporter.service"
