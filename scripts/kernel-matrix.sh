@@ -208,7 +208,7 @@ esac
 [[ $COUNT =~ ^[0-9]+$ ]] || die "--count wants a number, got '$COUNT'"
 [[ $MEMORY =~ ^[0-9]+$ ]] || die "--memory wants MiB, got '$MEMORY'"
 [[ $CACHE_NAME =~ ^[A-Za-z0-9._-]+$ ]] || die "bad --cache '$CACHE_NAME'"
-[[ $METHOD =~ ^(auto|kfunc|derived)$ ]] || die "--method wants auto, kfunc or derived, got '$METHOD'"
+[[ $METHOD =~ ^(auto|kfunc|slab|derived)$ ]] || die "--method wants auto, kfunc, slab or derived, got '$METHOD'"
 [[ $SCENARIO =~ ^(hold|cost|named)$ ]] || die "--scenario wants hold, cost or named, got '$SCENARIO'"
 HOLDER_MODE=kmalloc
 if [ "$SCENARIO" = named ]; then

@@ -266,7 +266,7 @@ def cmd_check(args):
         return done("FAIL", "schema:top-level-not-object")
     method = doc.get("cache_method")
     res["method"] = method if isinstance(method, str) and method else "-"
-    if method not in ("kfunc", "derived"):
+    if method not in ("kfunc", "slab", "derived"):
         return done("FAIL", "schema:cache_method=%r" % (method,))
     stacks = doc.get("stacks")
     if not isinstance(stacks, list):
