@@ -29,6 +29,38 @@
 #define SLK_GFP_RECLAIMABLE 0x10u
 #define SLK_GFP_ACCOUNT 0x400000u
 
+/* The slab walk (slab_walk.h) reads struct page / struct slab; what moved:
+ *   - v5.17 (Matthew Wilcox, "mm: Split slab into its own type", the start
+ *     of the struct slab series) took slab_cache out of struct page into
+ *     struct slab (mm/slab.h), which overlays the slab's head page. Before,
+ *     the head page itself carries slab_cache: struct page___pre517.
+ *   - v6.10 ("mm: free up PG_slab") made "is a slab" a page type instead of
+ *     the PG_slab page flag: enum pageflags___pre610 is the flag's bit;
+ *     in 6.10/6.11 page_type holds inverted bits under PAGE_TYPE_BASE
+ *     (enum pagetype___v610).
+ *   - v6.12 ("mm: support only one page_type per page") keeps the type in
+ *     the top byte of page_type: PGTY_slab (vmlinux.h has it).
+ * Field offsets come from CO-RE; the flavour suffix (___x) is dropped when
+ * libbpf matches names, so these resolve to the running kernel's types. */
+struct page___pre517 {
+	struct kmem_cache *slab_cache;
+};
+
+/* page->flags was an unsigned long until v6.18 wrapped it in memdesc_flags_t
+ * (which vmlinux.h has); CO-RE refuses to match a struct against an integer. */
+struct page___pre610 {
+	unsigned long flags;
+};
+
+enum pageflags___pre610 {
+	PG_slab___pre610 = 7,
+};
+
+enum pagetype___v610 {
+	PG_slab___v610 = 0x02000000,
+	PAGE_TYPE_BASE___v610 = 0x80000000,
+};
+
 /* libbpf 1.1 predates bpf_ksym_exists(). */
 #define slk_ksym_exists(sym) (!!&(sym))
 

@@ -20,6 +20,7 @@
 #include "stack_cache.h"
 #include "cache_verdict.h"
 #include "task_filter.h"
+#include "slab_walk.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -29,6 +30,9 @@ const volatile __u32 req_lo_min = 0; /* union of the selected size classes */
 const volatile __u32 req_hi_max = 0;
 const volatile __u32 sample_every = 1;
 const volatile __u32 filter_bits = 18; /* log2(live_filter slots), >= 4 */
+/* The kernel has kmalloc-cg-* caches (5.14+); before, accounted kmallocs
+ * share the plain kmalloc-* caches. Derived method only. */
+const volatile bool cg_caches = true;
 
 /* Changed by userspace while running: the epoch width grows with run time. */
 volatile __u32 epoch_shift = 30;
@@ -141,7 +145,7 @@ static __always_inline __u32 kmalloc_type_of(__u64 gfp)
 		return SLK_KMALLOC_DMA;
 	if (gfp & SLK_GFP_RECLAIMABLE)
 		return SLK_KMALLOC_RECLAIM;
-	if (gfp & SLK_GFP_ACCOUNT)
+	if ((gfp & SLK_GFP_ACCOUNT) && cg_caches)
 		return SLK_KMALLOC_CGROUP;
 	return SLK_KMALLOC_NORMAL;
 }
@@ -317,8 +321,10 @@ int BPF_PROG(kmalloc_kfunc, unsigned long call_site, const void *ptr, size_t byt
 	if (!slot || !st)
 		return 0;
 	s = (struct kmem_cache *)scalar_of(bpf_get_kmem_cache((__u64)ptr));
-	if (!s)
+	if (!s) {
+		SLK_COUNT(st, cache_unnamed);
 		return 0;
+	}
 	idx = cache_index_of(s, st);
 	if (idx < 0)
 		return 0;
@@ -339,6 +345,70 @@ static __always_inline int on_kmalloc_derived(void *ctx, __u64 call_site, const 
 	if (idx < 0)
 		return 0;
 	return track_alloc(ctx, call_site, (__u64)ptr, bytes_alloc, idx, slot, st);
+}
+
+/* Slab method: the object's own slab names its cache (slab_walk.h); any
+ * kernel, once the loader has calibrated page_delta. raw_tp for the same
+ * reason as the derived programs below. */
+static __always_inline int on_kmalloc_slab(void *ctx, __u64 call_site, const void *ptr,
+					   __u64 bytes_req, __u64 bytes_alloc)
+{
+	struct slk_stats *st = NULL;
+	struct kmem_cache *s;
+	__u32 *slot;
+	int idx;
+
+	slot = alloc_prologue((__u64)ptr, bytes_req, &st);
+	if (!slot || !st)
+		return 0;
+	s = slab_cache_of((__u64)ptr);
+	if (!s) {
+		SLK_COUNT(st, cache_unnamed);
+		return 0;
+	}
+	idx = cache_index_of(s, st);
+	if (idx < 0)
+		return 0;
+	return track_alloc(ctx, call_site, (__u64)ptr, bytes_alloc, idx, slot, st);
+}
+
+SEC("raw_tp/kmalloc")
+int BPF_PROG(kmalloc_slab, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc)
+{
+	return on_kmalloc_slab(ctx, call_site, ptr, bytes_req, bytes_alloc);
+}
+
+SEC("raw_tp/kmalloc_node")
+int BPF_PROG(kmalloc_node_slab, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc)
+{
+	return on_kmalloc_slab(ctx, call_site, ptr, bytes_req, bytes_alloc);
+}
+
+/* Calibration of page_delta (slab_walk.h): attached by the loader for a few
+ * milliseconds before the tracing programs, never with them. */
+SEC("raw_tp/mm_page_alloc")
+int BPF_PROG(calib_page_alloc, struct page *page, unsigned int order)
+{
+	calib_on_page((__u64)page, order);
+	return 0;
+}
+
+SEC("raw_tp/kmalloc")
+int BPF_PROG(calib_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc)
+{
+	calib_on_kmalloc((__u64)ptr, bytes_alloc);
+	return 0;
+}
+
+SEC("raw_tp/kmalloc_node")
+int BPF_PROG(calib_kmalloc_node, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc)
+{
+	calib_on_kmalloc((__u64)ptr, bytes_alloc);
+	return 0;
 }
 
 /* Derived method: cache named from size class and gfp flags. raw_tp, not

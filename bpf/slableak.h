@@ -26,6 +26,7 @@
 enum slk_cache_method {
 	SLK_METHOD_KFUNC = 1,   /* bpf_get_kmem_cache(ptr)->name: exact (6.13+) */
 	SLK_METHOD_DERIVED = 2, /* size class + gfp flags: kmalloc-* only */
+	SLK_METHOD_SLAB = 3,    /* the object's slab ->slab_cache: exact, any kernel */
 };
 
 /* kmalloc cache "types", as the kernel picks them from gfp flags. */
@@ -166,6 +167,9 @@ struct slk_fp_val {
 	X(P, stacks_retired, "stacks_retired", "slableak_tracer_events_total", "event", "stack_retired", "tracer",  \
 	  "stacks retired",                                                                                           \
 	  "kernel stacks retired after --stack-idle with nothing outstanding (totals kept per cache)")             \
+	X(K, cache_unnamed, "cache_unnamed", "slableak_tracer_dropped_total", "reason", "cache_unnamed", "drops",    \
+	  "cache not named",                                                                                         \
+	  "allocations of the selected size classes whose cache could not be named (slab not readable): counted nowhere") \
 	X(P, recursion_misses, "recursion_misses", "slableak_tracer_dropped_total", "reason", "recursion_miss",     \
 	  "drops", "recursion misses",                                                                               \
 	  "events the kernel did not deliver because a BPF program was already running on that CPU")

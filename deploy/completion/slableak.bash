@@ -50,7 +50,7 @@ _slableak()
         -c | --cache)
             COMPREPLY=($(compgen -W "$(_slableak_caches)" -- "$cur")); return ;;
         --method)
-            COMPREPLY=($(compgen -W "auto kfunc derived" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "auto kfunc slab derived" -- "$cur")); return ;;
         -f | --format)
             COMPREPLY=($(compgen -W "table json folded" -- "$cur")); return ;;
         --sort)

@@ -37,6 +37,6 @@ for cmd in "${cmds[@]}"; do
 done
 expect_all "--format" "$(complete_words slableak snapshot --format '')" table json folded
 expect_all "--sort" "$(complete_words slableak top --sort '')" bytes objects age growth
-expect_all "--method" "$(complete_words slableak export --method '')" auto kfunc derived
+expect_all "--method" "$(complete_words slableak export --method '')" auto kfunc slab derived
 expect_all "--cache" "$(complete_words slableak snapshot -c kmalloc-2)" kmalloc-2k
 echo "ok: completion offers ${#cmds[@]} commands, all their options and option values"

@@ -92,7 +92,8 @@ TEST(CacheSelection, BucketAndRandomNeedExactMethod) {
     const auto e = error_of({name}, false);
     ASSERT_TRUE(e.has_value());
     EXPECT_EQ(e->code(), Exit::usage);
-    EXPECT_NE(std::string(e->what()).find("kmalloc-2k"), std::string::npos) << e->what();
+    EXPECT_NE(std::string(e->what()).find("kmalloc-cg-2k"), std::string::npos) << e->what();
+    EXPECT_NE(std::string(e->what()).find("--method"), std::string::npos) << e->what();
   }
   const auto sel = select_caches({"msg_msg-2k"}, random_slabinfo(), true);
   ASSERT_EQ(sel.size(), 1u);

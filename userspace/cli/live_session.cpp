@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "bpf_tracer.h"
@@ -45,8 +46,15 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   const KernelFeatures kf = probe_kernel_features();
   if (opt.method == CacheMethod::kfunc && !kf.has_kmem_cache_kfunc)
     throw env_error("--method kfunc needs bpf_get_kmem_cache (Linux 6.13+); this kernel (" + kf.release +
-                    ") lacks it: use --method derived");
-  const bool exact = kf.has_kmem_cache_kfunc && opt.method != CacheMethod::derived;
+                    ") lacks it: use --method slab");
+  // auto: the kernel's own kfunc where it exists, else the walk to the
+  // object's slab (proven in the x86-64 kernel matrix; not yet run on arm64,
+  // which keeps the size+flags guess there until it is).
+  const CacheMethod method = opt.method != CacheMethod::automatic ? opt.method
+                             : kf.has_kmem_cache_kfunc           ? CacheMethod::kfunc
+                             : kTargetArch == "x86_64"           ? CacheMethod::slab
+                                                                 : CacheMethod::derived;
+  const bool exact = method != CacheMethod::derived;
 
   // The live map is preallocated: refuse one the host cannot hold rather
   // than let the kernel take a quarter of its memory (or fail after seconds).
@@ -69,12 +77,16 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   TracerSetup setup;
   setup.caches = select_caches(opt.caches, HostCaches{s.slab_start, read_slab_links()},
                                NamingAbility{exact, kf.alloc_event_has_cache, kf.release});
-  setup.programs = exact ? ProgramSet::kfunc : ProgramSet::derived;
+  setup.programs = method == CacheMethod::kfunc  ? ProgramSet::kfunc
+                   : method == CacheMethod::slab ? ProgramSet::slab
+                                                 : ProgramSet::derived;
   setup.kmalloc_node_event = kf.has_kmalloc_node_event;
   setup.alloc_event_has_cache = kf.alloc_event_has_cache;
+  setup.cg_caches = std::any_of(s.slab_start.begin(), s.slab_start.end(),
+                                [](const SlabCache& c) { return c.name.rfind("kmalloc-cg-", 0) == 0; });
   for (const auto& c : setup.caches) s.caches.push_back(c.name);
   s.followed = setup.caches;
-  s.method = exact ? "kfunc" : "derived";
+  s.method = method_name(method);
   s.arch = std::string(kTargetArch);
   s.stack_fingerprints = stack_fingerprints_state(opt.stack_cache);
   s.sample_every = opt.sample_every;

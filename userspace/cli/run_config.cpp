@@ -48,7 +48,7 @@ void add_trace_options(CLI::App* cmd, Raw& raw) {
   cmd->add_option("--stack-idle", raw.stack_idle,
                   "retire a stack after this long with nothing outstanding and no allocation (frees its --max-stacks slot)")
       ->capture_default_str();
-  cmd->add_option("--method", raw.method, "how the cache of an object is named: auto, kfunc, derived")
+  cmd->add_option("--method", raw.method, "how the cache of an object is named: auto, kfunc, slab, derived")
       ->capture_default_str();
   cmd->add_flag("--show-addresses", raw.show_addresses, "print raw kernel addresses too (defeats KASLR)");
   cmd->add_flag("!--no-stack-cache", raw.stack_cache,
@@ -106,7 +106,7 @@ TraceOptions trace_options(const Raw& raw, bool exporter) {
   }
   t.method = one_of<CacheMethod>(raw.method, "--method",
                                  {{"auto", CacheMethod::automatic}, {"kfunc", CacheMethod::kfunc},
-                                  {"derived", CacheMethod::derived}});
+                                  {"slab", CacheMethod::slab}, {"derived", CacheMethod::derived}});
   // The exporter's own defaults are in its Raw (raw_exp below).
   (void)exporter;
   t.max_tracked = parse_in_range(raw.max_tracked, "--max-tracked", kMaxTrackedRange);

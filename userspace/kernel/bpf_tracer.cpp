@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,6 +138,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   ro->n_caches = static_cast<uint32_t>(cfg.caches.size());
   ro->sample_every = opt.sample_every ? opt.sample_every : 1;
   ro->stack_cache = opt.stack_cache && kStackFingerprintsProven;  // compiled out too (bpf/stack_cache.h)
+  ro->cg_caches = cfg.cg_caches;
   ro->alloc_event_has_cache = cfg.alloc_event_has_cache;
   ro->filter_tasks = opt.filter_tasks;
   // The kmalloc programs watch the union of the kmalloc caches' size
@@ -164,21 +166,35 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   ro->req_hi_max = hi;
 
   auto& p = skel_->progs;
-  const bool kf = cfg.programs == ProgramSet::kfunc, dv = cfg.programs == ProgramSet::derived;
+  const bool kf = cfg.programs == ProgramSet::kfunc, dv = cfg.programs == ProgramSet::derived,
+             sl = cfg.programs == ProgramSet::slab;
+  const bool node = cfg.kmalloc_node_event;
   // Only the events the selection needs: following dentry adds nothing to
   // kmalloc, following kmalloc-2k nothing to kmem_cache_alloc.
   bpf_program__set_autoload(p.kmalloc_kfunc, kf && any_kmalloc);
   bpf_program__set_autoload(p.kfree_kfunc, kf);
   bpf_program__set_autoload(p.kmem_cache_free_kfunc, kf);
+  bpf_program__set_autoload(p.kmalloc_slab, sl && any_kmalloc);
+  bpf_program__set_autoload(p.kmalloc_node_slab, sl && any_kmalloc && node);
   bpf_program__set_autoload(p.kmalloc_derived, dv && any_kmalloc);
-  bpf_program__set_autoload(p.kmalloc_node_derived, dv && any_kmalloc && cfg.kmalloc_node_event);
-  bpf_program__set_autoload(p.kfree_derived, dv);
-  bpf_program__set_autoload(p.kmem_cache_free_derived, dv);
-  const bool named = (kf || dv) && any_named;
+  bpf_program__set_autoload(p.kmalloc_node_derived, dv && any_kmalloc && node);
+  // The raw_tp free programs need no cache name: shared by slab and derived.
+  bpf_program__set_autoload(p.kfree_derived, dv || sl);
+  bpf_program__set_autoload(p.kmem_cache_free_derived, dv || sl);
+  const bool named = (kf || dv || sl) && any_named;
   bpf_program__set_autoload(p.task_filter_fork, opt.filter_tasks);
   bpf_program__set_autoload(p.task_filter_exit, opt.filter_tasks);
   bpf_program__set_autoload(p.kmem_cache_alloc_named, named);
-  bpf_program__set_autoload(p.kmem_cache_alloc_node_named, named && cfg.kmalloc_node_event);
+  bpf_program__set_autoload(p.kmem_cache_alloc_node_named, named && node);
+  // The slab walk's calibration (slab_walk.h), only where the kmalloc
+  // programs walk: attached by calibrate_slab_walk() for a moment.
+  const bool calib = sl && any_kmalloc;
+  bpf_program__set_autoload(p.calib_page_alloc, calib);
+  bpf_program__set_autoload(p.calib_kmalloc, calib);
+  bpf_program__set_autoload(p.calib_kmalloc_node, calib && node);
+  bpf_program__set_autoattach(p.calib_page_alloc, false);
+  bpf_program__set_autoattach(p.calib_kmalloc, false);
+  bpf_program__set_autoattach(p.calib_kmalloc_node, false);
 
   cap_ = {opt.max_tracked, opt.max_aggregates, opt.max_stacks};
   bpf_map__set_max_entries(skel_->maps.live, static_cast<uint32_t>(opt.max_tracked));
@@ -219,6 +235,8 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
       throw runtime_error("two selected caches share a name hash (" + cfg.caches[i].name +
                           "): follow them in separate runs");
   }
+  // The skeleton's owner detaches and unloads everything if this throws.
+  if (calib) calibrate_slab_walk(node);
   err = slableak_bpf__attach(skel_.get());
   if (err) {
     const int e = -err;
@@ -226,6 +244,55 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
     skel_.reset();
     throw runtime_error("attaching to the kmem tracepoints failed (" + std::string(std::strerror(e)) + "): " + why);
   }
+}
+
+// Finds page_delta for the slab walk (bpf/slab_walk.h): provokes large
+// kmallocs, whose struct page (mm_page_alloc) and address (kmalloc) the
+// calibration programs pair up, and keeps the delta most pairs agree on.
+void BpfTracer::calibrate_slab_walk(bool kmalloc_node_event) {
+  auto& p = skel_->progs;
+  std::vector<bpf_link*> links;
+  auto detach = [&] {
+    for (auto* l : links) bpf_link__destroy(l);
+    links.clear();
+  };
+  for (bpf_program* prog : {p.calib_page_alloc, p.calib_kmalloc, kmalloc_node_event ? p.calib_kmalloc_node : nullptr}) {
+    if (!prog) continue;
+    bpf_link* l = bpf_program__attach(prog);
+    if (!l) {
+      const int e = errno;
+      detach();
+      throw runtime_error("attaching the slab-walk calibration failed (" + std::string(std::strerror(e)) +
+                          "): use --method derived");
+    }
+    links.push_back(l);
+  }
+  // setxattr() copies the value into a kvmalloc'ed buffer before it looks at
+  // the name, the file system or permissions: a 16 KiB value is a large
+  // kmalloc (an order-2 page from the page allocator) on every kernel.
+  static char value[16384];
+  for (int i = 0; i < 16; ++i) (void)setxattr("/", "user.slableak-calibration", value, sizeof value, XATTR_CREATE);
+  detach();
+
+  const int vfd = bpf_map__fd(skel_->maps.calib_votes);
+  uint64_t key = 0, next = 0, best = 0, best_n = 0, total = 0;
+  void* prev = nullptr;
+  while (bpf_map_get_next_key(vfd, prev, &next) == 0) {
+    uint64_t n = 0;
+    if (bpf_map_lookup_elem(vfd, &next, &n) == 0) {
+      total += n;
+      if (n > best_n) best = next, best_n = n;
+    }
+    key = next;
+    prev = &key;
+  }
+  // 16 provoked pairs; an interrupt between the page allocation and the
+  // kmalloc event spoils one now and then. Demand a clear majority.
+  if (best_n < 4 || best_n * 3 < total * 2)
+    throw env_error("cannot locate the slab of an object on this kernel (" + std::to_string(best_n) + " of " +
+                    std::to_string(total) + " calibration pairs agreed): use --method derived");
+  skel_->bss->page_delta = best;
+  calib_votes_ = static_cast<unsigned>(best_n);
 }
 
 void BpfTracer::SkeletonDeleter::operator()(slableak_bpf* s) const { slableak_bpf__destroy(s); }

@@ -18,14 +18,16 @@ struct slableak_bpf;
 
 namespace slableak {
 
-// Which programs name the cache of an allocation.
-enum class ProgramSet { kfunc, derived };
+// Which programs name the cache of an allocation: kfunc, slab: exact
+// (bpf_get_kmem_cache / the object's own slab); derived: size class + gfp flags.
+enum class ProgramSet { kfunc, slab, derived };
 
 struct TracerSetup {
   std::vector<CacheSelection> caches;
   ProgramSet programs = ProgramSet::kfunc;
   bool kmalloc_node_event = false;     // separate *_node events (< 6.1)
   bool alloc_event_has_cache = false;  // kmem_cache_alloc passes its kmem_cache (6.0+)
+  bool cg_caches = true;  // kmalloc-cg-* exist (5.14+): derived method files accounted kmallocs there
 };
 
 class BpfTracer final : public TraceSource {
@@ -43,6 +45,9 @@ class BpfTracer final : public TraceSource {
   // fingerprint cache (bpf/stack_cache.h).
   size_t learn_sites() override;
   MapCapacity capacity() const override { return cap_; }
+  // How many large-kmalloc pairs agreed on the slab walk's page_delta (slab
+  // method; 0 otherwise).
+  unsigned calibration_votes() const { return calib_votes_; }
   // Kernel memory charged for our maps (memlock in fdinfo).
   uint64_t kernel_map_bytes() const override;
   void allow_task(uint32_t tgid) override;
@@ -58,6 +63,9 @@ class BpfTracer final : public TraceSource {
   MapCapacity cap_;
   size_t last_agg_rows_ = 0;  // to size the next read's row vector
   int ncpus_ = 1;
+  unsigned calib_votes_ = 0;
+
+  void calibrate_slab_walk(bool kmalloc_node_event);
 };
 
 }  // namespace slableak

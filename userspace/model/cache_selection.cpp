@@ -87,10 +87,15 @@ void check_nameable(const std::string& kernel, const std::string& asked, const C
   if (cn.kind == CacheName::Kind::other && !can.named_alloc)
     throw usage_error("cache " + which + " is filled by kmem_cache_alloc, whose events name their cache only "
                       "from Linux 6.0 on; " + here + " cannot tell its caches apart: follow it on 6.0 or later");
-  if ((cn.kind == CacheName::Kind::random || cn.kind == CacheName::Kind::bucket) && !can.exact_kmalloc)
-    throw usage_error("cache " + which + " can only be told apart from kmalloc-" + size_suffix(cn.size_class) +
-                      " with bpf_get_kmem_cache (Linux 6.13+); on " + here + " select the kmalloc-" +
-                      size_suffix(cn.size_class) + " it shares a size class with");
+  // Only --method derived guesses: it would file these under whichever of
+  // kmalloc-N / kmalloc-cg-N the gfp flags point at, so no cache is the
+  // right one to name instead; the exact methods work on every kernel.
+  if ((cn.kind == CacheName::Kind::random || cn.kind == CacheName::Kind::bucket) && !can.exact_kmalloc) {
+    const std::string sz = size_suffix(cn.size_class);
+    throw usage_error("cache " + which + " cannot be told apart from kmalloc-" + sz + " and kmalloc-cg-" + sz +
+                      " by size and gfp flags (--method derived): leave --method at auto, which names the "
+                      "cache of every object from its slab on every kernel");
+  }
 }
 
 }  // namespace

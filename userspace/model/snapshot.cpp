@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "trace_config.h"
+
 namespace slableak {
 
 std::string age_bucket_label(size_t i) {
@@ -15,9 +17,20 @@ double CacheHeader::explained_ratio() const {
   return static_cast<double>(attributed_objects) / static_cast<double>(delta);
 }
 
+std::string method_name(CacheMethod m) {
+  switch (m) {
+    case CacheMethod::automatic: return "auto";
+    case CacheMethod::kfunc: return "kfunc";
+    case CacheMethod::slab: return "slab";
+    case CacheMethod::derived: return "derived";
+  }
+  return "auto";
+}
+
 std::string method_description(const std::string& method) {
   if (method == "kfunc") return "exact: bpf_get_kmem_cache() names the cache of every object";
-  if (method == "derived") return "derived: cache inferred from size class and gfp flags (no bpf_get_kmem_cache on this kernel)";
+  if (method == "slab") return "exact: the slab of every object names its cache (struct page walk)";
+  if (method == "derived") return "derived: cache inferred from size class and gfp flags (a guess: see the caches it cannot tell apart)";
   return method;
 }
 

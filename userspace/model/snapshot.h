@@ -71,7 +71,7 @@ struct TracerHealth {
 struct Snapshot {
   double unix_time = 0;     // when the report was taken
   double elapsed_s = 0;     // since slableak attached
-  std::string method;       // "kfunc" or "derived"
+  std::string method;       // "kfunc", "slab" or "derived"
   std::string arch;         // "x86_64" or "arm64" (userspace/model/target_arch.h)
   // "on", or "off: <why>" (--no-stack-cache, or not proven on this architecture)
   std::string stack_fingerprints;

@@ -9,7 +9,7 @@
 
 namespace slableak {
 
-enum class CacheMethod { automatic, kfunc, derived };
+enum class CacheMethod { automatic, kfunc, slab, derived };
 
 struct TraceOptions {
   std::vector<std::string> caches{"kmalloc-2k"};

@@ -38,7 +38,7 @@ struct SessionSetup {
   // The same caches with what selected them (--cache name, glob, family,
   // merged name); may be empty, then headers carry the names alone.
   std::vector<CacheSelection> followed;
-  std::string method;               // "kfunc" or "derived"
+  std::string method;               // "kfunc", "slab" or "derived"
   std::string arch;                 // "x86_64" or "arm64" (model/target_arch.h)
   std::string stack_fingerprints;   // "on", or "off: <why>" (stack_fingerprints_state)
   uint32_t sample_every = 1;
