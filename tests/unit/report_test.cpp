@@ -60,6 +60,7 @@ Snapshot snapshot() {
   s.health.counters[TracerCounter::stack_store_full] = 5;
   s.health.counters[TracerCounter::stack_collisions] = 6;
   s.health.counters[TracerCounter::stack_store_busy] = 7;
+  s.health.counters[TracerCounter::cache_unnamed] = 8;
   s.health.counters[TracerCounter::allocs_selected] = 77;
   return s;
 }
@@ -146,7 +147,7 @@ TEST(Report, TableHeaderAndDrops) {
     if (line.rfind("drops:", 0) == 0) {
       drops = true;
       EXPECT_EQ(line, "drops: live map full 1, aggregate map full 2, stack capture failed 3, stack store full 5, "
-                      "stack id collisions 6, stack store busy 7, recursion misses 4");
+                      "stack id collisions 6, stack store busy 7, cache not named 8, recursion misses 4");
     }
   }
   EXPECT_TRUE(header);
