@@ -91,6 +91,14 @@ struct {
 } aggs SEC(".maps");
 
 
+/* Per selected cache: frees learnt of without an event (slableak.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slk_cache_frees);
+} cache_frees SEC(".maps");
+
 /* Per-CPU state that is not a counter. */
 struct slk_cpu_state {
 	__u32 sample_left;  /* allocations until the next sample */
@@ -191,20 +199,21 @@ static __always_inline void agg_release(const struct slk_live *e)
 	__sync_fetch_and_add(&v->objects, -1);
 }
 
-/* Stops tracking @ptr if it is tracked; returns true if this call did. */
-static __always_inline bool untrack(__u64 ptr, __u32 *slot)
+/* Stops tracking @ptr if it is tracked; returns the cache index it was
+ * counted in if this call did, else -1. */
+static __always_inline int untrack(__u64 ptr, __u32 *slot)
 {
 	struct slk_live *e, copy;
 
 	e = bpf_map_lookup_elem(&live, &ptr);
 	if (!e)
-		return false;
+		return -1;
 	copy = *e;
 	if (bpf_map_delete_elem(&live, &ptr))
-		return false; /* another CPU got there first */
+		return -1; /* another CPU got there first */
 	__sync_fetch_and_add(slot, -1);
 	agg_release(&copy);
-	return true;
+	return copy.cache_idx;
 }
 
 static __always_inline bool sampled(struct slk_stats *st)
@@ -294,8 +303,18 @@ static __always_inline __u32 *alloc_prologue(__u64 ptr, __u64 bytes_req, struct 
 	 * the old object was freed by a path with no per-object event
 	 * (kfree_bulk, sheaves, kfree_nolock...). Retire it now so it is not a
 	 * phantom leak. This runs for sampled and unsampled allocations alike. */
-	if (*slot && untrack(ptr, slot))
-		SLK_COUNT(st, implicit_frees);
+	if (*slot) {
+		int ci = untrack(ptr, slot);
+
+		if (ci >= 0) {
+			__u32 zero = 0;
+			struct slk_cache_frees *cf = bpf_map_lookup_elem(&cache_frees, &zero);
+
+			SLK_COUNT(st, implicit_frees);
+			if (cf && ci < SLK_MAX_CACHES)
+				cf->implicit[ci]++;
+		}
+	}
 	/* Sampling comes before naming the cache: every allocation of a
 	 * selected cache is still sampled with probability 1/N, and the
 	 * unsampled ones never pay for the kfunc and the cache lookup. */
@@ -443,7 +462,7 @@ static __always_inline int on_free(__u64 ptr)
 	slot = filter_slot(ptr);
 	if (!slot || !*slot)
 		return 0;
-	if (untrack(ptr, slot)) {
+	if (untrack(ptr, slot) >= 0) {
 		st = cpu_stats();
 		if (st)
 			SLK_COUNT(st, frees_tracked);

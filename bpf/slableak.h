@@ -110,6 +110,12 @@ struct slk_fp_val {
 	__u32 pad;
 };
 
+/* Per selected cache: frees the kernel did not announce with a per-object
+ * event, by how we learnt of them. One per CPU, summed by userspace. */
+struct slk_cache_frees {
+	__u64 implicit[SLK_MAX_CACHES]; /* address handed out again while still live */
+};
+
 /* Every tracer counter, described once; the kernel struct below, the
  * userspace health record and the table, JSON and Prometheus outputs are all
  * generated from or driven by this list, so adding a counter is one line.

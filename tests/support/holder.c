@@ -12,6 +12,11 @@
  *   churn    msgsnd+msgrcv of 1500 bytes, COUNT ops (0 = until stdin says
  *            stop); holds nothing                          -> msg_msg-2k
  *   churn-kmalloc  same, with netlink send+recv            -> kmalloc-2k
+ *   churn-acl  COUNT (> 0) POSIX ACL replacements on a tmpfs file (/dev/shm,
+ *            else /tmp): each setxattr allocates a 200-entry ACL (1624 bytes,
+ *            posix_acl_alloc) and drops the previous one with kfree_rcu,
+ *            which frees in batches (kfree_bulk): no per-object kfree event.
+ *            Holds one ACL at most                          -> kmalloc-2k
  * Named (non-kmalloc) caches, checked with /proc/slabinfo on 6.18:
  *   sock     COUNT AF_UNIX datagram sockets, each one end of a socketpair
  *            whose other end is closed: one socket inode each
@@ -86,6 +91,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <stdint.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -724,6 +730,63 @@ static void churn_op(void)
 	}
 }
 
+/* ---------------- churn-acl: frees without a kfree event ---------------- */
+
+#define ACL_USERS 200 /* 24-byte header + (200 + 4) * 8-byte entries = 1656 -> 2k class */
+
+static size_t acl_blob(unsigned char *b, int k)
+{
+	size_t n = 0;
+
+	/* struct posix_acl_xattr_header { __le32 a_version = 2 } and entries
+	 * { __le16 e_tag, __le16 e_perm, __le32 e_id }, sorted by tag then id. */
+	uint32_t v = 2;
+	memcpy(b, &v, 4);
+	n = 4;
+#define ACL_ENT(tag, perm, id)                                                                    \
+	do {                                                                                      \
+		uint16_t t_ = (tag), p_ = (perm);                                                 \
+		uint32_t i_ = (id);                                                               \
+		memcpy(b + n, &t_, 2);                                                            \
+		memcpy(b + n + 2, &p_, 2);                                                        \
+		memcpy(b + n + 4, &i_, 4);                                                        \
+		n += 8;                                                                           \
+	} while (0)
+	ACL_ENT(0x01, 7, 0xffffffffu); /* ACL_USER_OBJ */
+	for (int i = 0; i < ACL_USERS; i++)
+		ACL_ENT(0x02, (i + k) & 7, 1000 + i); /* ACL_USER */
+	ACL_ENT(0x04, 5, 0xffffffffu); /* ACL_GROUP_OBJ */
+	ACL_ENT(0x10, 7, 0xffffffffu); /* ACL_MASK */
+	ACL_ENT(0x20, 4, 0xffffffffu); /* ACL_OTHER */
+#undef ACL_ENT
+	return n;
+}
+
+static char g_acl_path[64];
+
+static void churn_acl(unsigned long count)
+{
+	static unsigned char blob[2][4 + (ACL_USERS + 4) * 8];
+	size_t len = acl_blob(blob[0], 0);
+	int fd;
+
+	acl_blob(blob[1], 1);
+	snprintf(g_acl_path, sizeof g_acl_path, "%s/holder-acl.%d",
+		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
+	fd = open(g_acl_path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("create %s", g_acl_path);
+	close(fd);
+	for (unsigned long i = 0; i < count && !g_stop; i++)
+		if (setxattr(g_acl_path, "system.posix_acl_access", blob[i & 1], len, 0) != 0) {
+			int e = errno;
+			unlink(g_acl_path);
+			errno = e;
+			die("setxattr system.posix_acl_access on %s (tmpfs without POSIX ACLs?)", g_acl_path);
+		}
+	unlink(g_acl_path);
+}
+
 /* ---------------- stdin commands ---------------- */
 
 static char g_line[256];
@@ -858,7 +921,7 @@ int main(int argc, char **argv)
 
 	if (argc != 3 && !(argc == 4 && strcmp(argv[1], "drip") == 0) && !paths) {
 		fprintf(stderr, "usage: holder {kmalloc|cg|msg|msg-keep|sock|sock-drip|epoll|skb|churn|churn-kmalloc|"
-				"churn-named|churn-write} COUNT | holder drip COUNT [PER_SECOND] | holder paths FIRST COUNT\n");
+				"churn-named|churn-write|churn-acl} COUNT | holder drip COUNT [PER_SECOND] | holder paths FIRST COUNT\n");
 		return 2;
 	}
 	const char *vec = argv[1];
@@ -932,6 +995,12 @@ int main(int argc, char **argv)
 				command();
 			}
 		}
+	} else if (strcmp(vec, "churn-acl") == 0) {
+		if (count == 0) {
+			errno = 0;
+			die("churn-acl needs COUNT > 0");
+		}
+		churn_acl(count);
 	} else if (strcmp(vec, "churn") == 0 || strcmp(vec, "churn-kmalloc") == 0 ||
 		   strcmp(vec, "churn-named") == 0 || strcmp(vec, "churn-write") == 0) {
 		g_churn_write = strcmp(vec, "churn-write") == 0;
@@ -947,7 +1016,7 @@ int main(int argc, char **argv)
 	} else {
 		errno = 0;
 		die("unknown vector '%s' (kmalloc|cg|msg|msg-keep|sock|sock-drip|epoll|skb|drip|churn|churn-kmalloc|"
-		    "churn-named|churn-write)", vec);
+		    "churn-named|churn-write|churn-acl)", vec);
 	}
 	if (g_stop)
 		finish();

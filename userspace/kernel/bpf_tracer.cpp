@@ -15,6 +15,7 @@
 #include <memory>
 #include <algorithm>
 #include <sstream>
+#include <string_view>
 
 #include "agg_map_reader.h"
 #include "error.h"
@@ -361,8 +362,19 @@ KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
     if (fd < 0) continue;
     bpf_prog_info info{};
     uint32_t len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) r.counters[TracerCounter::recursion_misses] += info.recursion_misses;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) continue;
+    r.counters[TracerCounter::recursion_misses] += info.recursion_misses;
+    // A free event lost this way leaves its object counted until the address
+    // is reused: those misses make the counts upper bounds.
+    const std::string_view name = bpf_program__name(prog);
+    if (name.rfind("kfree", 0) == 0 || name.rfind("kmem_cache_free", 0) == 0)
+      r.free_recursion_misses += info.recursion_misses;
   }
+
+  std::vector<slk_cache_frees> frees(static_cast<size_t>(ncpus_));
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.cache_frees), &zero, frees.data()) == 0)
+    for (const auto& c : frees)
+      for (size_t i = 0; i < SLK_MAX_CACHES; ++i) r.implicit_frees_by_cache[i] += c.implicit[i];
   return r;
 }
 

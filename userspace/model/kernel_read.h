@@ -1,6 +1,7 @@
 // What one read of the kernel maps yields, as plain values (no libbpf types),
 // so everything downstream is testable without root.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
@@ -31,6 +32,8 @@ struct KernelRead {
   std::unordered_map<uint32_t, std::vector<uint64_t>> stacks;  // stack id -> ips (those asked for)
   std::vector<uint32_t> stored_stacks;  // every id the kernel stack store holds (bpf/stack_store.h)
   TracerCounters counters;  // kernel ones summed over CPUs, recursion misses over programs
+  uint64_t free_recursion_misses = 0;  // of those, on the free programs
+  std::array<uint64_t, SLK_MAX_CACHES> implicit_frees_by_cache{};  // by selected-cache index
 };
 
 }  // namespace slableak

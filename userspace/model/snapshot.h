@@ -53,6 +53,11 @@ struct CacheHeader {
   // here so the per-cache totals never go down.
   uint64_t retired_allocs = 0;
   uint64_t retired_frees = 0;
+  // Objects retired when their address came back: freed with no event (scaled when sampling).
+  uint64_t implicit_frees = 0;
+  // Why the outstanding counts may be too high (upper_bound.h); empty: exact.
+  std::vector<std::string> upper_bound_reasons;
+  bool upper_bound() const { return !upper_bound_reasons.empty(); }
   // attributed / slab delta; meaningful when the delta is positive.
   double explained_ratio() const;
 };

@@ -213,6 +213,13 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
            "Attributed outstanding objects divided by the slabinfo growth since start (0 when it did not grow)");
   for (const auto& c : s.caches)
     if (c.in_slabinfo) w.sample({{"cache", c.name}}, c.explained_ratio());
+  w.family("slableak_cache_counts_upper_bound", "gauge",
+           "1 when the cache's outstanding counts may be too high: frees without a per-object event "
+           "(batched kfree_rcu, bulk frees) or lost free events were seen; the JSON report says why");
+  for (const auto& c : s.caches) w.sample({{"cache", c.name}}, c.upper_bound() ? 1 : 0);
+  w.family("slableak_cache_implicit_frees_total", "counter",
+           "Objects of the cache freed without a per-object event, retired when their address was reused" + est);
+  for (const auto& c : s.caches) w.sample({{"cache", c.name}}, double(c.implicit_frees));
 
   // Tracer health: every event dropped is counted by reason.
   const auto& h = s.health;

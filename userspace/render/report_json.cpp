@@ -37,6 +37,9 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
     }
     if (!c.family.empty()) cj["family"] = c.family;
     if (!c.merged_as.empty()) cj["merged_as"] = c.merged_as;
+    cj["implicit_frees"] = c.implicit_frees;
+    cj["counts_are_upper_bounds"] = c.upper_bound();
+    cj["upper_bound_reasons"] = c.upper_bound_reasons;
     j["caches"].push_back(std::move(cj));
   }
   j["families"] = json::array();

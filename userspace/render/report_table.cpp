@@ -34,8 +34,10 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
   for (const auto& c : s.caches) {
     const int64_t delta = c.slab_active_now - c.slab_active_start;
     const std::string explained = delta > 0 ? fmt("%.0f%%", 100 * c.explained_ratio()) : "-";
-    std::snprintf(line, sizeof line, "%-22s %8u %14s %12lld %12s %10s\n", c.name.c_str(), c.object_size,
-                  c.in_slabinfo ? signed_count(delta).c_str() : "n/a", static_cast<long long>(c.attributed_objects),
+    // "<=": an upper bound (reasons below the table).
+    const std::string attributed = (c.upper_bound() ? "<=" : "") + std::to_string(c.attributed_objects);
+    std::snprintf(line, sizeof line, "%-22s %8u %14s %12s %12s %10s\n", c.name.c_str(), c.object_size,
+                  c.in_slabinfo ? signed_count(delta).c_str() : "n/a", attributed.c_str(),
                   format_bytes(static_cast<double>(c.attributed_bytes)).c_str(), explained.c_str());
     os << line;
   }
@@ -64,6 +66,8 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
                   format_bytes(static_cast<double>(f.attributed_bytes)).c_str());
     os << line;
   }
+  for (const auto& c : s.caches)
+    for (const auto& why : c.upper_bound_reasons) os << "upper bound (" << c.name << "): " << why << "\n";
   os << "\n";
   size_t shown = 0;
   for (const auto& st : s.stacks) {

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "error.h"
+#include "upper_bound.h"
 
 namespace slableak {
 
@@ -151,6 +152,9 @@ Snapshot Session::collect(double min_age_s) {
     const auto [r_allocs, r_frees] = aggregator_.retired_totals(i);
     h.retired_allocs = r_allocs * setup_.sample_every;
     h.retired_frees = r_frees * setup_.sample_every;
+    if (i < read.implicit_frees_by_cache.size())
+      h.implicit_frees = read.implicit_frees_by_cache[i] * std::max<uint32_t>(setup_.sample_every, 1);
+    h.upper_bound_reasons = upper_bound_reasons({h.implicit_frees, read.free_recursion_misses});
     s.caches.push_back(h);
   }
 
