@@ -276,7 +276,7 @@ const std::vector<OptionLimit>& option_limits() {
 
 const std::vector<std::pair<std::string, std::vector<std::string>>>& option_choices() {
   static const std::vector<std::pair<std::string, std::vector<std::string>>> choices = {
-      {"--method", {"auto", "kfunc", "derived"}},
+      {"--method", {"auto", "kfunc", "slab", "derived"}},
       {"--format", {"table", "json", "folded", "svg", "html"}},
       {"diff --format", {"table", "json"}},
       {"--sort", {"verdict", "bytes", "objects", "age", "growth"}},
