@@ -24,15 +24,25 @@
 #   --timeout SECS      wall-clock limit for one boot, default 300 (arm64: 900; cost: 1800)
 #   --attach-timeout S  how long the guest waits for "slableak: tracing", default 60
 #                       (arm64: 300)
-#   --func REGEX        expected kernel function in the holder's stack (full match on the
-#                       frame's function name), default netlink_sendmsg
-#   --count N           objects the holder keeps (holder kmalloc N), default 3000
-#   --tolerance PCT     allowed deviation of the held count, default 2 (%)
-#   --cache NAME        slab cache to snapshot, default kmalloc-2k
-#   --method M          slableak --method (auto, kfunc, derived), default auto; with auto
-#                       6.13+ kernels use kfunc, older ones derived
-#   --duration D        slableak snapshot --duration, default 4s (counted from attach; must
-#                       cover the holder's start-up: ~0.15 s measured under TCG on x86-64)
+#   --kinds "kmalloc cg msg"  hold: the holder kinds held at once, started one after
+#                       another: netlink skbs (plain kmalloc), pipe rings (accounted:
+#                       kmalloc-cg-2k from 5.14, kmalloc-2k before), SysV messages
+#                       (accounted; the msg_msg-2k slab-bucket cache from 6.11). Default
+#                       all three on amd64; on arm64 only kmalloc (the derived method
+#                       that arm64 uses before 6.13 cannot tell the other two apart)
+#   --caches "kmalloc-2k kmalloc-cg-2k msg_msg-2k"  hold: caches slableak follows (those
+#                       the guest kernel has)
+#   --count N           objects each holder keeps (holder KIND N), default 3000
+#   --tolerance PCT     allowed deviation of each held count, default 2 (%)
+#   --func REGEX        named: expected kernel function in the holder's stack (full match
+#                       on the frame's function name), default __sys_socketpair
+#   --cache NAME        named: slab cache to snapshot, default sock_inode_cache
+#   --method M          slableak --method (auto, kfunc, slab, derived), default auto; with
+#                       auto 6.13+ kernels use kfunc, older x86-64 ones slab, older arm64
+#                       ones derived
+#   --duration D        slableak snapshot --duration, default 6s (counted from attach; must
+#                       cover the holders' start-up: ~0.15 s each measured under TCG on
+#                       x86-64)
 #   --stop duration|signal  how the snapshot ends: at the end of --duration (default on
 #                       amd64), or by SIGINT once the holder is ready (default on arm64,
 #                       where the holder's start-up under TCG took 1.4 s on a quiet host
@@ -40,11 +50,12 @@
 #                       safe). Either way the report must come after "ready"
 #   --memory MIB        guest memory, default 1024
 #   --scenario named    a named (non-kmalloc) cache instead: holder sock COUNT keeps one end
-#                       of COUNT AF_UNIX socketpairs; --cache defaults to sock_inode_cache and
-#                       --func to __sys_socketpair. Kernels before 6.0 cannot name the cache
+#                       of COUNT AF_UNIX socketpairs; --cache sock_inode_cache, --func
+#                       __sys_socketpair. Kernels before 6.0 cannot name the cache
 #                       of a kmem_cache_alloc event: there the PASS is slableak's refusal,
 #                       asserted (exit 2, one line, "from Linux 6.0 on", nothing traced).
-#   --scenario hold|cost  hold (default): the check above. cost: no verdict on counts;
+#   --scenario hold|cost  hold (default): the kinds above, each checked against the
+#                       guest's /proc/slabinfo (below). cost: no verdict on counts;
 #                       the guest runs `churn OPS 0 1500` untraced, under bench/floor
 #                       (empty programs on kmalloc and kfree), slableak exact, and exact
 #                       --no-stack-cache, --rounds times in rotated order, and the host
@@ -85,14 +96,19 @@
 #   qemu-system-aarch64 -machine virt -cpu max,pauth-impdef=on -accel tcg ... \
 #     -append "console=ttyAMA0 ..."     (env SLABLEAK_MATRIX_CPU overrides the -cpu value)
 # where the virt machine has one UART, so the data blocks share the console. The guest starts
-#   slableak snapshot --duration 4s --cache kmalloc-2k --method auto --format json --top 0
+#   slableak snapshot --duration 6s --cache C... --method auto --format json --top 0
 # in the background (slableak only sees allocations made after it attaches), waits for
-# "slableak: tracing" on its stderr (a load failure if it exits first), then starts
-# `holder kmalloc 3000`, waits for "ready", waits for slableak's report, quits the holder,
-# sends the files (base64, framed) over ttyS1 and powers off. The JSON is checked here on
-# the host (scripts/matrix/matrix_helper.py check). One line per kernel:
-#   MATRIX-RESULT series=6.1 kernel=<uname -r> status=PASS|FAIL method=kfunc|derived
-#                 held=N expected=3000 func=<matched function> ... detail=...
+# "slableak: tracing" on its stderr (a load failure if it exits first), copies
+# /proc/slabinfo, then for each kind starts `holder KIND 3000`, waits for "ready" and
+# copies /proc/slabinfo again; waits for slableak's report, quits the holders, sends the
+# files (base64, framed) over ttyS1 and powers off. The host checks
+# (scripts/matrix/matrix_helper.py kinds) that each kind is counted within 2% in the
+# cache whose slabinfo grew while its holder started, under stacks whose first frame is
+# the kind's allocating function, that the cache grew by the count within 2%, and that
+# none of it is filed elsewhere. One line per kernel:
+#   MATRIX-RESULT arch=amd64 series=6.1 kernel=<uname -r> status=PASS|FAIL
+#                 method=kfunc|slab|derived held=KIND:CACHE:COUNTED/GREW,... ... detail=...
+# (named: held=N, checked by matrix_helper.py check against --cache and --func.)
 # When slableak failed to load (or exited non-zero) its stderr, with the verifier log, is
 # printed below the line, after "slableak failed to load on kernel <uname -r>".
 # Exit status: 0 if every kernel passed, 1 if any failed, 2 on usage/setup errors.
@@ -113,10 +129,12 @@ SLABLEAK=${SLABLEAK_BIN:-}
 HOLDER=${HOLDER_BIN:-}
 TIMEOUT=
 ATTACH_TIMEOUT=
-FUNC='netlink_sendmsg'
+FUNC=__sys_socketpair
 COUNT=3000
 TOLERANCE=2
-CACHE_NAME=kmalloc-2k
+CACHE_NAME=sock_inode_cache
+KINDS_HELD=
+CACHES="kmalloc-2k kmalloc-cg-2k msg_msg-2k"
 METHOD=auto
 DURATION=
 STOP=
@@ -149,6 +167,8 @@ while [ $# -gt 0 ]; do
 	--count) COUNT=${2:?}; shift 2 ;;
 	--tolerance) TOLERANCE=${2:?}; shift 2 ;;
 	--cache) CACHE_NAME=${2:?}; shift 2 ;;
+	--kinds) KINDS_HELD=${2:?}; shift 2 ;;
+	--caches) CACHES=${2:?}; shift 2 ;;
 	--method) METHOD=${2:?}; shift 2 ;;
 	--duration) DURATION=${2:?}; shift 2 ;;
 	--stop) STOP=${2:?}; shift 2 ;;
@@ -181,6 +201,7 @@ amd64)
 	STATIC_BUILD_DIR=build-static
 	CUR_SUFFIX= # $KCACHE/kernels/<series>.current, as before arm64 existed
 	: "${TIMEOUT:=300}" "${ATTACH_TIMEOUT:=60}" "${STOP:=duration}"
+	: "${KINDS_HELD:=kmalloc cg msg}"
 	;;
 arm64)
 	QEMU=qemu-system-aarch64 QEMU_PKG=qemu-system-arm
@@ -199,6 +220,9 @@ arm64)
 	# several times slower than x86-64 under TCG: boot 23 s and load+attach 12 s
 	# on 6.18 on a quiet host, 55-105 s and 40-82 s on a loaded one.
 	: "${TIMEOUT:=900}" "${ATTACH_TIMEOUT:=300}" "${STOP:=signal}"
+	# auto is derived before 6.13 on arm64 (docs/kernels.md): it files plain
+	# kmalloc right, and cannot tell accounted or bucket caches apart.
+	: "${KINDS_HELD:=kmalloc}"
 	;;
 *) die "--arch wants amd64 or arm64, got '$ARCH'" ;;
 esac
@@ -208,14 +232,13 @@ esac
 [[ $COUNT =~ ^[0-9]+$ ]] || die "--count wants a number, got '$COUNT'"
 [[ $MEMORY =~ ^[0-9]+$ ]] || die "--memory wants MiB, got '$MEMORY'"
 [[ $CACHE_NAME =~ ^[A-Za-z0-9._-]+$ ]] || die "bad --cache '$CACHE_NAME'"
+[[ $CACHES =~ ^[A-Za-z0-9._-]+(\ [A-Za-z0-9._-]+)*$ ]] || die "bad --caches '$CACHES'"
+[[ $KINDS_HELD =~ ^(kmalloc|cg|msg)(\ (kmalloc|cg|msg))*$ ]] || die "--kinds wants kmalloc, cg, msg, got '$KINDS_HELD'"
 [[ $METHOD =~ ^(auto|kfunc|slab|derived)$ ]] || die "--method wants auto, kfunc, slab or derived, got '$METHOD'"
 [[ $SCENARIO =~ ^(hold|cost|named)$ ]] || die "--scenario wants hold, cost or named, got '$SCENARIO'"
-HOLDER_MODE=kmalloc
-if [ "$SCENARIO" = named ]; then
-	HOLDER_MODE=sock
-	[ "$CACHE_NAME" != kmalloc-2k ] || CACHE_NAME=sock_inode_cache
-	[ "$FUNC" != netlink_sendmsg ] || FUNC=__sys_socketpair
-fi
+# The guest holds KINDS and follows GUEST_CACHES (scripts/matrix/init).
+GUEST_KINDS=$KINDS_HELD GUEST_CACHES=$CACHES
+[ "$SCENARIO" != named ] || GUEST_KINDS=sock GUEST_CACHES=$CACHE_NAME
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a positive number, got '$ROUNDS'"
 [[ $OPS =~ ^[1-9][0-9]*$ ]] || die "--ops wants a positive number, got '$OPS'"
 [[ $COST_CACHE =~ ^[A-Za-z0-9._-]+$ ]] || die "bad --cost-cache '$COST_CACHE'"
@@ -224,7 +247,7 @@ if [ -z "$KERNELS" ]; then
 fi
 [[ $STOP =~ ^(duration|signal)$ ]] || die "--stop wants duration or signal, got '$STOP'"
 # Under --stop signal the duration is only a backstop; the guest's timeout ends it sooner.
-[ -n "$DURATION" ] || { [ "$STOP" = signal ] && DURATION=1h || DURATION=4s; }
+[ -n "$DURATION" ] || { [ "$STOP" = signal ] && DURATION=1h || DURATION=6s; }
 [[ $DURATION =~ ^[0-9a-z.]+$ ]] || die "bad --duration '$DURATION'"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kernel-matrix.XXXXXX")
@@ -456,10 +479,10 @@ build_initramfs() { # build_initramfs OUT
 		add_binary "$FLOOR" "$st" floor
 	fi
 	{
-		printf 'HOLDER_MODE=%s\n' "$HOLDER_MODE"
+		printf 'KINDS="%s"\n' "$GUEST_KINDS"
 		printf 'DATA_DEV=%s\n' "$DATA_DEV"
 		printf 'HOLDER_COUNT=%s\n' "$COUNT"
-		printf 'CACHE=%s\n' "$CACHE_NAME"
+		printf 'CACHES="%s"\n' "$GUEST_CACHES"
 		printf 'DURATION=%s\n' "$DURATION"
 		printf 'STOP=%s\n' "$STOP"
 		printf 'SCENARIO=%s\n' "$SCENARIO"
@@ -519,7 +542,7 @@ run_kernel() { # run_kernel SERIES KDIR INITRD
 	# (no ^ anchors: firmware escape sequences can precede the first guest line)
 	info=$(grep -ao -m1 'MATRIX-INFO kernel=.*' "$console" || true)
 	guest=$(grep -ao -m1 'MATRIX-GUEST .*' "$console" || true)
-	holder_line=$(grep -ao -m1 'MATRIX-INFO holder=.*' "$console" || true)
+	holder_line=$(grep -ao 'MATRIX-INFO holder=.*' "$console" || true)
 	kver=$(kv kernel "$info")
 	kver=${kver:-unknown}
 	boot=$(kv uptime "$info")
@@ -555,6 +578,15 @@ run_kernel() { # run_kernel SERIES KDIR INITRD
 		detail=$(kv detail "$check")
 		[ -n "$status" ] || { status=FAIL; detail=cost-helper-error; }
 		echo "MATRIX-COST arch=$ARCH series=$series kernel=$kver rounds=$ROUNDS ops=$OPS cache=$COST_CACHE $check"
+	elif [ "$SCENARIO" = hold ]; then
+		check=$("$PY" "$HELPER" kinds "$d" --kinds "$KINDS_HELD" \
+			--count "$COUNT" --tolerance "$TOLERANCE") || true
+		status=$(kv status "$check")
+		method=$(kv method "$check")
+		held=$(kv held "$check")
+		func=$(kv func "$check")
+		detail=$(kv detail "$check")
+		[ -n "$status" ] || { status=FAIL; detail=checker-error; }
 	else
 		check=$("$PY" "$HELPER" check "$d/slableak.json" --cache "$CACHE_NAME" \
 			--count "$COUNT" --tolerance "$TOLERANCE" --func "$FUNC") || true
@@ -567,12 +599,19 @@ run_kernel() { # run_kernel SERIES KDIR INITRD
 	fi
 	# load = guest seconds from starting slableak to "slableak: tracing" (load+attach)
 	load=$(awk -v a="$started" -v b="$attach" 'BEGIN { if (a == "" || b == "" || b == "-") print "?"; else printf "%.1f", b - a }')
+	local expected_func=$FUNC
+	[ "$SCENARIO" != hold ] || expected_func=per-kind
 	printf 'MATRIX-RESULT arch=%s series=%s kernel=%s status=%s method=%s held=%s expected=%s func=%s expected_func=%s btf=%s kfunc_sym=%s boot=%ss load=%ss holder_ready=%s slableak_done=%s total=%ss detail=%s\n' \
 		"$ARCH" "$series" "$kver" "$status" "${method:--}" "${held:--}" "$COUNT" "${func:--}" \
-		"$FUNC" "$(kv btf "$info")" "$(kv kfunc_sym "$info")" "${boot:-?}" "$load" \
+		"$expected_func" "$(kv btf "$info")" "$(kv kfunc_sym "$info")" "${boot:-?}" "$load" \
 		"${ready:--}" "${done_t:--}" "$total" "$detail"
-	SUMMARY+=("$(printf '%-5s %-27s %-4s method=%-7s held=%5s/%-5s func=%-16s load=%5ss total=%6ss' \
-		"$series" "$kver" "$status" "${method:--}" "${held:--}" "$COUNT" "${func:--}" "$load" "$total")")
+	if [ "$SCENARIO" = hold ]; then
+		SUMMARY+=("$(printf '%-5s %-27s %-4s method=%-7s held=%s load=%5ss total=%6ss' \
+			"$series" "$kver" "$status" "${method:--}" "${held:--}" "$load" "$total")")
+	else
+		SUMMARY+=("$(printf '%-5s %-27s %-4s method=%-7s held=%5s/%-5s func=%-16s load=%5ss total=%6ss' \
+			"$series" "$kver" "$status" "${method:--}" "${held:--}" "$COUNT" "${func:--}" "$load" "$total")")
+	fi
 	if [ "$status" != PASS ]; then
 		FAILED+=("$series")
 		if { [ -n "$sl_state" ] && [ "$sl_state" != tracing ]; } ||
@@ -584,14 +623,21 @@ run_kernel() { # run_kernel SERIES KDIR INITRD
 			esac
 			sed 's/^/  | /' "$d/slableak.stderr" 2>/dev/null | tail -n 200 || true
 		elif [ -s "$d/slableak.json" ]; then
-			"$PY" "$HELPER" top "$d/slableak.json" --cache "$CACHE_NAME" | sed 's/^/  /' || true
+			local top_cache=(--cache "$CACHE_NAME")
+			[ "$SCENARIO" != hold ] || top_cache=()
+			"$PY" "$HELPER" top "$d/slableak.json" "${top_cache[@]}" | sed 's/^/  /' || true
 		elif [ -z "$guest" ]; then
 			echo "  last console lines:"
 			tail -n 40 "$console" | sed 's/^/  | /'
 		fi
-		[ -z "$holder_line" ] || echo "  $holder_line"
-		[ ! -s "$d/holder.out" ] || head -n 5 "$d/holder.out" | sed 's/^/  holder stdout | /'
-		[ ! -s "$d/holder.err" ] || tail -n 20 "$d/holder.err" | sed 's/^/  holder stderr | /'
+		[ -z "$holder_line" ] || printf '  %s\n' "$holder_line"
+		local f
+		for f in "$d"/holder.*.out; do
+			[ ! -s "$f" ] || head -n 5 "$f" | sed "s/^/  $(basename "$f") | /"
+		done
+		for f in "$d"/holder.*.err; do
+			[ ! -s "$f" ] || tail -n 20 "$f" | sed "s/^/  $(basename "$f") | /"
+		done
 		if [ -n "$OUT" ]; then
 			echo "  logs: $d"
 		else
@@ -693,7 +739,11 @@ echo
 if [ "$SCENARIO" = cost ]; then
 	echo "kernel matrix cost summary ($ARCH; MATRIX-COST lines above):"
 else
-	echo "kernel matrix summary ($ARCH; expected $COUNT objects in $CACHE_NAME, frame ~ /$FUNC/):"
+	if [ "$SCENARIO" = hold ]; then
+		echo "kernel matrix summary ($ARCH; $COUNT objects of each kind: $KINDS_HELD; held=KIND:CACHE-THAT-GREW:COUNTED/GREW):"
+	else
+		echo "kernel matrix summary ($ARCH; expected $COUNT objects in $CACHE_NAME, frame ~ /$FUNC/):"
+	fi
 fi
 printf '  %s\n' "${SUMMARY[@]}"
 [ -z "$OUT" ] || echo "logs: $LOGDIR"

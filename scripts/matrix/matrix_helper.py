@@ -12,10 +12,17 @@ Subcommands:
   elfkind PATH                print static, dynamic or not-elf
   elfarch PATH                print the Debian architecture of an ELF file (amd64,
                               arm64, other-<e_machine>) or not-elf
-  check JSON                  check a `slableak snapshot --format json` document
-                              (options: --cache --count --tolerance --func); prints
+  check JSON                  check a `slableak snapshot --format json` document of the
+                              named scenario (options: --cache --count --tolerance
+                              --func); prints
                               key=value pairs on one line, exits 0 on PASS, 1 on FAIL
-  top JSON                    list the biggest stacks of --cache (FAIL diagnostics)
+  kinds DIR                   check the hold scenario's results in DIR: slableak.json and
+                              the guest's slabinfo before the holders (slabinfo.base) and
+                              after each kind was ready (slabinfo.KIND); options: --kinds
+                              --count --tolerance. Prints key=value pairs on one line,
+                              exits 0 on PASS, 1 on FAIL
+  top JSON                    list the biggest stacks of --cache, or of every cache
+                              (FAIL diagnostics)
   cost TSV                    medians of the guest's cost rounds ("CONFIG ROUND ns_per_op X
                               ops N cpu_ns_per_op Y"): per configuration the added churn
                               CPU ns per op over untraced, and that as a multiple of the
@@ -310,6 +317,114 @@ def cmd_check(args):
     return done("PASS", extra)
 
 
+# The function that calls the allocator for each holder kind (tests/support/holder.c):
+# the first frame of its stacks. alloc_msg is load_msg's helper where it is not inlined.
+KIND_FUNCS = {
+    "kmalloc": "__alloc_skb",
+    "cg": "pipe_resize_ring",
+    "msg": "load_msg|alloc_msg",
+}
+
+
+def read_slabinfo(path):
+    """{cache: active_objs} of the caches in the 2 KiB size class (object size
+    1025..2048: the class every holder kind allocates in; each kind also makes
+    smaller objects, such as an sk_buff or a struct file, in other caches)."""
+    out = {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("#") or line.startswith("slabinfo"):
+                continue
+            parts = line.split()
+            if len(parts) >= 4 and parts[1].isdigit() and parts[3].isdigit() and \
+                    1024 < int(parts[3]) <= 2048:
+                out[parts[0]] = int(parts[1])
+    return out
+
+
+def cmd_kinds(args):
+    """Each kind counted within --tolerance % of --count, in the cache that grew by
+    that much in the guest's /proc/slabinfo while its holder started, under stacks
+    whose first frame is the kind's allocating function; no object of that function
+    filed in another cache."""
+    kinds = args.kinds.split()
+    res = {"method": "-", "held": "-", "func": "-"}
+
+    def done(status, detail):
+        res["status"] = status
+        res["detail"] = detail.replace(" ", "_")
+        print(" ".join("%s=%s" % (k, res[k]) for k in
+                       ("status", "method", "held", "func", "detail")))
+        return 0 if status == "PASS" else 1
+
+    try:
+        with open(os.path.join(args.dir, "slableak.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        return done("FAIL", "bad-json:%s" % type(e).__name__)
+    if not isinstance(doc, dict):
+        return done("FAIL", "schema:top-level-not-object")
+    method = doc.get("cache_method")
+    res["method"] = method if isinstance(method, str) and method else "-"
+    if method not in ("kfunc", "slab", "derived"):
+        return done("FAIL", "schema:cache_method=%r" % (method,))
+    stacks = doc.get("stacks")
+    if not isinstance(stacks, list):
+        return done("FAIL", "schema:stacks-not-array")
+    for i, s in enumerate(stacks):
+        if not isinstance(s, dict):
+            return done("FAIL", "schema:stacks[%d]-not-object" % i)
+        for key, typ in (("cache", str), ("objects", int), ("frames", list)):
+            if not isinstance(s.get(key), typ) or isinstance(s.get(key), bool):
+                return done("FAIL", "schema:stacks[%d].%s" % (i, key))
+        if not all(isinstance(fr, str) for fr in s["frames"]):
+            return done("FAIL", "schema:stacks[%d].frames-not-strings" % i)
+    selected = {c.get("name") for c in doc.get("caches", []) if isinstance(c, dict)}
+    tol = args.count * args.tolerance / 100.0
+    try:
+        prev = read_slabinfo(os.path.join(args.dir, "slabinfo.base"))
+    except OSError:
+        return done("FAIL", "no-slabinfo.base")
+    held_all, funcs, failures = [], [], []
+    for kind in kinds:
+        try:
+            cur = read_slabinfo(os.path.join(args.dir, "slabinfo." + kind))
+        except OSError:
+            return done("FAIL", "no-slabinfo.%s" % kind)
+        if not cur:
+            return done("FAIL", "no-2k-cache-in-slabinfo.%s" % kind)
+        grown, growth = max(((c, cur[c] - prev.get(c, 0)) for c in cur), key=lambda x: x[1])
+        prev = cur
+        func_re = re.compile(KIND_FUNCS.get(kind, kind))
+        per_cache, first_funcs = {}, set()
+        for s in stacks:
+            if not s["frames"]:
+                continue
+            fn = frame_function(s["frames"][0]).split(".", 1)[0]  # foo.isra.0, foo.cold
+            if func_re.fullmatch(fn):
+                per_cache[s["cache"]] = per_cache.get(s["cache"], 0) + s["objects"]
+                first_funcs.add(fn)
+        held = per_cache.get(grown, 0)
+        misfiled = sum(v for c, v in per_cache.items() if c != grown)
+        held_all.append("%s:%s:%d/%d" % (kind, grown, held, growth))
+        funcs.append(",".join(sorted(first_funcs)) or "-")
+        if abs(growth - args.count) > tol:
+            failures.append("%s-grew-%s-by-%d-not-%d" % (kind, grown, growth, args.count))
+        elif grown not in selected:
+            failures.append("%s-grew-%s-which-slableak-did-not-follow" % (kind, grown))
+        elif abs(held - args.count) > tol:
+            failures.append("%s-held-%d-in-%s-not-within-%g%%-of-%d(first-frame~/%s/,elsewhere=%s)" % (
+                kind, held, grown, args.tolerance, args.count, func_re.pattern,
+                ",".join("%s:%d" % kv for kv in sorted(per_cache.items()) if kv[0] != grown) or "0"))
+        elif misfiled > tol:
+            failures.append("%s-misfiled-%d-outside-%s" % (kind, misfiled, grown))
+    res["held"] = ",".join(held_all)
+    res["func"] = ";".join(funcs)
+    if failures:
+        return done("FAIL", ";".join(failures))
+    return done("PASS", "kinds=%s" % "+".join(kinds))
+
+
 COST_CONFIGS = ("untraced", "floor", "exact", "exact-nocache")
 
 
@@ -350,22 +465,22 @@ def cmd_cost(args):
 
 
 def cmd_top(args):
-    """Short listing of the biggest stacks of one cache (for FAIL diagnostics)."""
+    """Short listing of the biggest stacks of one cache, or of all (for FAIL diagnostics)."""
     try:
         doc = json.load(open(args.json, encoding="utf-8"))
         stacks = [s for s in doc.get("stacks", []) if isinstance(s, dict)]
     except (OSError, ValueError, AttributeError) as e:
         print("cannot read %s: %s" % (args.json, e))
         return 1
-    mine = [s for s in stacks if s.get("cache") == args.cache]
+    mine = [s for s in stacks if args.cache is None or s.get("cache") == args.cache]
     mine.sort(key=lambda s: s.get("objects", 0) if isinstance(s.get("objects"), int) else 0,
               reverse=True)
-    print("top %s stacks (%d of %d stacks are in this cache):" % (args.cache, len(mine),
+    print("top %s stacks (%d of %d stacks are in this cache):" % (args.cache or "all", len(mine),
                                                                   len(stacks)))
     for s in mine[:args.n]:
         frames = [str(f) for f in s.get("frames", [])][:8]
-        print("  objects=%s bytes=%s  %s" % (s.get("objects"), s.get("bytes"),
-                                             " <- ".join(frames)))
+        print("  %s objects=%s bytes=%s  %s" % (s.get("cache"), s.get("objects"), s.get("bytes"),
+                                                " <- ".join(frames)))
     return 0
 
 
@@ -390,16 +505,21 @@ def main():
     p.add_argument("--count", type=int, default=3000)
     p.add_argument("--tolerance", type=float, default=2.0, help="percent")
     p.add_argument("--func", default="netlink_sendmsg")
+    p = sub.add_parser("kinds")
+    p.add_argument("dir")
+    p.add_argument("--kinds", default="kmalloc cg msg")
+    p.add_argument("--count", type=int, default=3000)
+    p.add_argument("--tolerance", type=float, default=2.0, help="percent")
     p = sub.add_parser("cost")
     p.add_argument("tsv")
     p = sub.add_parser("top")
     p.add_argument("json")
-    p.add_argument("--cache", default="kmalloc-2k")
-    p.add_argument("-n", type=int, default=5)
+    p.add_argument("--cache", default=None, help="default: every cache")
+    p.add_argument("-n", type=int, default=8)
     args = ap.parse_args()
     return {"mirror": cmd_mirror, "mkinitramfs": cmd_mkinitramfs,
             "elfkind": cmd_elfkind, "elfarch": cmd_elfarch, "extract": cmd_extract, "top": cmd_top, "check": cmd_check,
-            "cost": cmd_cost}[args.cmd](args)
+            "kinds": cmd_kinds, "cost": cmd_cost}[args.cmd](args)
 
 
 if __name__ == "__main__":
