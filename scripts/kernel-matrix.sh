@@ -31,7 +31,7 @@
 #                       all three on amd64; on arm64 only kmalloc (the derived method
 #                       that arm64 uses before 6.13 cannot tell the other two apart)
 #   --caches "kmalloc-2k kmalloc-cg-2k msg_msg-2k"  hold: caches slableak follows (those
-#                       the guest kernel has)
+#                       the guest kernel has); on arm64 only kmalloc-2k by default
 #   --count N           objects each holder keeps (holder KIND N), default 3000
 #   --tolerance PCT     allowed deviation of each held count, default 2 (%)
 #   --func REGEX        named: expected kernel function in the holder's stack (full match
@@ -134,7 +134,7 @@ COUNT=3000
 TOLERANCE=2
 CACHE_NAME=sock_inode_cache
 KINDS_HELD=
-CACHES="kmalloc-2k kmalloc-cg-2k msg_msg-2k"
+CACHES=
 METHOD=auto
 DURATION=
 STOP=
@@ -201,7 +201,7 @@ amd64)
 	STATIC_BUILD_DIR=build-static
 	CUR_SUFFIX= # $KCACHE/kernels/<series>.current, as before arm64 existed
 	: "${TIMEOUT:=300}" "${ATTACH_TIMEOUT:=60}" "${STOP:=duration}"
-	: "${KINDS_HELD:=kmalloc cg msg}"
+	: "${KINDS_HELD:=kmalloc cg msg}" "${CACHES:=kmalloc-2k kmalloc-cg-2k msg_msg-2k}"
 	;;
 arm64)
 	QEMU=qemu-system-aarch64 QEMU_PKG=qemu-system-arm
@@ -222,7 +222,7 @@ arm64)
 	: "${TIMEOUT:=900}" "${ATTACH_TIMEOUT:=300}" "${STOP:=signal}"
 	# auto is derived before 6.13 on arm64 (docs/kernels.md): it files plain
 	# kmalloc right, and cannot tell accounted or bucket caches apart.
-	: "${KINDS_HELD:=kmalloc}"
+	: "${KINDS_HELD:=kmalloc}" "${CACHES:=kmalloc-2k}"
 	;;
 *) die "--arch wants amd64 or arm64, got '$ARCH'" ;;
 esac
