@@ -26,7 +26,7 @@
 #                    message size that lands in NAME (default msg_msg-2k,
 #                    kmalloc-2k, 1500; e.g. msg_msg-1k, kmalloc-1k, 900 when
 #                    someone else traces msg_msg-2k on a shared machine)
-#   --only LIST      comma-separated sections: attach,overhead,progs,caches,refresh,daemon,scale,estimate
+#   --only LIST      comma-separated sections: attach,overhead,progs,naming,caches,refresh,daemon,scale,estimate
 #   --no-build       use the binaries as they are (default: make slableak holder first)
 #   --wait-quiet S   first wait up to S seconds for a quiet machine: no other
 #                    BPF program on kmem events and 1-min load below 0.5
@@ -60,7 +60,7 @@ DAEMON_SECS=
 SCALE_COUNT=1000000
 ESTIMATE_RUNS=
 ESTIMATE_COUNT=50000
-ONLY=attach,overhead,progs,caches,refresh,daemon,scale,estimate
+ONLY=attach,overhead,progs,naming,caches,refresh,daemon,scale,estimate
 DO_BUILD=1
 METRIC=cpu
 WAIT_QUIET=0
@@ -488,6 +488,100 @@ for c, n, k, avg in rows:
     print("%-7s %-22s %7.2f %8.1f %9.1f %12.1f" % (c, n, per_op, float(avg), body, body * per_op))
     kv.write("prog_body_ns_%s_%s %.1f\nprog_runs_per_op_%s_%s %.2f\n" % (c, n, body, c, n, per_op))
 EOF2
+fi
+
+# ================================================================ naming (kfunc vs slab walk)
+# What naming the cache costs per event with the walk to the object's slab
+# (bpf/slab_walk.h, every kernel) against the kernel's bpf_get_kmem_cache
+# kfunc (6.13+): the same exact tracer with --method kfunc and --method
+# slab, rounds alternated with an untraced run, following CACHE (every
+# churned object named, then tracked: stack + insert) and OTHER_CACHE (every
+# churned object named, then let go: the naming is most of the program).
+# Two figures per configuration, both from the same rounds: the kmalloc
+# program's average run time (kernel.bpf_stats_enabled; only the naming
+# differs between the kfunc and slab programs, and both include the
+# timing's own cost), and the churn's CPU ns per op over untraced. Compare
+# the methods as ratios within one run; absolute figures move with the host.
+# Needs a kernel with the kfunc.
+if want naming; then
+  echo
+  echo "== naming the cache: --method kfunc vs --method slab ($CACHE, churn $OPS ops of $BYTES bytes)"
+  if ! awk '$3 == "bpf_get_kmem_cache" { f = 1 } END { exit !f }' /proc/kallsyms; then
+    echo "skipped: this kernel has no bpf_get_kmem_cache (6.13+) to compare the slab walk with"
+  else
+    NAMING_ROUNDS=$((QUICK ? 3 : 7))
+    PREV_BPF_STATS=$(cat /proc/sys/kernel/bpf_stats_enabled)
+    sysctl -q kernel.bpf_stats_enabled=1
+    # Only the programs of our tracer ($1): another slableak on the machine
+    # has programs of the same names (bpftool here cannot show pids, so the
+    # ids come from the tracer's own fds).
+    kmalloc_stats() { bpftool prog show -j 2>/dev/null | python3 -c '
+import json, sys
+ids = {int(x) for x in sys.argv[1:]}
+t = k = 0
+for p in json.load(sys.stdin):
+    if p.get("id") in ids and p.get("name", "") in ("kmalloc_kfunc", "kmalloc_slab"):
+        t += p.get("run_time_ns", 0); k += p.get("run_cnt", 0)
+print(t, k)' $(awk '/^prog_id:/ { print $2 }' /proc/"$1"/fdinfo/* 2>/dev/null); }
+    : >"$OUT/naming.txt"
+    NAMING=(untraced kfunc slab kfunc-other slab-other)
+    for ((r = 0; r < NAMING_ROUNDS; r++)); do
+      for ((i = 0; i < ${#NAMING[@]}; i++)); do
+        m=${NAMING[(i + r) % ${#NAMING[@]}]}
+        if [[ $m == untraced ]]; then
+          for _ in 1 2; do "$CHURN" $((OPS / 6 + 1)) "$CPU" "$BYTES" >/dev/null; sleep 0.35; done
+          read -r ns cns < <(run_churn)
+          echo "untraced $r $cns 0 0 -" >>"$OUT/naming.txt"
+          continue
+        fi
+        follow=$CACHE
+        [[ $m != *-other ]] || follow=$OTHER_CACHE
+        start_tracer "naming-$m-$r" "$SLABLEAK" snapshot -d 1h -f json -c "$follow" --method "${m%-other}" ||
+          die "naming: $m did not start"
+        for _ in 1 2; do "$CHURN" $((OPS / 6 + 1)) "$CPU" "$BYTES" >/dev/null; sleep 0.35; done
+        read -r t0 k0 < <(kmalloc_stats "$TPID")
+        read -r ns cns < <(run_churn)
+        read -r t1 k1 < <(kmalloc_stats "$TPID")
+        ((k1 > k0)) || die "naming: no run of $m's kmalloc program was counted (bpf_stats?)"
+        stop_pid "$TPID" 60
+        [[ $STOP_RC == 0 ]] || die "naming: slableak --method $m exited $STOP_RC: $(tail -3 "$TERR")"
+        meth=$(json "$TOUT" 'd["cache_method"]')
+        [[ $meth == "${m%-other}" ]] || die "naming: asked for --method ${m%-other}, the report says $meth"
+        unnamed=$(json "$TOUT" 'd["tracer"].get("cache_unnamed", 0)' 2>/dev/null || echo "?")
+        echo "$m $r $cns $((t1 - t0)) $((k1 - k0)) $unnamed" >>"$OUT/naming.txt"
+      done
+    done
+    sysctl -q kernel.bpf_stats_enabled="$PREV_BPF_STATS"
+    PREV_BPF_STATS=
+    python3 - "$OUT/naming.txt" "$KV" "$OPS" <<'EOF2'
+import statistics as st, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+ops = int(sys.argv[3])
+kv = open(sys.argv[2], "a")
+def med(m, f):
+    v = [f(r) for r in rows if r[0] == m]
+    return st.median(v) if v else float("nan")
+base = med("untraced", lambda r: float(r[2]))
+print("untraced: %.0f churn CPU ns per op (median of %d rounds)" % (base, sum(r[0] == "untraced" for r in rows)))
+print("config       churn CPU ns/op  added/op  kmalloc prog runs/op  kmalloc prog avg ns  cache_unnamed (last)")
+res = {}
+for m in ("kfunc", "slab", "kfunc-other", "slab-other"):
+    cpu = med(m, lambda r: float(r[2]))
+    avg = med(m, lambda r: int(r[3]) / int(r[4]) if int(r[4]) else float("nan"))
+    runs = med(m, lambda r: int(r[4]) / ops)
+    last = [r for r in rows if r[0] == m][-1]
+    res[m] = (cpu - base, avg)
+    print("%-12s %16.0f %+9.0f %21.2f %20.1f  %s" % (m, cpu, cpu - base, runs, avg, last[5]))
+    key = m.replace("-", "_")
+    kv.write("naming_%s_added_cpu_ns_per_op %.0f\nnaming_%s_kmalloc_prog_avg_ns %.1f\n" % (key, cpu - base, key, avg))
+for suffix, what in (("", "followed, tracked"), ("-other", "not followed")):
+    (ak, pk), (asl, psl) = res["kfunc" + suffix], res["slab" + suffix]
+    print("slab walk vs kfunc (%s): kmalloc program %+.1f ns per event (x%.2f); added per op x%s" % (
+        what, psl - pk, psl / pk, "%.2f" % (asl / ak) if ak > 0 else "-"))
+    key = suffix.replace("-", "_")
+    kv.write("naming_slab_minus_kfunc_prog_ns%s %.1f\nnaming_slab_over_kfunc_prog%s %.2f\n" % (key, psl - pk, key, psl / pk))
+EOF2
+  fi
 fi
 
 # ================================================================ caches (1/16/64 followed)
