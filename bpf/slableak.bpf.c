@@ -21,6 +21,7 @@
 #include "cache_verdict.h"
 #include "task_filter.h"
 #include "slab_walk.h"
+#include "task_key.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -179,7 +180,7 @@ static __always_inline void agg_key_of(struct slk_agg_key *k, const struct slk_l
 	k->stack_id = e->stack_id;
 	k->cache_idx = e->cache_idx;
 	k->epoch_shift = e->epoch_shift;
-	k->pad = 0;
+	k->task_slot = e->task_slot;
 }
 
 /* Account the end of a tracked object's life in its aggregate. */
@@ -257,6 +258,7 @@ static __always_inline int track_alloc(void *ctx, __u64 call_site, __u64 ptr, __
 	shift = epoch_shift; /* read once: userspace may widen it meanwhile */
 	e.epoch_shift = shift < SLK_EPOCH_MIN_SHIFT ? SLK_EPOCH_MIN_SHIFT : shift & 63;
 	e.bytes = bytes_alloc;
+	e.task_slot = task_slot_of_current();
 
 	agg_key_of(&k, &e);
 	v = bpf_map_lookup_elem(&aggs, &k);

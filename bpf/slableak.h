@@ -46,6 +46,25 @@ struct slk_cache_sel {
 	__u32 obj_size;                /* bytes per object (slabinfo objsize): named caches */
 };
 
+/* --by: the allocating task joins the aggregate key (bpf/task_key.h). */
+enum slk_by_mode {
+	SLK_BY_NONE = 0,
+	SLK_BY_COMM = 1,   /* the task's comm */
+	SLK_BY_PID = 2,    /* the process (tgid), with its comm for the report */
+	SLK_BY_CGROUP = 3, /* the cgroup v2 id (the inode of its directory) */
+};
+/* A task's slot is a byte of the live value and of the aggregate key (their
+ * padding, so the default layout does not grow): slot 0 is "other", tasks
+ * get 1 .. --by-limit in the order they first allocate. */
+#define SLK_MAX_TASK_SLOTS 255
+#define SLK_COMM_LEN 16
+
+/* Who allocated, as --by sees it: the key of the task_slots map. */
+struct slk_task_key {
+	__u64 id;                 /* tgid (pid) or cgroup id; 0 for comm */
+	char comm[SLK_COMM_LEN];  /* comm (comm, pid); zeros for cgroup */
+};
+
 /* The narrowest allocation epoch: 2^30 ns, about 1.07 s. */
 #define SLK_EPOCH_MIN_SHIFT 30
 
@@ -59,7 +78,7 @@ struct slk_live {
 	__u32 stack_id;
 	__u16 cache_idx;
 	__u8 epoch_shift;  /* the aggregate key this object was counted in (>= SLK_EPOCH_MIN_SHIFT) */
-	__u8 pad;
+	__u8 task_slot;    /* --by: who allocated (0: other, or --by off) */
 	__u32 bytes;       /* bytes_alloc */
 };
 
@@ -72,7 +91,7 @@ struct slk_agg_key {
 	__u32 stack_id;
 	__u16 cache_idx;
 	__u8 epoch_shift;
-	__u8 pad;
+	__u8 task_slot; /* --by: who allocated (0: other, or --by off) */
 };
 
 struct slk_agg_val {

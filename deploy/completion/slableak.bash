@@ -35,7 +35,7 @@ _slableak()
     fi
 
     local commands="snapshot top run diff export triage caches check"
-    local tracing="--cache -c --max-tracked --sample-every --max-stacks --max-aggregates --stack-idle --method --no-stack-cache --show-addresses"
+    local tracing="--cache -c --max-tracked --sample-every --max-stacks --max-aggregates --stack-idle --method --by --by-limit --no-stack-cache --show-addresses"
 
     # The subcommand: the first word after "slableak" that is one.
     local cmd="" i
@@ -51,6 +51,8 @@ _slableak()
             COMPREPLY=($(compgen -W "$(_slableak_caches)" -- "$cur")); return ;;
         --method)
             COMPREPLY=($(compgen -W "auto kfunc slab derived" -- "$cur")); return ;;
+        --by)
+            COMPREPLY=($(compgen -W "none comm pid cgroup" -- "$cur")); return ;;
         -f | --format)
             COMPREPLY=($(compgen -W "table json folded" -- "$cur")); return ;;
         --sort)
@@ -61,7 +63,7 @@ _slableak()
             COMPREPLY=($(compgen -W "64k 256k 1M 4M" -- "$cur")); return ;;
         --sample-every)
             COMPREPLY=($(compgen -W "1 8 16 64 256" -- "$cur")); return ;;
-        --max-stacks | --max-aggregates | --top | --top-stacks | --max-caches)
+        --max-stacks | --max-aggregates | --top | --top-stacks | --max-caches | --by-limit)
             return ;;
         --textfile-dir)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;

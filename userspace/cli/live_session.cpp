@@ -90,6 +90,7 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   s.arch = std::string(kTargetArch);
   s.stack_fingerprints = stack_fingerprints_state(opt.stack_cache);
   s.sample_every = opt.sample_every;
+  s.by = task_key_name(opt.by);
   s.growth_window_s = opt.growth_window.count();
   s.stack_idle_s = opt.stack_idle.count();
   s.kernel_release = kf.release;

@@ -29,6 +29,7 @@ struct Raw {
   std::vector<std::string> caches;
   std::string method = "auto", max_tracked = "1M", sample_every = "1", max_stacks = "16384", max_aggregates = "65536";
   std::string stack_idle = "10m";
+  std::string by = "none", by_limit = std::to_string(TraceOptions{}.by_limit);
   bool show_addresses = false, stack_cache = true;
   std::string duration = "30s", min_age = "0s", interval, top = "20", format = "table", sort = "verdict";
   std::string textfile_dir = "/var/lib/prometheus/node-exporter", listen, top_stacks = "20";
@@ -49,6 +50,12 @@ void add_trace_options(CLI::App* cmd, Raw& raw) {
                   "retire a stack after this long with nothing outstanding and no allocation (frees its --max-stacks slot)")
       ->capture_default_str();
   cmd->add_option("--method", raw.method, "how the cache of an object is named: auto, kfunc, slab, derived")
+      ->capture_default_str();
+  cmd->add_option("--by", raw.by,
+                  "also split held objects by who allocated them: none, comm, pid or cgroup")
+      ->capture_default_str();
+  cmd->add_option("--by-limit", raw.by_limit,
+                  "tasks with rows of their own under --by; later ones share \"other\"")
       ->capture_default_str();
   cmd->add_flag("--show-addresses", raw.show_addresses, "print raw kernel addresses too (defeats KASLR)");
   cmd->add_flag("!--no-stack-cache", raw.stack_cache,
@@ -117,6 +124,10 @@ TraceOptions trace_options(const Raw& raw, bool exporter) {
   if (t.stack_idle.count() <= 0) throw usage_error("--stack-idle must be longer than 0, e.g. 10m");
   t.show_addresses = raw.show_addresses;
   t.stack_cache = raw.stack_cache;
+  t.by = one_of<TaskKey>(raw.by, "--by",
+                         {{"none", TaskKey::none}, {"comm", TaskKey::comm}, {"pid", TaskKey::pid},
+                          {"cgroup", TaskKey::cgroup}});
+  t.by_limit = static_cast<uint32_t>(parse_in_range(raw.by_limit, "--by-limit", kByLimitRange));
   return t;
 }
 
@@ -263,6 +274,7 @@ const std::vector<OptionLimit>& option_limits() {
       {"--max-aggregates", OptionLimit::count, kMaxAggregatesRange},
       {"--top", OptionLimit::count, kTopRange},
       {"--top-stacks", OptionLimit::count, kTopStacksRange},
+      {"--by-limit", OptionLimit::count, kByLimitRange},
       {"--max-caches", OptionLimit::count, kTriageMaxCachesRange},
       {"--duration", OptionLimit::duration, {0, kYear}},
       {"--interval", OptionLimit::duration, {0, kYear}},
@@ -279,6 +291,7 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& option_choi
       {"--method", {"auto", "kfunc", "slab", "derived"}},
       {"--format", {"table", "json", "folded", "svg", "html"}},
       {"diff --format", {"table", "json"}},
+      {"--by", {"none", "comm", "pid", "cgroup"}},
       {"--sort", {"verdict", "bytes", "objects", "age", "growth"}},
   };
   return choices;

@@ -142,6 +142,13 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   ro->cg_caches = cfg.cg_caches;
   ro->alloc_event_has_cache = cfg.alloc_event_has_cache;
   ro->filter_tasks = opt.filter_tasks;
+  static_assert(kByLimitRange.max == SLK_MAX_TASK_SLOTS, "--by-limit is bounded by the slot byte");
+  ro->by_mode = opt.by == TaskKey::comm ? SLK_BY_COMM
+                : opt.by == TaskKey::pid  ? SLK_BY_PID
+                : opt.by == TaskKey::cgroup ? SLK_BY_CGROUP
+                                            : SLK_BY_NONE;
+  ro->by_limit = std::min<uint32_t>(opt.by_limit, SLK_MAX_TASK_SLOTS);
+  if (opt.by != TaskKey::none) task_names_ = std::make_unique<TaskNames>(opt.by);
   // The kmalloc programs watch the union of the kmalloc caches' size
   // classes; named caches come through kmem_cache_alloc instead.
   uint32_t lo = UINT32_MAX, hi = 0;
@@ -342,6 +349,32 @@ KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
     r.stored_stacks.push_back(next);
     key = next;
     prev = &key;
+  }
+
+  if (task_names_) {
+    // Slots are never given back within a run: a name, once read, stays.
+    const int ofd = bpf_map__fd(skel_->maps.slot_owner);
+    uint32_t slot = 0, next_slot = 0;
+    const void* prev_slot = nullptr;
+    size_t walked = 0;
+    while (bpf_map_get_next_key(ofd, prev_slot, &next_slot) == 0 && walked++ < SLK_MAX_TASK_SLOTS) {
+      slot = next_slot;
+      prev_slot = &slot;
+      if (slot == 0 || slot > SLK_MAX_TASK_SLOTS) continue;
+      auto known = task_name_of_slot_.find(static_cast<uint8_t>(slot));
+      if (known == task_name_of_slot_.end()) {
+        slk_task_key k{};
+        if (bpf_map_lookup_elem(ofd, &slot, &k) != 0) continue;
+        std::string name = task_names_->name(k);
+        // A cgroup not found yet (created after the walk) is looked for again.
+        if (name.rfind("cgroup ", 0) == 0) {
+          r.task_names[static_cast<uint8_t>(slot)] = name;
+          continue;
+        }
+        known = task_name_of_slot_.emplace(static_cast<uint8_t>(slot), std::move(name)).first;
+      }
+      r.task_names[known->first] = known->second;
+    }
   }
 
   std::vector<slk_stats> per_cpu(static_cast<size_t>(ncpus_));

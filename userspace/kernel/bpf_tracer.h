@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "task_names.h"
 #include "cache_selection.h"
 #include "kernel_read.h"
 #include "trace_config.h"
@@ -62,6 +63,9 @@ class BpfTracer final : public TraceSource {
   std::unordered_map<uint64_t, slk_site> first_sample_;  // call_site -> offsets from its first sample
   MapCapacity cap_;
   size_t last_agg_rows_ = 0;  // to size the next read's row vector
+  // --by: slot names, at most SLK_MAX_TASK_SLOTS
+  std::unique_ptr<TaskNames> task_names_;
+  std::unordered_map<uint8_t, std::string> task_name_of_slot_;
   int ncpus_ = 1;
   unsigned calib_votes_ = 0;
 

@@ -88,13 +88,17 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
   acc.reserve(last_rows_);
   row_of.reserve(last_rows_);
 
-  auto row_for = [&](uint16_t cache_idx, uint32_t stack_id) -> uint32_t {
+  auto row_for = [&](uint16_t cache_idx, uint32_t stack_id, uint8_t task) -> uint32_t {
     const SymbolizedStack& sym = stack_id == SLK_STACK_UNAVAILABLE ? unavailable : resolve(stack_id);
-    const GrowthKey key{cache_key(cache_idx), sym.digest};
+    const GrowthKey key{cache_key(cache_idx), sym.digest, task};
     auto [it, fresh] = row_of.try_emplace(key, static_cast<uint32_t>(out.size()));
     if (fresh) {
       StackReport& r = out.emplace_back();
       r.cache = cache_name(cache_idx);
+      if (by_task_) {
+        const auto name = read.task_names.find(task);
+        r.task = task == 0 ? "other" : name != read.task_names.end() ? name->second : "task#" + std::to_string(task);
+      }
       r.stack_id = digest_hex(sym.digest);
       r.frames = sym.frames;
       r.functions = sym.functions;
@@ -112,7 +116,7 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
     const auto& v = row.val;
     const bool past = (k.epoch + 1) < (read.now_ns >> k.epoch_shift);  // ended over an epoch ago
     if (retire && past && v.objects == 0) {
-      auto& t = retired_[{k.cache_idx, k.stack_id}];
+      auto& t = retired_[{k.cache_idx, k.task_slot, k.stack_id}];
       t.first += v.allocs;
       t.second += v.frees;
       retire->push_back(k);
@@ -123,7 +127,7 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
       sn.allocs += v.allocs;
       sn.has_keys = true;
     }
-    const uint32_t i = row_for(k.cache_idx, k.stack_id);
+    const uint32_t i = row_for(k.cache_idx, k.stack_id, k.task_slot);
     StackReport& r = out[i];
     acc[i].allocs += v.allocs;
     acc[i].frees += v.frees;
@@ -138,8 +142,8 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
   if (lifecycle) retire_idle_stacks(read, now_s, seen, retire_stacks);
   // Totals of retired keys belong to stacks that may have nothing
   // outstanding now; they still count as allocation history.
-  for (const auto& [pair, t] : retired_) {
-    const uint32_t i = row_for(pair.first, pair.second);
+  for (const auto& [key, t] : retired_) {
+    const uint32_t i = row_for(std::get<0>(key), std::get<2>(key), std::get<1>(key));
     acc[i].allocs += t.first;
     acc[i].frees += t.second;
   }
@@ -186,7 +190,7 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
 void Aggregator::retire_idle_stacks(const KernelRead& read, double now_s,
                                     std::unordered_map<uint32_t, StackSeen>& seen,
                                     std::vector<uint32_t>* retire_stacks) {
-  for (const auto& [pair, t] : retired_) seen[pair.second].allocs += t.first;
+  for (const auto& [key, t] : retired_) seen[std::get<2>(key)].allocs += t.first;
   // A stored stack no aggregate refers to (its aggregate insert failed, or
   // it was captured to verify a fingerprint) is still a stack to retire.
   for (uint32_t id : read.stored_stacks) seen.try_emplace(id);
@@ -206,11 +210,11 @@ void Aggregator::retire_idle_stacks(const KernelRead& read, double now_s,
 
   std::sort(idle.begin(), idle.end());
   for (auto it = retired_.begin(); it != retired_.end();) {
-    if (!std::binary_search(idle.begin(), idle.end(), it->first.second)) {
+    if (!std::binary_search(idle.begin(), idle.end(), std::get<2>(it->first))) {
       ++it;
       continue;
     }
-    auto& rem = remainder_[cache_key(it->first.first)];
+    auto& rem = remainder_[cache_key(std::get<0>(it->first))];
     rem.first += it->second.first;
     rem.second += it->second.second;
     it = retired_.erase(it);

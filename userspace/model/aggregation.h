@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -54,6 +55,9 @@ class Aggregator {
   // after it was first seen. Idle stacks are retired when ingest is given
   // @retire_stacks. Default: never.
   void set_stack_idle(double idle_s) { stack_idle_s_ = idle_s; }
+  // --by: rows are split by the task slot of the keys and named from
+  // KernelRead::task_names (slot 0: "other"). Off: every slot is 0.
+  void set_by_task(bool on) { by_task_ = on; }
 
   // Totals per cache of the last ingest, by cache index.
   const std::vector<std::pair<int64_t, int64_t>>& cache_totals() const { return cache_totals_; }
@@ -74,8 +78,9 @@ class Aggregator {
   std::vector<uint32_t> cache_key_;  // by cache index
   uint32_t sample_every_;
   GrowthTracker growth_;
-  // allocs/frees of retired keys, per (cache index, kernel stack id)
-  std::map<std::pair<uint16_t, uint32_t>, std::pair<uint64_t, uint64_t>> retired_;
+  // allocs/frees of retired keys, per (cache index, task slot, kernel stack id)
+  std::map<std::tuple<uint16_t, uint8_t, uint32_t>, std::pair<uint64_t, uint64_t>> retired_;
+  bool by_task_ = false;
   struct StackSeen {  // one ingest's view of a kernel stack id
     uint64_t allocs = 0;  // in kept keys and retired history
     bool has_keys = false;

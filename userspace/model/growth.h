@@ -17,11 +17,14 @@ namespace slableak {
 struct GrowthKey {
   uint32_t cache = 0;
   uint64_t stack = 0;
+  uint8_t task = 0;  // --by: the task slot (0 without --by)
   friend bool operator==(const GrowthKey&, const GrowthKey&) = default;
 };
 struct GrowthKeyHash {
   // The stack digest is already a good hash.
-  size_t operator()(const GrowthKey& k) const noexcept { return k.stack ^ (k.cache * 0x9e3779b97f4a7c15ull); }
+  size_t operator()(const GrowthKey& k) const noexcept {
+    return k.stack ^ ((k.cache * 0x9e3779b97f4a7c15ull) + (uint64_t{k.task} << 40));
+  }
 };
 
 struct GrowthRates {

@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -14,6 +15,7 @@ namespace slableak {
 static_assert(sizeof(slk_agg_key) == 16, "slk_agg_key layout shared with BPF");
 static_assert(sizeof(slk_agg_val) == 32, "slk_agg_val layout shared with BPF");
 static_assert(sizeof(slk_live) == 16, "slk_live layout shared with BPF");
+static_assert(sizeof(slk_task_key) == 24, "slk_task_key layout shared with BPF");
 constexpr size_t kernel_counter_count() {
   size_t n = 0;
   for (const auto& c : kTracerCounters) n += c.in_kernel_stats ? 1 : 0;
@@ -34,6 +36,9 @@ struct KernelRead {
   TracerCounters counters;  // kernel ones summed over CPUs, recursion misses over programs
   uint64_t free_recursion_misses = 0;  // of those, on the free programs
   std::array<uint64_t, SLK_MAX_CACHES> implicit_frees_by_cache{};  // by selected-cache index
+  // --by: what each task slot of the aggregate keys names ("holder",
+  // "1234 holder", "/system.slice/x.service"); slot 0 is "other".
+  std::unordered_map<uint8_t, std::string> task_names;
 };
 
 }  // namespace slableak

@@ -21,6 +21,7 @@ std::string age_bucket_label(size_t i);
 struct StackReport {
   std::string cache;      // the kernel's name
   std::string requested;  // what selected the cache (CacheHeader::requested)
+  std::string task;       // --by: who allocated ("other" past --by-limit); "" without --by
   std::string stack_id;                // stable digest of the frames
   FrameList frames;                    // innermost first
   FrameList functions;                 // frames without offsets (folded output)
@@ -82,6 +83,7 @@ struct Snapshot {
   std::string stack_fingerprints;
   uint32_t sample_every = 1;
   bool estimated() const { return sample_every > 1; }
+  std::string by;  // --by: "comm", "pid", "cgroup"; "" when stacks are not split by task
   std::vector<CacheHeader> caches;
   std::vector<StackReport> stacks;  // sorted as requested
   TracerHealth health;

@@ -11,6 +11,18 @@ namespace slableak {
 
 enum class CacheMethod { automatic, kfunc, slab, derived };
 
+// --by: who allocated joins the aggregation key (bpf/task_key.h).
+enum class TaskKey { none, comm, pid, cgroup };
+inline const char* task_key_name(TaskKey k) {
+  switch (k) {
+    case TaskKey::comm: return "comm";
+    case TaskKey::pid: return "pid";
+    case TaskKey::cgroup: return "cgroup";
+    case TaskKey::none: break;
+  }
+  return "";
+}
+
 struct TraceOptions {
   std::vector<std::string> caches{"kmalloc-2k"};
   CacheMethod method = CacheMethod::automatic;
@@ -26,6 +38,11 @@ struct TraceOptions {
   // `run --only-command`: count only the allocations of the processes the
   // session is told about (TraceSource::allow_task) and their descendants.
   bool filter_tasks = false;
+  // --by: the allocating task (comm, process or cgroup) joins the key of
+  // the held objects; the first --by-limit tasks get their own rows, later
+  // ones share "other".
+  TaskKey by = TaskKey::none;
+  uint32_t by_limit = 32;
 };
 
 // Inclusive ranges of the numeric options (docs/cli.md lists the same).
@@ -38,6 +55,7 @@ inline constexpr Range kMaxAggregatesRange{16, 4'194'304};  // (stack, cache, ep
 inline constexpr Range kSampleEveryRange{1, 1'000'000};
 inline constexpr Range kTopRange{0, 100'000};      // stacks shown; 0 = all
 inline constexpr Range kTopStacksRange{1, 10'000};  // exporter series per cache
+inline constexpr Range kByLimitRange{1, 255};       // task slots: one byte of the key (SLK_MAX_TASK_SLOTS)
 // Kernel memory one live-map entry costs, measured (`slableak check`:
 // 103.8 MiB for 1M entries, all maps; docs/performance.md); used to refuse
 // a --max-tracked the host cannot hold before the kernel is asked.

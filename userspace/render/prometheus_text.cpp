@@ -5,6 +5,7 @@
 #include <iterator>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -71,6 +72,7 @@ class Writer {
 
 struct Row {
   std::string stack_id;
+  std::string task;  // --by: who allocated ("other" in the other row); "" without --by
   double objects = 0, bytes = 0, oldest = 0, growth = 0;
   const StackReport* stack = nullptr;  // nullptr for "other"
 };
@@ -88,15 +90,16 @@ std::map<std::string, std::vector<Row>> bounded_rows(const Snapshot& s, size_t t
       const bool la = a->verdict == Verdict::leaking, lb = b->verdict == Verdict::leaking;
       if (la != lb) return la;
       if (a->bytes != b->bytes) return a->bytes > b->bytes;
-      return a->stack_id < b->stack_id;
+      if (a->stack_id != b->stack_id) return a->stack_id < b->stack_id;
+      return a->task < b->task;
     });
     auto& rows = out[cache];
-    Row other{"other"};
+    Row other{"other", s.by.empty() ? "" : "other"};
     bool have_other = false;
     for (size_t i = 0; i < v.size(); ++i) {
       const auto* st = v[i];
       if (i < top) {
-        rows.push_back(Row{st->stack_id, double(st->objects), double(st->bytes), st->oldest_age_s,
+        rows.push_back(Row{st->stack_id, st->task, double(st->objects), double(st->bytes), st->oldest_age_s,
                            st->growth_bytes_per_s, st});
       } else {
         have_other = true;
@@ -116,10 +119,17 @@ std::map<std::string, std::vector<Row>> bounded_rows(const Snapshot& s, size_t t
 std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
   Writer w;
   const auto rows = bounded_rows(s, info.top_stacks);
+  // --by (only when asked): the task is a label of the per-stack series,
+  // named after what it is (comm, pid, cgroup); --by-limit bounds it.
+  const auto stack_labels = [&](const std::string& cache, const Row& r) {
+    Labels l{{"cache", cache}, {"stack_id", r.stack_id}};
+    if (!s.by.empty()) l.push_back({s.by, r.task});
+    return l;
+  };
   auto per_stack = [&](const std::string& name, const char* help, auto value) {
     w.family(name, "gauge", help);
     for (const auto& [cache, rs] : rows)
-      for (const auto& r : rs) w.sample({{"cache", cache}, {"stack_id", r.stack_id}}, value(r));
+      for (const auto& r : rs) w.sample(stack_labels(cache, r), value(r));
   };
   const std::string est = s.estimated() ? " (estimate: sampled 1 in slableak_sample_every)" : "";
   per_stack("slableak_stack_outstanding_objects", ("Objects allocated since start and not freed, per kernel stack" + est).c_str(),
@@ -139,20 +149,24 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
   for (const auto& [cache, rs] : rows)
     for (const auto& r : rs) {
       if (!r.stack) continue;
-      for (Verdict v : kVerdicts)
-        w.sample({{"cache", cache}, {"stack_id", r.stack_id}, {"verdict", verdict_name(v)}},
-                 r.stack->verdict == v ? 1 : 0);
+      for (Verdict v : kVerdicts) {
+        Labels l = stack_labels(cache, r);
+        l.push_back({"verdict", verdict_name(v)});
+        w.sample(l, r.stack->verdict == v ? 1 : 0);
+      }
     }
 
   w.family("slableak_stack_info", "gauge", "Readable kernel stack (innermost first, ';'-separated) for a stack_id");
-  for (const auto& [cache, rs] : rows)
+  for (const auto& [cache, rs] : rows) {
+    std::set<std::string> described;  // with --by a stack has a row per task, and one info
     for (const auto& r : rs) {
-      if (!r.stack) continue;
+      if (!r.stack || !described.insert(r.stack_id).second) continue;
       std::string frames;
       for (const auto& f : r.stack->frames) frames += (frames.empty() ? "" : ";") + f;
       const std::string top = r.stack->functions.empty() ? "" : r.stack->functions.front();
       w.sample({{"cache", cache}, {"stack_id", r.stack_id}, {"top_frame", top}, {"frames", frames}}, 1);
     }
+  }
 
   // Per cache.
   std::map<std::string, std::pair<uint64_t, uint64_t>> counts;  // allocs, frees

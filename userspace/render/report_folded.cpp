@@ -12,6 +12,12 @@ void write_folded(std::ostream& os, const Snapshot& s, size_t top) {
     if (st.bytes <= 0) continue;
     ++n;
     os << st.cache;
+    // --by: the task is the first box above the cache, so each task is a tower.
+    if (!st.task.empty()) {
+      os << ";[" << s.by << '=';
+      for (char c : st.task) os << (c == ';' || c == ' ' ? '_' : c);
+      os << ']';
+    }
     for (auto it = st.functions.rbegin(); it != st.functions.rend(); ++it) {
       os << ';';
       for (char c : *it) os << (c == ';' || c == ' ' ? '_' : c);

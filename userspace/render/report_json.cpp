@@ -17,6 +17,7 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
   j["arch"] = s.arch;
   j["stack_fingerprints"] = s.stack_fingerprints;
   j["sample_every"] = s.sample_every;
+  if (!s.by.empty()) j["by"] = s.by;
   j["estimated"] = s.estimated();
   j["caches"] = json::array();
   for (const auto& c : s.caches) {
@@ -61,7 +62,7 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
     ++n;
     json ages = json::object();
     for (size_t i = 0; i < kAgeBuckets; ++i) ages[age_bucket_label(i)] = st.age_objects[i];
-    j["stacks"].push_back({{"cache", st.cache},
+    json sj = {{"cache", st.cache},
                            {"requested", st.requested},
                            {"stack_id", st.stack_id},
                            {"objects", st.objects},
@@ -74,7 +75,9 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
                            {"growth_bytes_per_second", st.growth_bytes_per_s},
                            {"verdict", verdict_name(st.verdict)},
                            {"verdict_evidence", st.verdict_evidence},
-                           {"frames", st.frames.to_vector()}});
+                           {"frames", st.frames.to_vector()}};
+    if (!s.by.empty()) sj["task"] = st.task;
+    j["stacks"].push_back(std::move(sj));
   }
   const auto& h = s.health;
   json tracer = json::object();

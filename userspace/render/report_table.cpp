@@ -27,7 +27,7 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
     os << "sampling: 1 in " << s.sample_every << " allocations tracked; counts below are estimates (x"
        << s.sample_every << ")\n";
   os << "\n";
-  char line[256];
+  char line[512];
   std::snprintf(line, sizeof line, "%-22s %8s %14s %12s %12s %10s\n", "CACHE", "OBJSIZE", "SLABINFO-DELTA",
                 "ATTRIBUTED", "BYTES", "EXPLAINED");
   os << line;
@@ -75,8 +75,10 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
     // The table is for what is held; freed-up stacks stay in JSON/metrics.
     if (st.objects <= 0) continue;
     ++shown;
+    // --by: who allocated, after the cache ("kmalloc-2k  comm holder").
+    const std::string cache = st.task.empty() ? st.cache : st.cache + "  " + s.by + " " + st.task;
     std::snprintf(line, sizeof line, "#%zu %s  %s  %lld objects  %s  oldest %s  growth %s/s (%s/s)  allocs %llu frees %llu  id %s\n",
-                  shown, st.cache.c_str(), verdict_name(st.verdict), static_cast<long long>(st.objects),
+                  shown, cache.c_str(), verdict_name(st.verdict), static_cast<long long>(st.objects),
                   format_bytes(static_cast<double>(st.bytes)).c_str(),
                   st.objects > 0 ? format_duration(st.oldest_age_s).c_str() : "-",
                   fmt("%+.1f", st.growth_objects_per_s).c_str(), format_bytes(st.growth_bytes_per_s).c_str(),

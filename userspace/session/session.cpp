@@ -17,6 +17,7 @@ Session::Session(SessionSetup setup, std::unique_ptr<TraceSource> source, std::u
       host_(std::move(host)),
       aggregator_(setup_.caches, setup_.sample_every, setup_.growth_window_s) {
   aggregator_.set_stack_idle(setup_.stack_idle_s);
+  aggregator_.set_by_task(!setup_.by.empty());
   refresh_symbols();  // the module list the table was read with
 }
 
@@ -123,6 +124,7 @@ Snapshot Session::collect(double min_age_s) {
   s.arch = setup_.arch;
   s.stack_fingerprints = setup_.stack_fingerprints;
   s.sample_every = setup_.sample_every;
+  s.by = setup_.by;
   s.slabinfo_errors = slabinfo_errors_;
   s.slabinfo_error = slab_error;
   const auto& totals = aggregator_.cache_totals();

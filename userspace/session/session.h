@@ -50,6 +50,7 @@ struct SessionSetup {
   double start_s = 0;                 // monotonic time of the attach
   double attach_ms = 0;
   std::string kernel_release;
+  std::string by;  // --by: "comm", "pid", "cgroup", or "" (stacks not split by task)
 };
 
 class Session {
