@@ -179,6 +179,36 @@ TEST(ReportDiff, ReportsGroupedDifferentlyAreRefused) {
   EXPECT_THROW(diff_reports(recorded("netlink300.json"), by_comm), Error);
 }
 
+// With --by, a row is a stack and a task: the same stack under another
+// task is another row (the recorded reports, given tasks here).
+TEST(ReportDiff, WithByTheTaskIsPartOfTheMatch) {
+  RecordedReport before = recorded("netlink300.json"), after = recorded("netlink600.json");
+  before.by = after.by = "comm";
+  for (auto& st : before.stacks) st.task = "holder";
+  for (auto& st : after.stacks) st.task = "holder";
+  RecordedStack other = after.stacks.front();
+  other.task = "snapd";
+  other.objects = 5;
+  other.bytes = 5 * kSkbBytes;
+  after.stacks.push_back(other);
+  const ReportDiff d = diff_reports(before, after);
+  ASSERT_EQ(d.count(Change::grew), 1u);
+  ASSERT_EQ(d.count(Change::appeared), 1u);
+  for (const auto& r : d.rows) {
+    if (r.change == Change::grew) {
+      EXPECT_EQ(r.task, "holder");
+      EXPECT_EQ(r.objects_delta(), 300);
+    }
+    if (r.change == Change::appeared) {
+      EXPECT_EQ(r.task, "snapd");
+      EXPECT_EQ(r.objects_after, 5);
+    }
+  }
+  std::ostringstream table;
+  write_diff_table(table, before, after, d, 0);
+  EXPECT_NE(table.str().find("appeared  kmalloc-2k  comm snapd  objects 0 -> 5"), std::string::npos) << table.str();
+}
+
 void expect_not_a_report(const std::string& text, const std::string& needle) {
   try {
     read_report_json(text, "x.json");

@@ -145,3 +145,13 @@ TEST(TopView, HostileNamesCannotDriveTheTerminal) {
     for (char c : l.text) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << l.text;
   EXPECT_EQ(terminal_safe("a\033[2Jb\xff"), "a?[2Jb?");
 }
+
+TEST(TopView, ByTaskNamesTheTaskBeforeTheFrame) {
+  Snapshot s = snapshot(1);
+  s.by = "comm";
+  s.stacks[0].task = "holder";
+  TopState st;
+  const auto lines = render_top(s, st, 20, 24, 80);
+  EXPECT_NE(lines[3].text.find("[holder] inner0"), std::string::npos) << lines[3].text;
+  for (const auto& l : lines) EXPECT_LE(l.text.size(), 80u) << l.text;
+}

@@ -152,7 +152,10 @@ std::vector<TopLine> render_top(const Snapshot& s, const TopState& st, size_t to
     body.push_back({printf_line("%c %-3zu %-14s %9lld %10s %7s %11s  %s", open ? '-' : '+', i + 1, cache.c_str(),
                                 static_cast<long long>(r.objects), format_bytes(static_cast<double>(r.bytes)).c_str(),
                                 format_duration(r.oldest_age_s).c_str(), rate(r.growth_bytes_per_s).c_str(),
-                                r.frames.empty() ? "-" : terminal_safe(r.frames[0]).c_str()),
+                                // --by: who allocated, before the frame (a stack has a row per task)
+                                ((r.task.empty() ? "" : "[" + terminal_safe(r.task) + "] ") +
+                                 (r.frames.empty() ? "-" : terminal_safe(r.frames[0])))
+                                    .c_str()),
                     i == sel, false});
     if (open)
       for (const auto& f : r.frames) body.push_back({"        " + terminal_safe(f), false, false});
