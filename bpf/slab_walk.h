@@ -5,13 +5,14 @@
  * points at its kmem_cache. bpf_get_kmem_cache() (6.13+) does exactly this:
  * virt_to_slab(addr)->slab_cache. We do the same walk by hand:
  *
- *   page  = the struct page of addr (x86-64: direct map -> vmemmap, below)
+ *   page  = the struct page of addr (direct/linear map -> vmemmap, below)
  *   head  = page->compound_head - 1 if bit 0 is set (a tail page of the slab)
  *   check = the head is a slab page (PG_slab flag, or page type on 6.10+)
  *   cache = head's slab_cache (struct slab on 5.17+, struct page before)
  *
  * Direct map and vmemmap are both linear and both randomised by KASLR
- * (page_offset_base, vmemmap_base). Their bases are data symbols, which
+ * (x86-64: page_offset_base, vmemmap_base; arm64's linear map and vmemmap
+ * are as linear, with their own bases). Their bases are data symbols, which
  * /proc/kallsyms lists only with CONFIG_KALLSYMS_ALL (not on every kernel:
  * not on the development VM), and no BPF helper reads them. But the map from
  * address to struct page is affine:
@@ -37,7 +38,9 @@
 /* Self-contained: include after vmlinux.h and the libbpf helpers. */
 #include "core_shims.h"
 
-#define SLK_PAGE_SHIFT 12 /* x86-64 */
+/* 4 KiB pages: x86-64, and arm64 kernels built so (Debian's); userspace
+ * picks the walk only where the page size is 4 KiB (live_session.cpp). */
+#define SLK_PAGE_SHIFT 12
 #define SLK_PAGE_READ 64  /* bytes of struct page read at once: every field we use is below */
 
 /* Written by the loader after calibration, before the programs that use it

@@ -28,18 +28,16 @@
 #                       another: netlink skbs (plain kmalloc), pipe rings (accounted:
 #                       kmalloc-cg-2k from 5.14, kmalloc-2k before), SysV messages
 #                       (accounted; the msg_msg-2k slab-bucket cache from 6.11). Default
-#                       all three on amd64; on arm64 only kmalloc (the derived method
-#                       that arm64 uses before 6.13 cannot tell the other two apart)
+#                       all three
 #   --caches "kmalloc-2k kmalloc-cg-2k msg_msg-2k"  hold: caches slableak follows (those
-#                       the guest kernel has); on arm64 only kmalloc-2k by default
+#                       the guest kernel has)
 #   --count N           objects each holder keeps (holder KIND N), default 3000
 #   --tolerance PCT     allowed deviation of each held count, default 2 (%)
 #   --func REGEX        named: expected kernel function in the holder's stack (full match
 #                       on the frame's function name), default __sys_socketpair
 #   --cache NAME        named: slab cache to snapshot, default sock_inode_cache
 #   --method M          slableak --method (auto, kfunc, slab, derived), default auto; with
-#                       auto 6.13+ kernels use kfunc, older x86-64 ones slab, older arm64
-#                       ones derived
+#                       auto 6.13+ kernels use kfunc, older ones slab
 #   --duration D        slableak snapshot --duration, default 6s (counted from attach; must
 #                       cover the holders' start-up: ~0.15 s each measured under TCG on
 #                       x86-64)
@@ -133,8 +131,8 @@ FUNC=__sys_socketpair
 COUNT=3000
 TOLERANCE=2
 CACHE_NAME=sock_inode_cache
-KINDS_HELD=
-CACHES=
+KINDS_HELD="kmalloc cg msg"
+CACHES="kmalloc-2k kmalloc-cg-2k msg_msg-2k"
 METHOD=auto
 DURATION=
 STOP=
@@ -201,7 +199,6 @@ amd64)
 	STATIC_BUILD_DIR=build-static
 	CUR_SUFFIX= # $KCACHE/kernels/<series>.current, as before arm64 existed
 	: "${TIMEOUT:=300}" "${ATTACH_TIMEOUT:=60}" "${STOP:=duration}"
-	: "${KINDS_HELD:=kmalloc cg msg}" "${CACHES:=kmalloc-2k kmalloc-cg-2k msg_msg-2k}"
 	;;
 arm64)
 	QEMU=qemu-system-aarch64 QEMU_PKG=qemu-system-arm
@@ -220,9 +217,6 @@ arm64)
 	# several times slower than x86-64 under TCG: boot 23 s and load+attach 12 s
 	# on 6.18 on a quiet host, 55-105 s and 40-82 s on a loaded one.
 	: "${TIMEOUT:=900}" "${ATTACH_TIMEOUT:=300}" "${STOP:=signal}"
-	# auto is derived before 6.13 on arm64 (docs/kernels.md): it files plain
-	# kmalloc right, and cannot tell accounted or bucket caches apart.
-	: "${KINDS_HELD:=kmalloc}" "${CACHES:=kmalloc-2k}"
 	;;
 *) die "--arch wants amd64 or arm64, got '$ARCH'" ;;
 esac

@@ -1,6 +1,7 @@
 #include "live_session.h"
 
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -48,11 +49,13 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
     throw env_error("--method kfunc needs bpf_get_kmem_cache (Linux 6.13+); this kernel (" + kf.release +
                     ") lacks it: use --method slab");
   // auto: the kernel's own kfunc where it exists, else the walk to the
-  // object's slab (proven in the x86-64 kernel matrix; not yet run on arm64,
-  // which keeps the size+flags guess there until it is).
+  // object's slab (bpf/slab_walk.h; proven in the kernel matrix on x86-64 and
+  // arm64). The walk assumes 4 KiB pages; an arm64 kernel built with 16 or
+  // 64 KiB pages keeps the size+flags guess (its calibration would fail).
+  const bool walk_fits = sysconf(_SC_PAGESIZE) == 4096;
   const CacheMethod method = opt.method != CacheMethod::automatic ? opt.method
                              : kf.has_kmem_cache_kfunc           ? CacheMethod::kfunc
-                             : kTargetArch == "x86_64"           ? CacheMethod::slab
+                             : walk_fits                         ? CacheMethod::slab
                                                                  : CacheMethod::derived;
   const bool exact = method != CacheMethod::derived;
 
