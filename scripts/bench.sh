@@ -295,6 +295,10 @@ fi
 if want overhead; then
   CONFIGS=(untraced floor floor1 exact s64 other bt-count bt-stacks)
   [[ $QUICK == 1 ]] || CONFIGS=(untraced floor floor1 exact s16 s64 s256 other bt-count bt-stacks)
+  # exact mode with --by comm (the task's slot per tracked allocation), where the binary has it
+  if "$SLABLEAK" snapshot --help 2>/dev/null | grep -q -- --by-limit; then
+    CONFIGS+=(exact-bycomm)
+  fi
   # exact mode without the stack-fingerprint cache, where the binary has one
   if [[ $QUICK == 0 ]] && "$SLABLEAK" snapshot --help 2>/dev/null | grep -q -- --no-stack-cache; then
     CONFIGS+=(exact-nocache)
@@ -325,6 +329,7 @@ if want overhead; then
         floor1) cmd=("$FLOOR" --alloc-only) ;;  # kmalloc only, as bt-count
         exact) cmd=("${SNAP[@]}" -c "$CACHE") ;;
         exact-nocache) cmd=("${SNAP[@]}" -c "$CACHE" --no-stack-cache) ;;
+        exact-bycomm) cmd=("${SNAP[@]}" -c "$CACHE" --by comm) ;;
         s16) cmd=("${SNAP[@]}" -c "$CACHE" --sample-every 16) ;;
         s64) cmd=("${SNAP[@]}" -c "$CACHE" --sample-every 64) ;;
         s256) cmd=("${SNAP[@]}" -c "$CACHE" --sample-every 256) ;;
@@ -351,7 +356,8 @@ if want overhead; then
         # it gets SIGTERM after 10 s; the churn figure is already taken.
         stop_pid "$TPID" $([[ $c == bt-* ]] && echo 10 || echo 60)
         sm=$STOP_MS
-        if [[ $c != bt-* ]]; then
+        # bench/floor prints no report (it is not slableak since it moved out).
+        if [[ $c != bt-* && $c != floor* ]]; then
           [[ $STOP_RC == 0 ]] || die "$c: slableak exited $STOP_RC: $(tail -3 "$TERR")"
           read -r sel trk kmb rm sfc < <(json "$TOUT" '"%d %d %d %d %s" % (d["tracer"]["allocs_selected"], d["tracer"]["allocs_tracked"], d["tracer"]["kernel_map_bytes"], d["tracer"]["recursion_misses"], d["tracer"].get("stacks_from_cache", "-"))')
         fi
@@ -398,7 +404,7 @@ added = {c: med[c] - base for c in med}
 def ratio(a, b):
     return "%.2f" % (added[a] / added[b]) if b in added and added[b] > 0 else "-"
 print("config       ns/op(med)  added   per-round added [min..max] (median)  x floor  x bt-count  x bt-stacks  attach_ms(med)  added(other metric)")
-for c in ["untraced", "floor", "floor1", "exact", "exact-nocache", "s16", "s64", "s256", "other", "bt-count", "bt-stacks"]:
+for c in ["untraced", "floor", "floor1", "exact", "exact-nocache", "exact-bycomm", "s16", "s64", "s256", "other", "bt-count", "bt-stacks"]:
     if c not in med: continue
     pr = per_round_added(c)
     am = [float(x["attach_ms"]) for x in by[c] if x["attach_ms"] != "-"]
@@ -415,13 +421,13 @@ for c in ["exact", "s64", "floor"]:
         rss = [int(x["rss_kib"]) for x in by[c] if x["rss_kib"] not in ("-", "")]
         hwm = [int(x["hwm_kib"]) for x in by[c] if x["hwm_kib"] not in ("-", "")]
         kmb = [int(x["kernel_map_bytes"]) for x in by[c] if x["kernel_map_bytes"] not in ("-", "")]
-        if rss:
+        if rss and kmb:  # bench/floor has no report, so no kernel map figure
             print("slableak snapshot %-6s VmRSS %.1f MiB  VmHWM %.1f MiB  kernel maps %.1f MiB (median)" % (
                 c, st.median(rss) / 1024, st.median(hwm) / 1024, st.median(kmb) / 1048576))
             kv.write("snapshot_rss_kib_%s %d\nsnapshot_hwm_kib_%s %d\nkernel_map_bytes_%s %d\n" % (
                 c, st.median(rss), c, st.median(hwm), c, st.median(kmb)))
 # sanity: did the tracer see the churn?
-for c in ["exact", "exact-nocache", "s64", "other"]:
+for c in ["exact", "exact-nocache", "exact-bycomm", "s64", "other"]:
     if c in by:
         x = by[c][-1]
         print("sanity %-6s allocs_selected %s tracked %s stacks_from_cache %s recursion_misses %s (last round)" % (
