@@ -516,7 +516,9 @@ static __always_inline struct kmem_cache *named_alloc_cache(__u64 ptr, __u64 arg
 {
 	if (alloc_event_has_cache)
 		return (struct kmem_cache *)arg2;
-	return NULL;
+	/* Before 6.0 the event carries no cache: the object's own slab names it
+	 * (NULL unless userspace calibrated the walk: the slab method only). */
+	return slab_cache_of(ptr);
 }
 
 /* Unlike the kmalloc path the cache comes with the event, so the verdict is

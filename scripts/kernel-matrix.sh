@@ -49,9 +49,10 @@
 #   --memory MIB        guest memory, default 1024
 #   --scenario named    a named (non-kmalloc) cache instead: holder sock COUNT keeps one end
 #                       of COUNT AF_UNIX socketpairs; --cache sock_inode_cache, --func
-#                       __sys_socketpair. Kernels before 6.0 cannot name the cache
-#                       of a kmem_cache_alloc event: there the PASS is slableak's refusal,
-#                       asserted (exit 2, one line, "from Linux 6.0 on", nothing traced).
+#                       __sys_socketpair. Before 6.0 a kmem_cache_alloc event carries no
+#                       cache: the slab walk (auto, slab) names it from the object; with
+#                       --method derived there the PASS is slableak's refusal, asserted
+#                       (exit 2, one line, "from Linux 6.0 on", nothing traced).
 #   --scenario hold|cost  hold (default): the kinds above, each checked against the
 #                       guest's /proc/slabinfo (below). cost: no verdict on counts;
 #                       the guest runs `churn OPS 0 1500` untraced, under bench/floor
@@ -492,7 +493,8 @@ build_initramfs() { # build_initramfs OUT
 }
 
 # ------------------------------------------------------------------ boot + verdict
-named_refused_on() { # named_refused_on KVER: true before 6.0 (no cache in kmem_cache_alloc)
+named_refused_on() { # named_refused_on KVER: true before 6.0 under --method derived (no cache in kmem_cache_alloc)
+	[ "$METHOD" = derived ] || return 1
 	local maj=${1%%.*} rest=${1#*.}
 	[[ $maj =~ ^[0-9]+$ ]] && [ "$maj" -lt 6 ]
 }

@@ -79,7 +79,7 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   s.slab_start = read_host_slabinfo();
   TracerSetup setup;
   setup.caches = select_caches(opt.caches, HostCaches{s.slab_start, read_slab_links()},
-                               NamingAbility{exact, kf.alloc_event_has_cache, kf.release});
+                               NamingAbility{exact, kf.alloc_event_has_cache || method == CacheMethod::slab, kf.release});
   setup.programs = method == CacheMethod::kfunc  ? ProgramSet::kfunc
                    : method == CacheMethod::slab ? ProgramSet::slab
                                                  : ProgramSet::derived;

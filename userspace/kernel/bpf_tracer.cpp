@@ -194,9 +194,10 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   bpf_program__set_autoload(p.task_filter_exit, opt.filter_tasks);
   bpf_program__set_autoload(p.kmem_cache_alloc_named, named);
   bpf_program__set_autoload(p.kmem_cache_alloc_node_named, named && node);
-  // The slab walk's calibration (slab_walk.h), only where the kmalloc
-  // programs walk: attached by calibrate_slab_walk() for a moment.
-  const bool calib = sl && any_kmalloc;
+  // The slab walk's calibration (slab_walk.h), only where a program walks:
+  // the kmalloc programs, and kmem_cache_alloc's before 6.0 (no cache in the
+  // event). Attached by calibrate_slab_walk() for a moment.
+  const bool calib = sl && (any_kmalloc || (named && !cfg.alloc_event_has_cache));
   bpf_program__set_autoload(p.calib_page_alloc, calib);
   bpf_program__set_autoload(p.calib_kmalloc, calib);
   bpf_program__set_autoload(p.calib_kmalloc_node, calib && node);

@@ -86,7 +86,8 @@ void check_nameable(const std::string& kernel, const std::string& asked, const C
   const std::string here = can.release.empty() ? "this kernel" : "this kernel (" + can.release + ")";
   if (cn.kind == CacheName::Kind::other && !can.named_alloc)
     throw usage_error("cache " + which + " is filled by kmem_cache_alloc, whose events name their cache only "
-                      "from Linux 6.0 on; " + here + " cannot tell its caches apart: follow it on 6.0 or later");
+                      "from Linux 6.0 on; " + here + " cannot tell its caches apart by the event (--method derived): "
+                      "leave --method at auto, which names it from the object's slab");
   // Only --method derived guesses: it would file these under whichever of
   // kmalloc-N / kmalloc-cg-N the gfp flags point at, so no cache is the
   // right one to name instead; the exact methods work on every kernel.

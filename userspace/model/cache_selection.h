@@ -24,7 +24,7 @@ struct HostCaches {
 // How this kernel lets the programs name the cache of an allocation.
 struct NamingAbility {
   bool exact_kmalloc = false;  // a kmalloc's cache is known exactly (kfunc or slab method)
-  bool named_alloc = false;    // a kmem_cache_alloc event's cache is known (6.0+)
+  bool named_alloc = false;    // a kmem_cache_alloc event's cache is known (6.0+, or the slab walk)
   std::string release;         // uname -r, for refusals
 };
 
