@@ -212,17 +212,6 @@ TaskCaps caps_of(const std::string& status_path) {
   return c;
 }
 
-int64_t objects_under(const json& report, const std::string& fn) {
-  int64_t n = 0;
-  for (const auto& s : report.at("stacks"))
-    for (const auto& f : s.at("frames"))
-      if (f.get<std::string>().rfind(fn + "+", 0) == 0) {
-        n += s.at("objects").get<int64_t>();
-        break;
-      }
-  return n;
-}
-
 class Fault : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = make_temp_dir("slableak-fault"); }

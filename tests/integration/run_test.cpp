@@ -22,19 +22,6 @@ json report_of(const std::string& out) {
   return json::parse(at == std::string::npos ? out : out.substr(at + 1));
 }
 
-int64_t held_under(const json& report, const std::string& cache, const std::string& fn) {
-  int64_t n = 0;
-  for (const auto& s : report.at("stacks")) {
-    if (s.at("cache") != cache) continue;
-    for (const auto& f : s.at("frames"))
-      if (f.get<std::string>().rfind(fn + "+", 0) == 0) {
-        n += s.at("objects").get<int64_t>();
-        break;
-      }
-  }
-  return n;
-}
-
 // The SysV queues a "msg-keep" holder printed; removed at scope end.
 struct Queues {
   std::vector<int> ids;
@@ -59,7 +46,7 @@ TEST(Run, CommandThatLeavesObjectsHeldIsReportedOnItsStack) {
   ASSERT_FALSE(queues.ids.empty()) << r.out;
   const json j = report_of(r.out);
   // Exactly the helper's messages: the filter keeps everyone else out.
-  EXPECT_EQ(held_under(j, "msg_msg-2k", "load_msg"), kHeld) << r.out;
+  EXPECT_EQ(objects_under(j, "load_msg", "msg_msg-2k"), kHeld) << r.out;
   ASSERT_EQ(j.at("caches").size(), 1u);
   EXPECT_EQ(j.at("caches")[0].at("attributed_objects"), kHeld);
   EXPECT_NE(r.err.find("exited with status 0"), std::string::npos) << r.err;
@@ -73,7 +60,7 @@ TEST(Run, WithoutTheFilterTheHeldObjectsAreThereToo) {
   const Queues queues(r.out);
   ASSERT_EQ(r.status, 0) << r.err;
   // Other processes may hold SysV messages at the same time: at least ours.
-  EXPECT_GE(held_under(report_of(r.out), "msg_msg-2k", "load_msg"), kHeld) << r.out;
+  EXPECT_GE(objects_under(report_of(r.out), "load_msg", "msg_msg-2k"), kHeld) << r.out;
 }
 
 TEST(Run, CommandThatFreesEverythingLeavesNothingHeld) {

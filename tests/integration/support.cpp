@@ -301,6 +301,19 @@ bool has_function(const StackReport& s, const std::string& fn) {
                      [&](const std::string& f) { return f.rfind(fn + "+", 0) == 0; });
 }
 
+bool has_function(const nlohmann::json& stack, const std::string& fn) {
+  for (const auto& f : stack.at("frames"))
+    if (f.get<std::string>().rfind(fn + "+", 0) == 0) return true;
+  return false;
+}
+
+int64_t objects_under(const nlohmann::json& report, const std::string& fn, const std::string& cache) {
+  int64_t n = 0;
+  for (const auto& s : report.at("stacks"))
+    if ((cache.empty() || s.at("cache") == cache) && has_function(s, fn)) n += s.at("objects").get<int64_t>();
+  return n;
+}
+
 int loaded_slableak_programs() { return static_cast<int>(our_program_ids().size()); }
 
 }  // namespace slableak::test

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "snapshot.h"
 
@@ -109,6 +110,11 @@ int slableak_programs_after(std::chrono::milliseconds timeout);
 
 // True if a frame of @s is in function @fn ("fn+0x..").
 bool has_function(const StackReport& s, const std::string& fn);
+// The same for a stack of a JSON report.
+bool has_function(const nlohmann::json& stack, const std::string& fn);
+// Objects held by the stacks of a JSON report that pass through @fn, in
+// @cache ("" = any cache).
+int64_t objects_under(const nlohmann::json& report, const std::string& fn, const std::string& cache = "");
 
 // A fresh 0755 directory under /tmp named @prefix.XXXXXX.
 std::string make_temp_dir(const std::string& prefix);

@@ -11,12 +11,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::seconds;
 
-bool has_function(const json& stack, const std::string& fn) {
-  for (const auto& f : stack.at("frames"))
-    if (f.get<std::string>().rfind(fn + "+", 0) == 0) return true;
-  return false;
-}
-
 // The one kmalloc-2k stack through @via and netlink_sendmsg with the most
 // allocations (the helper's; other processes may use the same path).
 const json* netlink_stack(const json& report, const std::string& via) {
