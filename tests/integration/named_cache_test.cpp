@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 #include <thread>
 
@@ -61,6 +62,21 @@ const Kind kSock{"sock_inode_cache", "__sys_socketpair"};
 const Kind kSkb{"skbuff_head_cache", "____sys_sendmsg"};
 const Kind kFile{"filp", "do_eventfd"};
 const Kind kPwq{"anon_vma_chain", "ep_ptable_queue_proc"};  // asked for as eventpoll_pwq
+
+// Free events the kernel dropped because one of our programs was already
+// running on that CPU (an RCU callback freeing a socket inode in softirq, on
+// top of our program), since attach. A missed free leaves an object that looks
+// held until its address is handed out again; slableak counts the misses
+// and marks the caches' counts as upper bounds. Seen here now and then:
+// 25-50 of 100,000 churned sockets per path, so a difference of two
+// snapshots can be off by that much either way.
+int64_t missed_so_far(const Snapshot& s) { return static_cast<int64_t>(s.health.missed_frees); }
+
+bool marked_upper_bound(const Snapshot& s, const std::string& cache) {
+  for (const auto& c : s.caches)
+    if (c.name == cache) return c.upper_bound();
+  return false;
+}
 
 // Sockets and the churn's frees go back through RCU callbacks: read until
 // the counts under @kinds stop moving (no time limit asserted, just a bound
@@ -125,7 +141,11 @@ TEST(NamedCaches, HeldSetsFoundUnderTheirStacksWhileChurnComesBack) {
   for (const Kind& k : {kSock, kSkb, kFile, kPwq}) {
     SCOPED_TRACE(k.cache);
     const int64_t held = under(s, k.cache, k.function).objects - under(base, k.cache, k.function).objects;
-    EXPECT_NEAR(held, kHeld, kHeld * 0.02);
+    const int64_t tolerance = kHeld * 2 / 100;
+    // Off by more than the tolerance only by events the kernel did not
+    // deliver, and then the report says its counts are upper bounds.
+    EXPECT_LE(std::abs(held - int64_t{kHeld}), tolerance + missed_so_far(s)) << held << " held";
+    if (std::abs(held - int64_t{kHeld}) > tolerance) EXPECT_TRUE(marked_upper_bound(s, k.cache));
   }
   // Never in the wrong cache.
   EXPECT_EQ(under(s, "filp", "sock_alloc_inode").objects, 0);
@@ -158,7 +178,9 @@ TEST(NamedCaches, HeldSetsFoundUnderTheirStacksWhileChurnComesBack) {
   for (const Kind& k : {kSock, kSkb, kFile, kPwq}) {
     SCOPED_TRACE(k.cache);
     const int64_t left = under(after, k.cache, k.function).objects - under(base, k.cache, k.function).objects;
-    EXPECT_LE(left, static_cast<int64_t>(kHeld) / 100);
+    const int64_t tolerance = kHeld / 100;
+    EXPECT_LE(left, tolerance + missed_so_far(after)) << missed_so_far(after) << " missed";
+    if (left > tolerance) EXPECT_TRUE(marked_upper_bound(after, k.cache));
   }
 }
 

@@ -124,6 +124,7 @@ TEST(Session, JoinsRowsSymbolsSlabinfoAndHealth) {
   f.source->next.counters[TracerCounter::allocs_tracked] = 120;
   f.source->next.counters[TracerCounter::frees_tracked] = 15;
   f.source->next.counters[TracerCounter::recursion_misses] = 2;
+  f.source->next.free_recursion_misses = 1;
 
   const Snapshot s = f.session->collect();
   EXPECT_DOUBLE_EQ(s.elapsed_s, 10);
@@ -147,6 +148,9 @@ TEST(Session, JoinsRowsSymbolsSlabinfoAndHealth) {
       << "allocator frames are trimmed: " << held->frames.to_vector().front();
 
   EXPECT_EQ(s.health.counters[TracerCounter::recursion_misses], 2u);
+  EXPECT_EQ(s.health.missed_frees, 1u);  // and each cache says its count is an upper bound
+  EXPECT_TRUE(s.caches[0].upper_bound());
+  EXPECT_TRUE(s.caches[1].upper_bound());
   EXPECT_EQ(s.health.live_objects, 105u);
   EXPECT_EQ(s.health.live_capacity, 1000u);
   EXPECT_EQ(s.health.stack_entries, 2u);

@@ -72,6 +72,10 @@ struct TracerHealth {
   uint64_t stack_entries = 0;
   uint64_t stack_capacity = 0;
   uint64_t kernel_map_bytes = 0;
+  // Free events the kernel did not deliver since attach (a BPF program was
+  // already running on that CPU): part of counters[recursion_misses], and
+  // each one an object that looks held until its address is reused.
+  uint64_t missed_frees = 0;
 };
 
 struct Snapshot {
