@@ -277,10 +277,20 @@ void BpfTracer::calibrate_slab_walk(bool kmalloc_node_event) {
     links.push_back(l);
   }
   // setxattr() copies the value into a kvmalloc'ed buffer before it looks at
-  // the name, the file system or permissions: a 16 KiB value is a large
-  // kmalloc (an order-2 page from the page allocator) on every kernel.
+  // the name or permissions: a 16 KiB value is a large kmalloc (an order-2
+  // page from the page allocator) on every kernel. Before about 6.8 the
+  // kernel first asks for write access to the mount, so a read-only "/"
+  // (systemd's ProtectSystem=strict, as in our unit) gives EROFS and no
+  // allocation: try writable places then (PrivateTmp's /tmp, /dev/shm, /run).
   static char value[16384];
-  for (int i = 0; i < 16; ++i) (void)setxattr("/", "user.slableak-calibration", value, sizeof value, XATTR_CREATE);
+  for (const char* path : {"/", "/tmp", "/dev/shm", "/run"}) {
+    errno = 0;
+    if (setxattr(path, "user.slableak-calibration", value, sizeof value, XATTR_CREATE) != 0 &&
+        (errno == EROFS || errno == ENOENT))
+      continue;
+    for (int i = 1; i < 16; ++i) (void)setxattr(path, "user.slableak-calibration", value, sizeof value, XATTR_CREATE);
+    break;
+  }
   detach();
 
   const int vfd = bpf_map__fd(skel_->maps.calib_votes);
