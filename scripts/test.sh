@@ -11,7 +11,7 @@ ctest --test-dir build --output-on-failure --timeout 600 "$@"
 # target for FUZZ_SECONDS (30), and the exporter soak for SOAK_SECONDS.
 scripts/sanitize.sh
 scripts/fuzz.sh
-SOAK_SECONDS=${SOAK_SECONDS:-600} scripts/soak.sh
+SOAK_SECONDS=${SOAK_SECONDS:-300} scripts/soak.sh
 # Kernel matrix: the end-to-end scenario (slableak attached, then 3000 objects each of
 # plain kmalloc, an accounted kind and SysV messages, each checked against the guest's
 # /proc/slabinfo growth) on Debian 5.10, 6.1, 6.12 and 6.18 kernels under qemu TCG;
