@@ -107,7 +107,15 @@ slableak_bpf* open_skeleton(bool with_kfunc) {
   int err = slableak_bpf__create_skeleton(obj);
   if (!err) {
     obj->skeleton->data = const_cast<void*>(slableak_nokfunc_bpf__elf_bytes(&obj->skeleton->data_sz));
-    err = bpf_object__open_skeleton(obj->skeleton, nullptr);
+    // A CO-RE relocation whose type this kernel's vmlinux lacks (enum
+    // pagetype before 6.10, read under bpf_core_enum_value_exists) also sends
+    // libbpf 1.1 to the module BTFs, and listing them needs CAP_SYS_ADMIN,
+    // which the systemd unit does not grant: loading failed with EPERM on
+    // 6.1. Naming vmlinux's BTF as the CO-RE target keeps libbpf off the
+    // modules (we relocate against vmlinux types only).
+    LIBBPF_OPTS(bpf_object_open_opts, opts);
+    if (access("/sys/kernel/btf/vmlinux", R_OK) == 0) opts.btf_custom_path = "/sys/kernel/btf/vmlinux";
+    err = bpf_object__open_skeleton(obj->skeleton, &opts);
   }
   if (err) {
     slableak_bpf__destroy(obj);
