@@ -101,20 +101,21 @@ uint64_t fd_memlock(int fd) {
 // libbpf 1.1 iterate module BTFs, which needs CAP_SYS_ADMIN where vmlinux
 // lacks the kfunc (see bpf/slableak.bpf.c).
 slableak_bpf* open_skeleton(bool with_kfunc) {
-  if (with_kfunc) return slableak_bpf__open();
+  // A CO-RE relocation whose type this kernel's vmlinux lacks (enum pagetype
+  // before 6.10, read under bpf_core_enum_value_exists) also sends libbpf 1.1
+  // to the module BTFs, and listing them needs CAP_SYS_ADMIN, which the
+  // systemd unit does not grant: loading failed with EPERM on 6.1. Naming
+  // vmlinux's BTF as the CO-RE target keeps libbpf off the modules (we
+  // relocate against vmlinux types only; the kfunc extern is resolved
+  // against the running kernel's BTF either way).
+  LIBBPF_OPTS(bpf_object_open_opts, opts);
+  if (access("/sys/kernel/btf/vmlinux", R_OK) == 0) opts.btf_custom_path = "/sys/kernel/btf/vmlinux";
+  if (with_kfunc) return slableak_bpf__open_opts(&opts);
   auto* obj = static_cast<slableak_bpf*>(calloc(1, sizeof(slableak_bpf)));
   if (!obj) return nullptr;
   int err = slableak_bpf__create_skeleton(obj);
   if (!err) {
     obj->skeleton->data = const_cast<void*>(slableak_nokfunc_bpf__elf_bytes(&obj->skeleton->data_sz));
-    // A CO-RE relocation whose type this kernel's vmlinux lacks (enum
-    // pagetype before 6.10, read under bpf_core_enum_value_exists) also sends
-    // libbpf 1.1 to the module BTFs, and listing them needs CAP_SYS_ADMIN,
-    // which the systemd unit does not grant: loading failed with EPERM on
-    // 6.1. Naming vmlinux's BTF as the CO-RE target keeps libbpf off the
-    // modules (we relocate against vmlinux types only).
-    LIBBPF_OPTS(bpf_object_open_opts, opts);
-    if (access("/sys/kernel/btf/vmlinux", R_OK) == 0) opts.btf_custom_path = "/sys/kernel/btf/vmlinux";
     err = bpf_object__open_skeleton(obj->skeleton, &opts);
   }
   if (err) {
