@@ -551,7 +551,7 @@ TEST(Dashboard, CoversWhatAnInvestigationNeeds) {
                            "slableak_cache_outstanding_objects_by_age", "slableak_tracer_dropped_total",
                            "slableak_tracer_implicit_frees_total", "slableak_tracer_map_entries",
                            "slableak_last_update_timestamp_seconds", "slableak_stack_verdict",
-                           "slableak_cache_outstanding_bytes_by_verdict"})
+                           "slableak_cache_outstanding_bytes_by_verdict", "slableak_cache_counts_upper_bound"})
     EXPECT_NE(all.find(name), std::string::npos) << "no panel uses " << name;
   // Readable legends: bytes by stack joined with the info metric on stack_id.
   bool joined = false;
