@@ -14,7 +14,7 @@ int run_caches(const RunConfig&) {
   std::printf("%-28s %8s %12s %12s  %s\n", "NAME", "OBJSIZE", "ACTIVE", "TOTAL", "KIND");
   for (const auto& c : caches) {
     const auto cn = classify_cache_name(c.name, names);
-    const char* kind = "named (kmem_cache_alloc; Linux 6.0+)";
+    const char* kind = "named (kmem_cache_alloc)";
     switch (cn.kind) {
       case CacheName::Kind::kmalloc: kind = "kmalloc"; break;
       case CacheName::Kind::random: kind = "kmalloc random (exact method only)"; break;

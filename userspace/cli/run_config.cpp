@@ -398,8 +398,8 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
     // Metrics and the 0644 textfile are readable by every local user, who
     // sees zeros in /proc/kallsyms: a raw kernel address there defeats KASLR.
     if (c.trace.show_addresses)
-      throw usage_error("--show-addresses is for the terminal (snapshot, top); export never publishes kernel "
-                        "addresses: drop it");
+      throw usage_error("--show-addresses is for the terminal (snapshot, top, run, triage); export never "
+                        "publishes kernel addresses: drop it");
     c.exporter = export_config(raw_exp);
     // Growth is fitted over several intervals so one refresh does not swing it.
     c.trace.growth_window = std::chrono::duration<double>(std::max(300.0, 4 * c.exporter.interval.count()));

@@ -238,7 +238,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
     if ((e == ENOMEM || e == E2BIG) && map_failed)
       throw usage_error("the kernel refused a live map of " + std::to_string(opt.max_tracked) + " entries (" +
                         (e == E2BIG ? "E2BIG" : "ENOMEM") +
-                        "): use a smaller --max-tracked (1M costs about 100 MiB of kernel memory)");
+                        "): use a smaller --max-tracked (1M costs about 105 MiB of kernel memory)");
     // As root, EACCES is the verifier refusing a program: show why.
     if ((e == EPERM || e == EACCES) && (geteuid() != 0 || why.empty()))
       throw env_error("the kernel refused to load BPF programs (" + std::string(std::strerror(e)) +
