@@ -311,6 +311,37 @@ TEST(DocsTables, JsonTracerKeys) {
   expect_same(code_identifiers(row.substr(list)), real, "docs/json.md, keys of tracer");
 }
 
+// docs/json.md: the report's top-level fields and the fields of a stack,
+// against write_json() (with --by and a slabinfo error, so the conditional
+// fields are there too).
+TEST(DocsTables, JsonReportFields) {
+  auto s = synthetic_snapshot();
+  s.by = "comm";
+  s.slabinfo_error = "synthetic";
+  s.stacks[0].task = "holder";
+  std::ostringstream os;
+  slableak::write_json(os, s, 0);
+  const json j = json::parse(os.str());
+  Names top, stack;
+  for (const auto& [k, _] : j.items()) top.insert(k);
+  for (const auto& [k, _] : j.at("stacks").at(0).items()) stack.insert(k);
+  const std::string text = doc("json.md");
+  static const std::regex name_re(R"(`([a-z_]+)(?:\[\])?`)");
+  const auto first_cell_names = [&](const std::vector<std::vector<std::string>>& rows) {
+    Names out;
+    for (const auto& r : rows)
+      if (!r.empty())
+        for (std::sregex_iterator it(r[0].begin(), r[0].end(), name_re), end; it != end; ++it) out.insert((*it)[1]);
+    return out;
+  };
+  expect_same(first_cell_names(table_after(text, "| field | type | meaning |", "docs/json.md")), top,
+              "docs/json.md, report fields");
+  const auto at = text.find("Each element of `stacks`:");
+  ASSERT_NE(at, std::string::npos) << "docs/json.md: no 'Each element of `stacks`:'";
+  expect_same(first_cell_names(table_after(text.substr(at), "| field | type | meaning |", "docs/json.md")), stack,
+              "docs/json.md, fields of stacks[]");
+}
+
 // Advice per drop reason: the runbook's table and the alert's description
 // name every reason (the alert leaves recursion_miss to its own alert).
 TEST(DocsTables, EveryDropReasonHasAdvice) {
