@@ -12,6 +12,7 @@
 //   - dashboard panel titles: deploy/grafana/slableak.json.
 // Each failure names the document, the table and the missing or unknown
 // entry.
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -340,6 +341,25 @@ TEST(DocsTables, JsonReportFields) {
   ASSERT_NE(at, std::string::npos) << "docs/json.md: no 'Each element of `stacks`:'";
   expect_same(first_cell_names(table_after(text.substr(at), "| field | type | meaning |", "docs/json.md")), stack,
               "docs/json.md, fields of stacks[]");
+}
+
+// docs/design.md's table of kernel maps names every map the BPF object
+// declares (SEC(".maps") in bpf/), and no other; rows typed .bss are
+// globals, not maps, and are left out.
+TEST(DocsTables, KernelMaps) {
+  Names real;
+  static const std::regex map_re(R"re(\}\s*([a-z_0-9]+)\s+SEC\("\.maps"\))re");
+  for (const auto& e : std::filesystem::directory_iterator(BPF_DIR)) {
+    const std::string src = slurp(e.path().string());
+    for (std::sregex_iterator it(src.begin(), src.end(), map_re), end; it != end; ++it) real.insert((*it)[1]);
+  }
+  EXPECT_GE(real.size(), 15u) << BPF_DIR;
+  Names documented;
+  for (const auto& r : table_after(doc("design.md"), "| map | type | key → value | sized by |", "docs/design.md")) {
+    if (r.size() < 2 || r[1].find(".bss") != std::string::npos) continue;
+    for (const auto& n : code_identifiers(r[0])) documented.insert(n);
+  }
+  expect_same(documented, real, "docs/design.md, kernel maps");
 }
 
 // Advice per drop reason: the runbook's table and the alert's description
