@@ -72,6 +72,16 @@ TEST(TopView, FitsEightyByTwentyFour) {
   for (size_t rows : {1u, 3u, 5u, 6u}) EXPECT_EQ(render_top(snapshot(), st, 20, rows, 30).size(), rows);
 }
 
+// Counts that may include objects freed without an event carry the same
+// "<=" as the table report's ATTRIBUTED column.
+TEST(TopView, UpperBoundCountsAreMarked) {
+  TopState st;
+  auto s = snapshot();
+  s.caches[0].upper_bound_reasons = {"3 free events were lost"};
+  const auto lines = render_top(s, st, 20, 24, 80);
+  EXPECT_NE(lines[1].text.find("kmalloc-2k: slab +2000, held <=2000 (100%)"), std::string::npos) << lines[1].text;
+}
+
 TEST(TopView, SelectExpandCollapse) {
   TopState st;
   const Snapshot s = snapshot();

@@ -110,7 +110,7 @@ std::vector<TopLine> render_top(const Snapshot& s, const TopState& st, size_t to
     const int64_t delta = c.slab_active_now - c.slab_active_start;
     if (!caches.empty()) caches += " | ";
     caches += terminal_safe(c.name) + ": slab " + (c.in_slabinfo ? (delta > 0 ? "+" : "") + std::to_string(delta) : "n/a") +
-              ", held " + std::to_string(c.attributed_objects);
+              ", held " + (c.upper_bound() ? "<=" : "") + std::to_string(c.attributed_objects);
     if (c.in_slabinfo && delta > 0) caches += printf_line(" (%.0f%%)", 100 * c.explained_ratio());
   }
   // The health bar: how full the live map is, then drops, by reason once
