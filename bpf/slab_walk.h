@@ -22,8 +22,9 @@
  * kmalloc (above the biggest kmalloc cache) is a compound page straight from
  * the page allocator: mm_page_alloc sees its struct page, then the kmalloc
  * event sees its address, on the same CPU. The loader provokes a few of them
- * (a 16 KiB setxattr value is kvmalloc'ed before any permission check, on
- * every kernel since 5.10), takes the delta most pairs agree on
+ * (a 16 KiB setxattr value is kvmalloc'ed before the name or permissions are
+ * checked, on every kernel since 5.10: a call that cannot succeed, so that
+ * nothing is written), takes the delta most pairs agree on
  * (bpf_tracer.cpp), and only then attaches the tracing programs.
  *
  * Nothing read here is trusted blindly: a read that faults, a page that is

@@ -21,6 +21,7 @@ packages=(
   libclang-rt-14-dev                                                  # libFuzzer and sanitizer runtimes for clang
   strace curl groff-base man-db dpkg-dev                              # ops tests: unit sandbox check, scrapes, man page, .deb
   chromium fonts-dejavu-core nodejs tmux                              # browser tests (headless), top through tmux
+  xfsprogs e2fsprogs                                                  # calibration test: XFS and ext4 (ea_inode) images
 )
 
 missing=()

@@ -286,18 +286,22 @@ void BpfTracer::calibrate_slab_walk(bool kmalloc_node_event) {
     links.push_back(l);
   }
   // setxattr() copies the value into a kvmalloc'ed buffer before it looks at
-  // the name or permissions: a 16 KiB value is a large kmalloc (an order-2
-  // page from the page allocator) on every kernel. Before about 6.8 the
-  // kernel first asks for write access to the mount, so a read-only "/"
-  // (systemd's ProtectSystem=strict, as in our unit) gives EROFS and no
-  // allocation: try writable places then (PrivateTmp's /tmp, /dev/shm, /run).
+  // the name, the permissions or the filesystem: a 16 KiB value is a large
+  // kmalloc (an order-2 page from the page allocator) on every kernel, also
+  // for a call bound to fail. Ours cannot succeed, so nothing is ever
+  // written: no filesystem has the "slableak." namespace (EOPNOTSUPP), and
+  // XATTR_REPLACE of a name that exists nowhere fails (ENODATA) on the one
+  // kind that passes every name on, FUSE. Before about 6.8 the kernel first
+  // asks for write access to the mount, so a read-only "/" (systemd's
+  // ProtectSystem=strict, as in our unit) gives EROFS and no allocation: try
+  // writable places then (PrivateTmp's /tmp, /dev/shm, /run).
   static char value[16384];
+  constexpr const char* kName = "slableak.calibration";
   for (const char* path : {"/", "/tmp", "/dev/shm", "/run"}) {
     errno = 0;
-    if (setxattr(path, "user.slableak-calibration", value, sizeof value, XATTR_CREATE) != 0 &&
-        (errno == EROFS || errno == ENOENT))
+    if (setxattr(path, kName, value, sizeof value, XATTR_REPLACE) != 0 && (errno == EROFS || errno == ENOENT))
       continue;
-    for (int i = 1; i < 16; ++i) (void)setxattr(path, "user.slableak-calibration", value, sizeof value, XATTR_CREATE);
+    for (int i = 1; i < 16; ++i) (void)setxattr(path, kName, value, sizeof value, XATTR_REPLACE);
     break;
   }
   detach();
