@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctime>
+#include <fstream>
 #include <thread>
 
 #include "support.h"
@@ -84,7 +86,24 @@ TEST(TopTerminal, InteractiveInTmux) {
   EXPECT_FALSE(t.wait_for("sort objects", seconds(5)).empty()) << t.capture();
   t.keys({"g"});
   EXPECT_FALSE(t.wait_for("sort growth", seconds(5)).empty()) << t.capture();
-  // w writes an SVG of what is shown into the working directory.
+  // w writes an SVG of what is shown into the working directory, a new
+  // file: symlinks planted at every name it may use for the next minute
+  // (the working directory may be another user's) are neither followed nor
+  // replaced.
+  const std::string victim = dir + "/victim";
+  {
+    std::ofstream(victim) << "precious\n";
+  }
+  const std::time_t now = std::time(nullptr);
+  for (std::time_t at = now - 2; at < now + 60; ++at) {
+    char stem[64];
+    std::tm tm{};
+    localtime_r(&at, &tm);
+    std::strftime(stem, sizeof stem, "slableak-%Y%m%d-%H%M%S", &tm);
+    for (const std::string& n : {std::string(stem) + ".svg", std::string(stem) + ".svg.tmp",
+                                 "." + std::string(stem) + ".svg.tmp"})
+      ASSERT_EQ(symlink(victim.c_str(), (dir + "/" + n).c_str()), 0) << n;
+  }
   t.keys({"w"});
   const std::string wrote = t.wait_for("wrote slableak-", seconds(10));
   ASSERT_FALSE(wrote.empty()) << t.capture();
@@ -93,6 +112,10 @@ TEST(TopTerminal, InteractiveInTmux) {
   const std::string svg = read_file(dir + "/" + name);
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u) << name;
   EXPECT_NE(svg.find("data-n=\"netlink_sendmsg\""), std::string::npos);
+  struct stat st{};
+  ASSERT_EQ(lstat((dir + "/" + name).c_str(), &st), 0) << name;
+  EXPECT_TRUE(S_ISREG(st.st_mode)) << name << " is not a new regular file";
+  EXPECT_EQ(read_file(victim), "precious\n") << "a planted symlink was followed";
   // q leaves: the terminal is the shell's again and nothing stays attached.
   t.keys({"q"});
   EXPECT_FALSE(t.wait_for("maps: live", seconds(10)).empty()) << t.capture();  // the plain report after

@@ -11,13 +11,13 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "commands.h"
 #include "flamegraph_svg.h"
 #include "live_session.h"
+#include "new_file.h"
 #include "report.h"
 #include "top_view.h"
 
@@ -97,28 +97,19 @@ void draw(const Snapshot& s, const TopState& st, size_t top) {
   std::cout << frame << std::flush;
 }
 
-// Writes the flame graph of what is on screen next to the user, atomically.
+// Writes the flame graph of what is on screen next to the user, into a new
+// file: the working directory may be another user's (new_file.h).
 std::string write_svg_file(const Snapshot& s, size_t top) {
-  char name[64];
+  char stem[64];
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
   localtime_r(&now, &tm);
-  std::strftime(name, sizeof name, "slableak-%Y%m%d-%H%M%S.svg", &tm);
-  const std::string tmp = std::string(name) + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    write_flamegraph_svg(f, s, top);
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      return std::string("could not write ") + name + " in the current directory: " + std::strerror(errno);
-    }
-  }
-  if (std::rename(tmp.c_str(), name) != 0) {
-    std::remove(tmp.c_str());
-    return std::string("could not write ") + name + ": " + std::strerror(errno);
-  }
-  return std::string("wrote ") + name;
+  std::strftime(stem, sizeof stem, "slableak-%Y%m%d-%H%M%S", &tm);
+  std::ostringstream svg;
+  write_flamegraph_svg(svg, s, top);
+  std::string error;
+  const std::string name = write_new_file(".", stem, ".svg", svg.str(), &error);
+  return name.empty() ? "could not write the SVG: " + error : "wrote " + name;
 }
 
 int run_plain(Session& session, const ReportConfig& r) {
