@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -193,6 +195,75 @@ TEST_F(Exporter, AtomicRewriteUnderConcurrentReads) {
   EXPECT_EQ(bad, 0) << "torn or partial reads out of " << reads;
   EXPECT_GE(reads, 1000);
   EXPECT_GE(writes.load(), 200);
+}
+
+// --by comm: task labels are unique by construction. Processes named
+// "other" (the name of the row of tasks past --by-limit) and two whose
+// comms are alike in their first 14 bytes (0x01 each) hold objects on one
+// stack, with more holders than --by-limit so that "other" exists too.
+// promtool takes the file, no label set is there twice, and node_exporter
+// serves every held object. Fails where labels were cut at 16 escaped
+// characters and a comm "other" met the overflow row. About 10 s.
+TEST_F(Exporter, TaskLabelsNeverRepeatASeries) {
+  REQUIRE_BPF();
+  const std::string textdir = dir_ + "/text";
+  ASSERT_EQ(mkdir(textdir.c_str(), 0755), 0);
+  Child exp({slableak_bin(), "export", "--interval", "1s", "--textfile-dir", textdir, "--sample-every", "1", "--by",
+             "comm", "--by-limit", "3", "--top-stacks", "100"});
+  ASSERT_FALSE(exp.wait_stderr_line("slableak: exporting", seconds(20)).empty()) << exp.err();
+  // A comm is the name the program was started by (the first 15 bytes).
+  const std::vector<std::string> names = {"other", std::string(14, '\x01') + "A", std::string(14, '\x01') + "B",
+                                          "holder-4", "holder-5"};
+  constexpr int kEach = 200;
+  std::vector<std::unique_ptr<Child>> holders;
+  for (const auto& n : names) {
+    const std::string link = dir_ + "/" + n;
+    ASSERT_EQ(symlink(holder_bin().c_str(), link.c_str()), 0);
+    holders.push_back(std::make_unique<Child>(std::vector<std::string>{link, "kmalloc", std::to_string(kEach)}));
+    ASSERT_FALSE(holders.back()->wait_stdout_line("ready", seconds(20)).empty()) << holders.back()->err();
+  }
+  std::this_thread::sleep_for(seconds(3));  // two writes with every holder in
+  const std::string text = read_file(textdir + "/slableak.prom");
+  ASSERT_FALSE(text.empty());
+  {
+    Child lint({PROMTOOL_BIN, "check", "metrics"});
+    lint.write_line(text);
+    lint.close_stdin();
+    EXPECT_EQ(lint.wait_exit(seconds(30)), 0) << lint.out() << lint.err();
+    EXPECT_EQ(lint.out() + lint.err(), "") << "promtool reported problems";
+  }
+  std::map<std::string, int> series;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != '#') ++series[line.substr(0, line.rfind(' '))];
+  for (const auto& [s, n] : series) EXPECT_EQ(n, 1) << "twice: " << s;
+
+  const int ne_port = free_port();
+  Child ne({NODE_EXPORTER_BIN, "--collector.disable-defaults", "--collector.textfile",
+            "--collector.textfile.directory=" + textdir, "--web.listen-address=127.0.0.1:" + std::to_string(ne_port)});
+  RunResult scrape;
+  for (int i = 0; i < 50; ++i) {
+    scrape = curl("http://127.0.0.1:" + std::to_string(ne_port) + "/metrics");
+    if (scrape.status == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(scrape.status, 0) << scrape.err << ne.err();
+  const auto errors = samples(scrape.out, "node_textfile_scrape_error");
+  ASSERT_EQ(errors.size(), 1u) << scrape.out;
+  EXPECT_EQ(value_of(errors[0]), 0);
+  // Every held object is served: the netlink stack's rows add up to what
+  // the holders keep (and what other processes hold there).
+  const auto info = samples(scrape.out, "slableak_stack_info", {"cache=\"kmalloc-2k\"", "netlink_sendmsg+0x"});
+  ASSERT_EQ(info.size(), 1u) << scrape.out;
+  const std::string id = info[0].substr(info[0].find("stack_id=\"") + 10, 16);
+  double served = 0;
+  for (const auto& smp : samples(scrape.out, "slableak_stack_outstanding_objects", {"stack_id=\"" + id + "\""}))
+    served += value_of(smp);
+  EXPECT_GE(served, double(kEach * names.size())) << scrape.out;
+  for (auto& h : holders) h->write_line("quit");
+  exp.signal(SIGTERM);
+  EXPECT_EQ(exp.wait_exit(seconds(20)), 0) << exp.err();
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
 }
 
 }  // namespace

@@ -2,8 +2,16 @@
 // task slot per task (bpf/task_key.h); aggregation keeps one row per
 // (cache, stack, slot), names it from KernelRead::task_names, and every
 // output says which task a row is.
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -13,6 +21,7 @@
 #include "prometheus_text.h"
 #include "report.h"
 #include "run_config.h"
+#include "task_names.h"
 
 using namespace slableak;
 
@@ -105,6 +114,134 @@ TEST(ByTask, ExporterLabelsTheStackSeriesAndDescribesEachStackOnce) {
   size_t info = 0;
   for (size_t at = 0; (at = text.find("\nslableak_stack_info{", at)) != std::string::npos; ++at) ++info;
   EXPECT_EQ(info, 1u) << text;
+}
+
+// Every sample line of @text ("name{labels} value") names a distinct
+// series: the name with its label set.
+void expect_unique_series(const std::string& text) {
+  std::istringstream in(text);
+  std::map<std::string, int> seen;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != '#') ++seen[line.substr(0, line.rfind(' '))];
+  for (const auto& [series, n] : seen) EXPECT_EQ(n, 1) << series;
+}
+
+// Names that meet (task_labels.h): a process named "other" beside slot 0,
+// two comms escaped alike, two cgroup paths alike in their first 200
+// characters, a comm "task#5" beside a slot without a name. Each slot keeps
+// a name of its own, and the exposition has no series twice.
+TEST(ByTask, LabelsAreUniqueByConstruction) {
+  Fixture f;
+  KernelRead r = f.read();
+  r.aggs = {row(1, 0, 7), row(1, 1, 10), row(1, 2, 11), row(1, 3, 12), row(1, 4, 13), row(1, 5, 14), row(1, 6, 15)};
+  const std::string cut = "/" + std::string(199, 'a') + "...";
+  r.task_names = {{1, "other"}, {2, "\\x01A"}, {3, "\\x01A"}, {4, cut}, {6, "task#5"}};
+  Aggregator a({"kmalloc-2k"}, 1, 60);
+  a.set_by_task(true);
+  std::vector<slk_agg_key> retire;
+  const auto rows = a.ingest(r, [&f](uint32_t id) -> const SymbolizedStack& { return f.by_id.at(id); }, &retire);
+  std::map<std::string, int64_t> by_name;
+  for (const auto& st : rows) EXPECT_TRUE(by_name.emplace(st.task, st.objects).second) << st.task;
+  EXPECT_EQ(by_name["other"], 7);  // the tasks past --by-limit keep the name the docs give
+  EXPECT_EQ(by_name["other #1"], 10);
+  EXPECT_EQ(by_name["\\x01A"], 11);
+  EXPECT_EQ(by_name["\\x01A #3"], 12);
+  EXPECT_EQ(by_name["task#5"], 14);
+  EXPECT_EQ(by_name["task#5 #6"], 15);
+
+  Snapshot s;
+  s.by = "comm";
+  s.stacks = rows;
+  CacheHeader c;
+  c.name = "kmalloc-2k";
+  s.caches.push_back(c);
+  ExpositionInfo info;
+  info.top_stacks = 3;  // slots past the top 3 go to the "other" row too
+  expect_unique_series(render_prometheus(s, info));
+  info.top_stacks = 100;
+  expect_unique_series(render_prometheus(s, info));
+}
+
+// Comms that differ only past the 16th escaped character are named apart.
+TEST(ByTask, CommsAreNeverCut) {
+  TaskNames names(TaskKey::comm);
+  slk_task_key a{}, b{};
+  std::memset(a.comm, 1, 14);
+  std::memset(b.comm, 1, 14);
+  a.comm[14] = 'A';
+  b.comm[14] = 'B';
+  std::string escaped;
+  for (int i = 0; i < 14; ++i) escaped += "\\x01";
+  EXPECT_EQ(names.name(a), escaped + "A");
+  EXPECT_EQ(names.name(b), escaped + "B");
+}
+
+// --by cgroup: the cgroup2 mount from mountinfo, wherever it is.
+TEST(ByTask, FindsTheCgroup2MountOnHybridAndUnifiedHosts) {
+  const std::string hybrid =
+      "30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+      "31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+      "39 30 0:36 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
+      "40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+  const auto h = find_cgroup2_mount(hybrid);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->mount_point, "/sys/fs/cgroup/unified");
+  EXPECT_EQ(h->root, "/");
+  EXPECT_EQ(h->dev, makedev(0, 37));
+  // Optional fields before the separator; a bind mount of a sub-cgroup
+  // first, the whole hierarchy later; an escaped space in the path.
+  const auto u = find_cgroup2_mount(
+      "29 1 0:26 /kubepods /mnt/pods rw shared:9 - cgroup2 cgroup2 rw\n"
+      "28 22 0:26 / /sys/fs/my\\040cgroup rw,nosuid shared:4 master:1 - cgroup2 cgroup2 rw,nsdelegate\n");
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(u->mount_point, "/sys/fs/my cgroup");
+  EXPECT_EQ(u->dev, makedev(0, 26));
+  const auto sub = find_cgroup2_mount("29 1 0:26 /kubepods /mnt/pods rw shared:9 - cgroup2 cgroup2 rw\n");
+  ASSERT_TRUE(sub.has_value());
+  EXPECT_EQ(sub->root, "/kubepods");
+  EXPECT_FALSE(find_cgroup2_mount("31 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n").has_value());
+  EXPECT_FALSE(find_cgroup2_mount("garbage\n\n- cgroup2\n").has_value());
+}
+
+// Only the cgroup2 mount is walked: a directory of another hierarchy
+// (numbered alike) is never a cgroup's name; paths are relative to the
+// cgroup the mount shows, with no prefix of where it is mounted.
+TEST(ByTask, CgroupNamesComeFromTheCgroup2MountOnly) {
+  std::string tmpl = std::filesystem::temp_directory_path() / "slableak-cgroups.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const std::string dir = tmpl;
+  std::filesystem::create_directories(dir + "/unified/a/b");
+  std::filesystem::create_directories(dir + "/cpu/x");
+  struct stat st{}, b{}, x{};
+  ASSERT_EQ(stat(dir.c_str(), &st), 0);
+  ASSERT_EQ(stat((dir + "/unified/a/b").c_str(), &b), 0);
+  ASSERT_EQ(stat((dir + "/cpu/x").c_str(), &x), 0);
+  const auto mountinfo = [&](const std::string& root) {
+    std::ofstream(dir + "/mountinfo") << "40 30 " << major(st.st_dev) << ":" << minor(st.st_dev) << " " << root << " "
+                                      << dir << "/unified rw,relatime - cgroup2 cgroup2 rw\n";
+  };
+  mountinfo("/");
+  slk_task_key kb{}, kx{};
+  kb.id = b.st_ino;
+  kx.id = x.st_ino;
+  {
+    TaskNames names(TaskKey::cgroup, dir + "/mountinfo");
+    EXPECT_EQ(names.name(kb), "/a/b");
+    EXPECT_EQ(names.name(kx), "cgroup " + std::to_string(x.st_ino));
+  }
+  mountinfo("/kubepods");
+  {
+    TaskNames names(TaskKey::cgroup, dir + "/mountinfo");
+    EXPECT_EQ(names.name(kb), "/kubepods/a/b");
+  }
+  // A mount point on another device than mountinfo says (something mounted
+  // over it): nothing is named from it.
+  std::ofstream(dir + "/mountinfo") << "40 30 0:9999 / " << dir << "/unified rw - cgroup2 cgroup2 rw\n";
+  {
+    TaskNames names(TaskKey::cgroup, dir + "/mountinfo");
+    EXPECT_EQ(names.name(kb), "cgroup " + std::to_string(b.st_ino));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ByTask, OffByDefaultAndNothingSaysTask) {

@@ -1,11 +1,13 @@
 #include "aggregation.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <unordered_map>
 
 #include "error.h"
 #include "stack_digest.h"
+#include "task_labels.h"
 
 namespace slableak {
 
@@ -88,6 +90,17 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
   acc.reserve(last_rows_);
   row_of.reserve(last_rows_);
 
+  // --by: one name per slot, unique by construction (task_labels.h).
+  std::unordered_map<uint8_t, std::string> task_label;
+  if (by_task_) {
+    std::array<bool, 256> used{};
+    for (const auto& row : read.aggs) used[row.key.task_slot] = true;
+    std::vector<uint8_t> slots;
+    for (size_t i = 0; i < used.size(); ++i)
+      if (used[i]) slots.push_back(static_cast<uint8_t>(i));
+    task_label = unique_task_labels(read.task_names, slots);
+  }
+
   auto row_for = [&](uint16_t cache_idx, uint32_t stack_id, uint8_t task) -> uint32_t {
     const SymbolizedStack& sym = stack_id == SLK_STACK_UNAVAILABLE ? unavailable : resolve(stack_id);
     const GrowthKey key{cache_key(cache_idx), sym.digest, task};
@@ -95,10 +108,7 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
     if (fresh) {
       StackReport& r = out.emplace_back();
       r.cache = cache_name(cache_idx);
-      if (by_task_) {
-        const auto name = read.task_names.find(task);
-        r.task = task == 0 ? "other" : name != read.task_names.end() ? name->second : "task#" + std::to_string(task);
-      }
+      if (by_task_) r.task = task_label.at(task);
       r.stack_id = digest_hex(sym.digest);
       r.frames = sym.frames;
       r.functions = sym.functions;
