@@ -67,7 +67,16 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
                       format_bytes(static_cast<double>(map_bytes)) + " of kernel memory, over a quarter of this host's " +
                       format_bytes(static_cast<double>(total)) + ": use a smaller --max-tracked");
 
-  Kallsyms syms = read_kallsyms("/proc/kallsyms");
+  // Kept open for the session's re-reads (modules loaded later): opened
+  // now, with CAP_SYSLOG, it shows addresses after the exporter drops it.
+  const auto kallsyms = std::make_shared<const KeptFile>("/proc/kallsyms");
+  std::shared_ptr<const KeptFile> modules;
+  try {
+    modules = std::make_shared<const KeptFile>("/proc/modules");
+  } catch (const Error&) {
+    // no module support: nothing can change
+  }
+  Kallsyms syms = read_kallsyms(*kallsyms);
   if (syms.addresses_hidden() || syms.size() == 0)
     throw env_error("/proc/kallsyms shows no addresses: run as root with CAP_SYSLOG (or lower kernel.kptr_restrict)");
   auto symbolizer = std::make_unique<Symbolizer>(std::move(syms), opt.show_addresses);
@@ -106,14 +115,14 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   host.monotonic_s = [] { return clock_seconds(CLOCK_MONOTONIC); };
   host.unix_s = [] { return clock_seconds(CLOCK_REALTIME); };
   host.sleep = sleep_unless_stopped;
-  host.read_modules = [] {
+  host.read_modules = [modules] {
     try {
-      return read_text_file("/proc/modules", kMaxModulesBytes);
+      return modules ? modules->read(kMaxModulesBytes) : std::string();
     } catch (const Error&) {
-      return std::string();  // no module support: nothing can change
+      return std::string();
     }
   };
-  host.read_kallsyms = [] { return read_kallsyms("/proc/kallsyms"); };
+  host.read_kallsyms = [kallsyms] { return read_kallsyms(*kallsyms); };
   return std::make_unique<Session>(std::move(s), std::move(tracer), std::move(symbolizer), std::move(host));
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "kallsyms.h"
+#include "unique_fd.h"
 
 namespace slableak {
 
@@ -29,5 +30,25 @@ void read_file_chunks(const std::string& path, size_t max_bytes,
 // /proc/kallsyms parsed while it is read: the text is never held at once
 // (see Kallsyms::Builder).
 Kallsyms read_kallsyms(const std::string& path = "/proc/kallsyms");
+
+// A file opened once and read from its start again on every read. For
+// /proc/kallsyms and /proc/modules, which decide whether to show addresses
+// by the credentials of whoever opened them, at open time: a descriptor
+// opened before the exporter drops CAP_SYSLOG still shows them on every
+// re-read, where a fresh open would read zeros.
+class KeptFile {
+ public:
+  // Throws an environment Error naming the file if it cannot be opened.
+  explicit KeptFile(std::string path);
+  // The whole file as it is now, in pieces (bounded as read_file_chunks).
+  void read_chunks(size_t max_bytes, const std::function<void(std::string_view)>& consume) const;
+  std::string read(size_t max_bytes) const;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  UniqueFd fd_;
+};
+Kallsyms read_kallsyms(const KeptFile& file);
 
 }  // namespace slableak
