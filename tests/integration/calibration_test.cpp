@@ -28,6 +28,7 @@ struct Fs {
   std::vector<std::string> mkfs;
   uint64_t image_bytes = 0;
 };
+void PrintTo(const Fs& fs, std::ostream* os) { *os << fs.name; }
 
 std::string ns_of(pid_t pid) {
   char buf[64] = {};

@@ -265,6 +265,13 @@ TEST(Session, ModuleLoadedAfterStartIsSymbolized) {
   for (const auto& st : s.stacks)
     if (!st.frames.empty() && st.frames.to_vector().front() == "late_alloc+0x10 [latemod]") named = true;
   EXPECT_TRUE(named);
+
+  // The same module unloaded and loaded again elsewhere: a new address in
+  // /proc/modules (the session reads it through a descriptor that shows
+  // addresses, proc_files.h KeptFile) is a new symbol table too.
+  *f.modules = "ext4 1 3 - Live 0xffffffffc0100000\nlatemod 1 0 - Live 0xffffffffc0008000\n";
+  f.session->collect();
+  EXPECT_EQ(f.session->symbol_reloads(), 2u);
 }
 
 // Idle stacks are handed to the kernel side for deletion, and their
