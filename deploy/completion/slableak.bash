@@ -34,14 +34,14 @@ _slableak()
         cword=$COMP_CWORD
     fi
 
-    local commands="snapshot top run diff export triage caches check"
+    local commands="snapshot top run diff export captures triage caches check"
     local tracing="--cache -c --max-tracked --sample-every --max-stacks --max-aggregates --stack-idle --method --by --by-limit --no-stack-cache --show-addresses"
 
     # The subcommand: the first word after "slableak" that is one.
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            snapshot | top | run | diff | export | triage | caches | check) cmd=${words[i]}; break ;;
+            snapshot | top | run | diff | export | captures | triage | caches | check) cmd=${words[i]}; break ;;
         esac
     done
 
@@ -65,8 +65,16 @@ _slableak()
             COMPREPLY=($(compgen -W "1 8 16 64 256" -- "$cur")); return ;;
         --max-stacks | --max-aggregates | --top | --top-stacks | --max-caches | --by-limit)
             return ;;
-        --textfile-dir)
+        --textfile-dir | --capture-dir)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --capture-keep)
+            COMPREPLY=($(compgen -W "5 10 30" -- "$cur")); return ;;
+        --capture-max-bytes)
+            COMPREPLY=($(compgen -W "64M 256M 1G" -- "$cur")); return ;;
+        --capture-when-sunreclaim)
+            COMPREPLY=($(compgen -W "20% 30% 50%" -- "$cur")); return ;;
+        --capture-when-growth)
+            COMPREPLY=($(compgen -W "256M/10m 512M/10m 1G/1h" -- "$cur")); return ;;
         --listen)
             COMPREPLY=($(compgen -W "127.0.0.1:" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
     esac
@@ -82,12 +90,17 @@ _slableak()
             return ;;
         snapshot) opts="$tracing --duration -d --min-age --top --format -f --sort --help -h" ;;
         top)      opts="$tracing --interval -i --top --sort --min-age --help -h" ;;
-        export)   opts="$tracing --interval -i --textfile-dir --no-textfile --once --listen --top-stacks --help -h" ;;
+        export)   opts="$tracing --interval -i --textfile-dir --no-textfile --once --listen --top-stacks --capture-dir
+                        --capture-keep --capture-max-bytes --no-capture-on-oom --capture-when-sunreclaim
+                        --capture-when-growth --capture-on-leaking --help -h" ;;
         triage)   opts="${tracing/--cache -c /} --window -w --max-caches --duration -d --top --format -f --sort --help -h" ;;
         run)      opts="$tracing --settle --only-command --min-age --top --format -f --sort --help -h" ;;
         diff)
             if [[ $cur != -* ]]; then COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur")); return; fi
             opts="--format -f --top --help -h" ;;
+        captures)
+            if [[ $cur != -* ]]; then COMPREPLY=($(compgen -d -- "$cur")); return; fi
+            opts="--help -h" ;;
         caches)   opts="--help -h" ;;
         check)    opts="$tracing --help -h" ;;
     esac

@@ -170,7 +170,7 @@ MAN_SECTIONS = {
     "EXPORT OPTIONS": ["export"],
     "TRIAGE OPTIONS": ["triage"],
     "DIFF OPTIONS": ["diff"],
-    "GENERAL OPTIONS": ["snapshot", "top", "export", "triage", "caches", "check", "run", "diff"],
+    "GENERAL OPTIONS": ["snapshot", "top", "export", "triage", "caches", "check", "run", "diff", "captures"],
 }
 
 

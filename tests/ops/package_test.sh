@@ -68,7 +68,7 @@ out=$("$bin" --version) || fail "installed slableak --version failed"
 [ "$out" = "slableak $version" ] || fail "installed slableak --version: '$out'"
 echo "ok: dpkg -x root: $out"
 unit="$tmp/root/usr/lib/systemd/system/slableak-exporter.service"
-grep -qx 'ExecStart=/usr/sbin/slableak export $SLABLEAK_OPTS' "$unit" || fail "unit ExecStart: $(grep ExecStart= "$unit")"
+grep -qx 'ExecStart=/usr/sbin/slableak export --capture-dir /var/lib/slableak/captures $SLABLEAK_OPTS' "$unit" || fail "unit ExecStart: $(grep ExecStart= "$unit")"
 gzip -t "$tmp/root/usr/share/man/man8/slableak.8.gz" || fail "man page is not gzip"
 zcat "$tmp/root/usr/share/man/man8/slableak.8.gz" | groff -man -Tutf8 2>/dev/null | grep -q 'slableak' || fail "man page does not render"
 bash -n "$tmp/root/usr/share/bash-completion/completions/slableak" || fail "completion does not parse"
@@ -80,7 +80,7 @@ prefix="$tmp/prefix"
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log" >&2; fail "cmake --install"; }
 out=$("$prefix/sbin/slableak" --version) || fail "cmake --install: slableak --version failed"
 [ "$out" = "slableak $version" ] || fail "cmake --install: --version '$out'"
-grep -qx "ExecStart=$prefix/sbin/slableak export \$SLABLEAK_OPTS" "$prefix/lib/systemd/system/slableak-exporter.service" ||
+grep -qx "ExecStart=$prefix/sbin/slableak export --capture-dir /var/lib/slableak/captures \$SLABLEAK_OPTS" "$prefix/lib/systemd/system/slableak-exporter.service" ||
   fail "cmake --install: unit ExecStart does not follow the prefix"
 for f in share/man/man8/slableak.8.gz share/bash-completion/completions/slableak share/slableak/grafana/slableak.json \
          share/slableak/prometheus/slableak-rules.yml share/doc/slableak/runbook.md; do

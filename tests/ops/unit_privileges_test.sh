@@ -65,9 +65,21 @@ mkdir -m 755 "$tmp/textfile"
 ( umask 0022
   strace -f -qq -y -o "$tmp/strace.log" \
     setpriv --no-new-privs --bounding-set="-all,$bounding" -- \
-    "$bin" export --once --interval 4s --sample-every 1 --textfile-dir "$tmp/textfile" "${listen[@]}" ) \
+    "$bin" export --once --interval 4s --sample-every 1 --textfile-dir "$tmp/textfile" "${listen[@]}" \
+      --capture-dir "$tmp/captures" ) \
   >"$tmp/export.out" 2>"$tmp/export.err" &
 export_pid=$!
+# The flight recorder under the same capabilities: SIGUSR1 once exporting
+# (the OOM watcher is loaded by then) writes a capture. setpriv has exec'd
+# slableak: the process whose command line starts with the binary.
+( for _ in $(seq 150); do
+    grep -q '^slableak: exporting' "$tmp/export.err" 2>/dev/null && break
+    sleep 0.2
+  done
+  sleep 1
+  pid=$(pgrep -n -f "^$bin export --once --interval 4s" || true)
+  [ -n "$pid" ] && kill -USR1 "$pid" ) &
+signal_pid=$!
 if [ -n "$holder" ]; then
   # slableak sees only allocations made after it attached, and says when it
   # has ("exporting ..."); under strace that can take a while.
@@ -80,6 +92,7 @@ if [ -n "$holder" ]; then
 fi
 wait "$export_pid"
 rc=$?
+wait "$signal_pid"
 [ -n "$holder" ] && wait "$holder_pid"
 cat "$tmp/export.err"
 [ "$rc" -eq 0 ] || fail "slableak export exited $rc with only $caps"
@@ -93,6 +106,13 @@ fi
 mode=$(stat -c %a "$prom")
 [ "$mode" = 644 ] || fail "$prom has mode $mode; node_exporter (user prometheus) needs 644"
 echo "ok: export --once with $caps wrote $prom (mode $mode)"
+if grep -q 'no OOM trigger' "$tmp/export.err"; then fail "the OOM watcher did not load with only $caps"; fi
+n=$(find "$tmp/captures" -mindepth 1 -maxdepth 1 -name '*-sigusr1' | wc -l)
+[ "$n" -eq 1 ] || fail "SIGUSR1 under $caps: $n captures in $tmp/captures (want 1)"
+for f in report.json flamegraph.svg meminfo slabinfo metrics.prom capture.json; do
+  [ -s "$tmp/captures"/*-sigusr1/"$f" ] || fail "capture lacks $f"
+done
+echo "ok: with $caps the OOM watcher loaded and SIGUSR1 wrote a whole capture"
 
 # --- 2. system calls and file accesses against the unit's sandbox
 expand() {  # prints the system calls of a group, recursively
@@ -112,7 +132,7 @@ for f in $filter; do
 done
 sort -u -o "$allowed" "$allowed"
 [ "$(wc -l <"$allowed")" -gt 100 ] || fail "systemd-analyze syscall-filter expanded only $(wc -l <"$allowed") calls"
-python3 "$(dirname "$0")/unit_sandbox_check.py" "$unit" "$tmp/strace.log" "$allowed" "$bin" "$tmp/textfile" ||
+python3 "$(dirname "$0")/unit_sandbox_check.py" "$unit" "$tmp/strace.log" "$allowed" "$bin" "$tmp/textfile" "$tmp/captures" ||
   fail "slableak would not work inside the unit's sandbox (above)"
 
 # --- 3. each capability is needed

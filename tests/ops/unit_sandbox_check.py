@@ -13,15 +13,18 @@ ProtectHome=, ProtectKernelTunables=, ProtectKernelModules=,
 ProtectKernelLogs=, PrivateDevices=, PrivateTmp=, ProcSubset=,
 ReadWritePaths=, ReadOnlyPaths=, InaccessiblePaths=). systemd is not needed.
 
-usage: unit_sandbox_check.py UNIT STRACE_LOG ALLOWED_SYSCALLS BINARY TEXTFILE_DIR
+usage: unit_sandbox_check.py UNIT STRACE_LOG ALLOWED_SYSCALLS BINARY TEXTFILE_DIR [CAPTURE_DIR]
 TEXTFILE_DIR is where the traced run wrote its textfile; it stands for the
-unit's /var/lib/prometheus/node-exporter.
+unit's /var/lib/prometheus/node-exporter. CAPTURE_DIR, where it wrote its
+captures, stands for the unit's /var/lib/slableak/captures.
 """
 import re
 import sys
 
 unit_path, log_path, allowed_path, binary, textfile_dir = sys.argv[1:6]
+capture_dir = sys.argv[6] if len(sys.argv) > 6 else None
 UNIT_TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
+UNIT_CAPTURE_DIR = "/var/lib/slableak/captures"
 
 # --- the unit
 single, multi = {}, {}
@@ -66,6 +69,7 @@ if yes("ProtectKernelLogs"):
 if yes("ProtectControlGroups"):
     rules += [("/sys/fs/cgroup", "ro")]
 rules += [(p, "rw") for p in paths("ReadWritePaths")]
+rules += [("/var/lib/" + p, "rw") for p in paths("StateDirectory")]
 rules += [(p, "ro") for p in paths("ReadOnlyPaths")]
 rules += [(p, "hidden") for p in paths("InaccessiblePaths")]
 private_dev_ok = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx",
@@ -136,6 +140,8 @@ for line in open(log_path, errors="replace"):
     for p, write in acc:
         if under(p, textfile_dir):
             p = UNIT_TEXTFILE_DIR + p[len(textfile_dir.rstrip("/")):]
+        elif capture_dir and under(p, capture_dir):
+            p = UNIT_CAPTURE_DIR + p[len(capture_dir.rstrip("/")):]
         mode = mode_of(p)
         if mode == "hidden":
             problems.append(f"{name} {p}: the unit makes it inaccessible")

@@ -132,3 +132,34 @@ TEST(RunConfig, DiffTakesTwoFilesAFormatAndTop) {
   EXPECT_NE(usage_message({"diff", "--top", "100001", "a", "b"}).find("--top 100001 is out of range"),
             std::string::npos);
 }
+
+TEST(RunConfig, CaptureOptions) {
+  const auto off = parse({"export"}).config.value();
+  EXPECT_TRUE(off.exporter.capture_dir.empty());
+  EXPECT_EQ(off.exporter.capture_keep, 10u);
+  EXPECT_EQ(off.exporter.capture_max_bytes, uint64_t{256} << 20);
+  EXPECT_TRUE(off.exporter.capture_on_oom);
+  EXPECT_FALSE(off.exporter.capture_on_leaking);
+  const auto on = parse({"export", "--capture-dir", "/var/lib/slableak/captures", "--capture-keep", "3",
+                         "--capture-max-bytes", "1G", "--no-capture-on-oom", "--capture-when-sunreclaim", "30%",
+                         "--capture-when-growth", "512M/10m", "--capture-on-leaking"})
+                      .config.value();
+  EXPECT_EQ(on.exporter.capture_dir, "/var/lib/slableak/captures");
+  EXPECT_EQ(on.exporter.capture_keep, 3u);
+  EXPECT_EQ(on.exporter.capture_max_bytes, uint64_t{1} << 30);
+  EXPECT_FALSE(on.exporter.capture_on_oom);
+  ASSERT_TRUE(on.exporter.capture_sunreclaim);
+  EXPECT_DOUBLE_EQ(on.exporter.capture_sunreclaim->share, 0.3);
+  ASSERT_TRUE(on.exporter.capture_growth);
+  EXPECT_DOUBLE_EQ(on.exporter.capture_growth->window_s, 600);
+  EXPECT_TRUE(on.exporter.capture_on_leaking);
+  EXPECT_NE(usage_message({"export", "--capture-when-sunreclaim", "30%"}).find("--capture-dir"), std::string::npos);
+  EXPECT_NE(usage_message({"export", "--capture-dir", "d", "--capture-keep", "0"}).find("--capture-keep"),
+            std::string::npos);
+  EXPECT_NE(usage_message({"export", "--capture-dir", "d", "--capture-when-growth", "5M"}).find("BYTES/WINDOW"),
+            std::string::npos);
+  const auto caps = parse({"captures"}).config.value();
+  EXPECT_EQ(caps.command, Command::captures);
+  EXPECT_EQ(caps.captures.dir, "/var/lib/slableak/captures");
+  EXPECT_EQ(parse({"captures", "/tmp/c"}).config.value().captures.dir, "/tmp/c");
+}

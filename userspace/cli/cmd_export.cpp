@@ -10,6 +10,8 @@
 //   4. capabilities dropped to what reading maps and files still needs
 //      (privileges.h); SLABLEAK_KEEP_CAPABILITIES=1 skips this;
 //   5. the HTTP thread started: it never held the dropped capabilities.
+// With --capture-dir the capture directory is opened with the textfile (1)
+// and the OOM watcher loaded with the session (3); see capture.h.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -19,6 +21,7 @@
 
 #include "aggregation.h"
 
+#include "capture.h"
 #include "commands.h"
 #include "error.h"
 #include "live_session.h"
@@ -34,7 +37,7 @@
 namespace slableak {
 namespace {
 
-std::string reduce_privileges(const TextfileWriter* file) {
+std::string reduce_privileges(const TextfileWriter* file, FlightRecorder* recorder) {
   const char* keep = std::getenv("SLABLEAK_KEEP_CAPABILITIES");
   if (keep && *keep && std::string(keep) != "0") return "keeping capabilities (SLABLEAK_KEEP_CAPABILITIES is set)";
   std::vector<CapabilityNeed> needs;
@@ -44,6 +47,11 @@ std::string reduce_privileges(const TextfileWriter* file) {
   if (file)
     needs.push_back({"writing to " + file->dir(), [file](std::string* why) { return file->probe(why); },
                      directory_write_helpers()});
+  if (recorder) {
+    CaptureStore* store = &recorder->store();
+    needs.push_back({"writing to " + store->dir(), [store](std::string* why) { return store->probe(why); },
+                     directory_write_helpers()});
+  }
   try {
     return drop_capabilities(needs).summary;
   } catch (const Error& e) {
@@ -75,9 +83,15 @@ int run_export(const RunConfig& c) {
     server->set_retry_after(static_cast<unsigned>(std::max(1.0, std::ceil(eo.interval.count()))));
   }
 
+  std::unique_ptr<FlightRecorder> recorder;
+  if (!eo.capture_dir.empty()) recorder = std::make_unique<FlightRecorder>(eo);
+  // SIGUSR1 never kills the exporter: without --capture-dir it is said and ignored.
+  install_capture_signal();
+
   auto session_owner = open_live_session(so);
   Session& session = *session_owner;
-  const std::string privileges = reduce_privileges(file.get());
+  if (recorder) recorder->start_oom_watch();
+  const std::string privileges = reduce_privileges(file.get(), recorder.get());
   if (server) {
     // Until the first collection the page says so, and reloads.
     Snapshot none;
@@ -94,20 +108,40 @@ int run_export(const RunConfig& c) {
             << so.sample_every << ")";
   if (file) std::cerr << " to " << file->path();
   if (server) std::cerr << " and http://" << eo.listen << "/metrics (live page at /)";
+  if (recorder) std::cerr << "; captures to " << eo.capture_dir << " (SIGUSR1 captures now)";
   std::cerr << "\nslableak: " << privileges << std::endl;
 
   ExpositionInfo info;
   info.top_stacks = eo.top_stacks;
   info.version = SLABLEAK_VERSION;
   info.kernel = session.kernel_release();
+  info.captures = recorder != nullptr;
   std::string slabinfo_error;  // the last one reported on stderr
   // A write failing every interval: one line, then a summary every 10 min.
   RepeatedFailure write_failures(std::chrono::minutes(10));
   for (;;) {
-    // session.wait also hands new allocation sites to the stack cache.
-    const bool more = session.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(eo.interval));
+    // session.wait also hands new allocation sites to the stack cache. With
+    // --capture-dir it waits in slices of 100 ms so that SIGUSR1 and the OOM
+    // killer are answered at once, with a collection of their own.
+    const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(eo.interval);
+    const auto deadline = std::chrono::steady_clock::now() + interval;
+    bool more = true;
+    if (!recorder) {
+      more = session.wait(interval);
+      if (take_capture_request())
+        std::cerr << "slableak: SIGUSR1 ignored: no --capture-dir to write a capture to" << std::endl;
+    }
+    while (recorder) {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::nanoseconds::zero()) break;
+      more = session.wait(std::min<std::chrono::nanoseconds>(left, std::chrono::milliseconds(100)));
+      if (!more) break;
+      if (const auto p = recorder->poll()) recorder->write(session.collect(), *p, &info);
+    }
     if (!more) break;
     const Snapshot s = session.collect();
+    if (recorder)
+      if (const auto p = recorder->judge(s, session.elapsed_s())) recorder->write(s, *p, &info);
     if (s.slabinfo_error != slabinfo_error) {
       std::cerr << "slableak: "
                 << (s.slabinfo_error.empty() ? std::string("/proc/slabinfo is readable again")

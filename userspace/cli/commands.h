@@ -13,5 +13,6 @@ int run_check(const RunConfig& c);
 int run_command(const RunConfig& c);  // slableak run -- COMMAND
 int run_triage(const RunConfig& c);
 int run_diff(const RunConfig& c);     // slableak diff BEFORE AFTER (no BPF)
+int run_captures(const RunConfig& c); // slableak captures [DIR] (no BPF)
 
 }  // namespace slableak

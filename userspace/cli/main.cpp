@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
       case Command::triage: return run_triage(c);
       case Command::run: return run_command(c);
       case Command::diff: return run_diff(c);
+      case Command::captures: return run_captures(c);
     }
   } catch (const Error& e) {
     std::cerr << "slableak: " << e.what() << "\n";

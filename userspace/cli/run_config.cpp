@@ -33,6 +33,8 @@ struct Raw {
   bool show_addresses = false, stack_cache = true;
   std::string duration = "30s", min_age = "0s", interval, top = "20", format = "table", sort = "verdict";
   std::string textfile_dir = "/var/lib/prometheus/node-exporter", listen, top_stacks = "20";
+  std::string capture_dir, capture_keep = "10", capture_max_bytes = "256M", capture_sunreclaim, capture_growth;
+  bool no_capture_on_oom = false, capture_on_leaking = false;
   bool no_textfile = false, once = false;
 };
 
@@ -154,6 +156,18 @@ ExportConfig export_config(const Raw& raw) {
   if (!e.textfile && e.listen.empty())
     throw usage_error("nothing to export to: drop --no-textfile or add --listen 127.0.0.1:PORT");
   e.top_stacks = parse_in_range(raw.top_stacks, "--top-stacks", kTopStacksRange);
+  e.capture_dir = raw.capture_dir;
+  e.capture_keep = parse_in_range(raw.capture_keep, "--capture-keep", kCaptureKeepRange);
+  e.capture_max_bytes = parse_size(raw.capture_max_bytes, "--capture-max-bytes");
+  e.capture_on_oom = !raw.no_capture_on_oom;
+  if (!raw.capture_sunreclaim.empty())
+    e.capture_sunreclaim = parse_size_or_share(raw.capture_sunreclaim, "--capture-when-sunreclaim");
+  if (!raw.capture_growth.empty()) e.capture_growth = parse_growth_rule(raw.capture_growth, "--capture-when-growth");
+  e.capture_on_leaking = raw.capture_on_leaking;
+  // A trigger without a place to write would silently do nothing.
+  const bool triggers = raw.capture_sunreclaim.size() || raw.capture_growth.size() || raw.capture_on_leaking;
+  if (e.capture_dir.empty() && triggers)
+    throw usage_error("the capture triggers need --capture-dir DIR (where captures are written)");
   return e;
 }
 
@@ -184,6 +198,19 @@ void add_export_options(CLI::App* exp, Raw& raw) {
   exp->add_option("--top-stacks", raw.top_stacks,
                   "stacks per cache with their own series; the rest sum into \"other\"")
       ->capture_default_str();
+  exp->add_option("--capture-dir", raw.capture_dir,
+                  "write a capture (report, flame graph, meminfo, slabinfo) there when a trigger fires; "
+                  "SIGUSR1 captures now");
+  exp->add_option("--capture-keep", raw.capture_keep, "captures kept at most (the oldest go first)")
+      ->capture_default_str();
+  exp->add_option("--capture-max-bytes", raw.capture_max_bytes, "bytes of captures kept at most (the oldest go first)")
+      ->capture_default_str();
+  exp->add_flag("--no-capture-on-oom", raw.no_capture_on_oom, "do not capture when the OOM killer picks a victim");
+  exp->add_option("--capture-when-sunreclaim", raw.capture_sunreclaim,
+                  "capture when SUnreclaim reaches a share of MemTotal (30%) or a size (4G)");
+  exp->add_option("--capture-when-growth", raw.capture_growth,
+                  "capture when SUnreclaim grew by BYTES within WINDOW (512M/10m)");
+  exp->add_flag("--capture-on-leaking", raw.capture_on_leaking, "capture when a stack is first judged leaking");
 
 }
 
@@ -274,6 +301,7 @@ const std::vector<OptionLimit>& option_limits() {
       {"--max-aggregates", OptionLimit::count, kMaxAggregatesRange},
       {"--top", OptionLimit::count, kTopRange},
       {"--top-stacks", OptionLimit::count, kTopStacksRange},
+      {"--capture-keep", OptionLimit::count, kCaptureKeepRange},
       {"--by-limit", OptionLimit::count, kByLimitRange},
       {"--max-caches", OptionLimit::count, kTriageMaxCachesRange},
       {"--duration", OptionLimit::duration, {0, kYear}},
@@ -366,6 +394,11 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   diff->add_option("--top", diff_top, "changed stacks shown (0 = all)")->capture_default_str();
   diff->add_option("files", diff_files, "BEFORE.json AFTER.json (reports of --format json)");
 
+  auto* caps = app.add_subcommand("captures", "list the flight recorder's captures in DIR (default "
+                                              "/var/lib/slableak/captures): time, trigger, top stack (no BPF)");
+  std::string captures_dir;
+  caps->add_option("dir", captures_dir, "the directory given to export --capture-dir");
+
   auto* caches = app.add_subcommand("caches", "list slab caches from /proc/slabinfo (no BPF)");
   auto* check = app.add_subcommand("check", "load, attach and detach once: a deployment self-test");
   add_trace_options(check, raw);
@@ -377,7 +410,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1]))
-    throw usage_error("unknown command '" + printable(argv[1]) + "': use snapshot, top, run, diff, export, triage, caches or check");
+    throw usage_error("unknown command '" + printable(argv[1]) + "': use snapshot, top, run, diff, export, captures, triage, caches or check");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -414,6 +447,11 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
     c.diff.after = diff_files[1];
     c.diff.format = one_of<Format>(diff_format, "--format", {{"table", Format::table}, {"json", Format::json}});
     c.diff.top = parse_in_range(diff_top, "--top", kTopRange);
+    return {c, {}, 0};
+  }
+  if (*caps) {
+    c.command = Command::captures;
+    if (!captures_dir.empty()) c.captures.dir = captures_dir;
     return {c, {}, 0};
   }
   if (*caches) {

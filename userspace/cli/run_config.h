@@ -11,12 +11,13 @@
 #include <vector>
 
 #include "aggregation.h"
+#include "capture_plan.h"
 #include "report.h"
 #include "trace_config.h"
 
 namespace slableak {
 
-enum class Command { snapshot, top, export_metrics, caches, check, triage, run, diff };
+enum class Command { snapshot, top, export_metrics, caches, check, triage, run, diff, captures };
 
 struct ReportConfig {
   std::chrono::duration<double> duration{30};
@@ -34,7 +35,16 @@ struct ExportConfig {
   bool once = false;
   std::string listen;  // "HOST:PORT", checked; empty: no HTTP endpoint
   size_t top_stacks = 20;
+  // The flight recorder (--capture-dir; "" = off): see cli/capture.h.
+  std::string capture_dir;
+  size_t capture_keep = 10;
+  uint64_t capture_max_bytes = uint64_t{256} << 20;
+  bool capture_on_oom = true;
+  std::optional<SizeOrShare> capture_sunreclaim;
+  std::optional<GrowthRule> capture_growth;
+  bool capture_on_leaking = false;
 };
+inline constexpr Range kCaptureKeepRange{1, 1000};
 
 struct TriageConfig {
   std::chrono::duration<double> window{10};  // how long slabinfo is watched
@@ -55,6 +65,11 @@ struct DiffConfig {
   size_t top = 20;                // changed stacks listed; 0 = all
 };
 
+// slableak captures [DIR]
+struct CapturesConfig {
+  std::string dir = "/var/lib/slableak/captures";
+};
+
 struct RunConfig {
   Command command = Command::snapshot;
   CommandRunConfig run;
@@ -63,6 +78,7 @@ struct RunConfig {
   ExportConfig exporter;
   TriageConfig triage;
   DiffConfig diff;
+  CapturesConfig captures;
 };
 
 // What parsing decided: run @config, or print @text and exit with @exit_code

@@ -13,6 +13,10 @@ volatile sig_atomic_t g_stop = 0;
 
 void on_stop(int sig) { g_stop = sig; }
 
+volatile sig_atomic_t g_capture = 0;
+
+void on_capture(int) { g_capture = 1; }
+
 }  // namespace
 
 void install_stop_handlers() {
@@ -26,6 +30,20 @@ void install_stop_handlers() {
   // `kill -HUP`) stops cleanly like SIGTERM, last report included.
   sigaction(SIGHUP, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
+}
+
+void install_capture_signal() {
+  struct sigaction sa {};
+  sa.sa_handler = on_capture;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: the exporter's sleep ends, and the capture starts at once
+  sigaction(SIGUSR1, &sa, nullptr);
+}
+
+bool take_capture_request() {
+  if (!g_capture) return false;
+  g_capture = 0;
+  return true;
 }
 
 bool stop_requested() { return g_stop != 0; }

@@ -271,6 +271,16 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
            "Collections whose read of /proc/slabinfo failed, was empty or lost a followed cache "
            "(the slabinfo series are then missing)");
   w.sample({}, double(s.slabinfo_errors));
+  if (info.captures) {
+    w.family("slableak_captures_total", "counter", "Captures written whole by the flight recorder, per trigger");
+    for (CaptureTrigger t : kCaptureTriggers)
+      w.sample({{"trigger", capture_trigger_name(t)}}, double(info.captures_total[static_cast<size_t>(t)]));
+    w.family("slableak_capture_errors_total", "counter",
+             "Captures not written whole (full disk, read-only or deleted capture directory)");
+    w.sample({}, double(info.capture_errors));
+    w.family("slableak_last_capture_timestamp_seconds", "gauge", "Unix time of the last capture written (0: none yet)");
+    w.sample({}, info.last_capture_unix);
+  }
   w.family("slableak_build_info", "gauge", "Build and run-time facts; value 1");
   w.sample({{"version", info.version},
             {"cache_method", s.method},

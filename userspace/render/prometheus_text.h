@@ -9,6 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include <array>
+
+#include "capture_plan.h"
 #include "snapshot.h"
 
 namespace slableak {
@@ -19,6 +22,12 @@ struct ExpositionInfo {
   std::string kernel;
   double last_update_unix = 0;  // time of the last successful collection
   uint64_t write_errors = 0;    // textfile writes that failed so far
+  // The flight recorder (export --capture-dir): its series are written only
+  // when it is on.
+  bool captures = false;
+  std::array<uint64_t, kCaptureTriggerCount> captures_total{};  // by CaptureTrigger
+  uint64_t capture_errors = 0;    // captures not written whole
+  double last_capture_unix = 0;   // 0 until the first capture
 };
 
 std::string escape_label_value(std::string_view v);

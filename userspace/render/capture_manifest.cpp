@@ -1,0 +1,105 @@
+#include "capture_manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include <ctime>
+#include <iomanip>
+
+#include "error.h"
+#include "units.h"
+
+namespace slableak {
+
+std::string render_capture_manifest(const CaptureSummary& c) {
+  nlohmann::ordered_json j;
+  j["capture_version"] = kCaptureManifestVersion;
+  j["name"] = c.name;
+  j["unix_time"] = c.unix_time;
+  j["trigger"] = capture_trigger_name(c.trigger);
+  j["reason"] = c.reason;
+  if (c.victim) {
+    j["victim"] = {{"pid", c.victim->pid},
+                   {"comm", c.victim->comm},
+                   {"cgroup", c.victim->cgroup},
+                   {"unix_time", c.victim->unix_time}};
+  } else {
+    j["victim"] = nullptr;
+  }
+  j["top"] = {{"cache", c.top_cache},     {"stack_id", c.top_stack_id}, {"top_frame", c.top_frame},
+              {"verdict", c.top_verdict}, {"bytes", c.top_bytes}};
+  j["attributed_bytes"] = c.total_bytes;
+  j["collect_ms"] = c.collect_ms;
+  j["files"] = c.files;
+  return j.dump(2) + "\n";
+}
+
+CaptureSummary read_capture_manifest(const std::string& text, const std::string& what) {
+  CaptureSummary c;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    if (j.at("capture_version").get<int>() != kCaptureManifestVersion)
+      throw runtime_error(what + ": capture_version " + j.at("capture_version").dump() + " is not " +
+                          std::to_string(kCaptureManifestVersion) + ": read it with the slableak that wrote it");
+    c.name = j.at("name").get<std::string>();
+    c.unix_time = j.at("unix_time").get<double>();
+    const auto t = parse_capture_trigger(j.at("trigger").get<std::string>());
+    if (!t) throw runtime_error(what + ": unknown trigger " + j.at("trigger").dump());
+    c.trigger = *t;
+    c.reason = j.at("reason").get<std::string>();
+    if (!j.at("victim").is_null()) {
+      const auto& v = j.at("victim");
+      OomVictim o;
+      o.pid = v.at("pid").get<int32_t>();
+      o.comm = v.at("comm").get<std::string>();
+      o.cgroup = v.at("cgroup").get<std::string>();
+      o.unix_time = v.at("unix_time").get<double>();
+      c.victim = o;
+    }
+    const auto& top = j.at("top");
+    c.top_cache = top.at("cache").get<std::string>();
+    c.top_stack_id = top.at("stack_id").get<std::string>();
+    c.top_frame = top.at("top_frame").get<std::string>();
+    c.top_verdict = top.at("verdict").get<std::string>();
+    c.top_bytes = top.at("bytes").get<int64_t>();
+    c.total_bytes = j.at("attributed_bytes").get<int64_t>();
+    c.collect_ms = j.at("collect_ms").get<double>();
+    c.files = j.at("files").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw runtime_error(what + ": not a capture manifest (" + e.what() + ")");
+  }
+  return c;
+}
+
+namespace {
+
+std::string utc(double t) {
+  const auto whole = static_cast<time_t>(t);
+  tm u{};
+  gmtime_r(&whole, &u);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &u);
+  return buf;
+}
+
+}  // namespace
+
+void write_captures_table(std::ostream& os, const std::string& dir, const std::vector<CaptureSummary>& captures) {
+  os << captures.size() << (captures.size() == 1 ? " capture" : " captures") << " in " << dir << "\n";
+  if (captures.empty()) return;
+  os << std::left << std::setw(20) << "TIME (UTC)" << "  " << std::setw(10) << "TRIGGER" << "  " << std::setw(12)
+     << "CACHE" << "  " << std::right << std::setw(10) << "BYTES" << "  " << std::left << std::setw(8) << "VERDICT"
+     << "  TOP STACK (innermost frame)  / CAPTURE\n";
+  for (const auto& c : captures) {
+    os << std::left << std::setw(20) << utc(c.unix_time) << "  " << std::setw(10) << capture_trigger_name(c.trigger)
+       << "  " << std::setw(12) << (c.top_cache.empty() ? "-" : c.top_cache) << "  " << std::right << std::setw(10)
+       << (c.top_cache.empty() ? std::string("-") : format_bytes(static_cast<double>(c.top_bytes))) << "  " << std::left
+       << std::setw(8) << (c.top_verdict.empty() ? "-" : c.top_verdict) << "  "
+       << (c.top_frame.empty() ? "-" : c.top_frame) << "  / " << c.name << "\n";
+    if (c.victim)
+      os << "    OOM victim: pid " << c.victim->pid << " (" << (c.victim->comm.empty() ? "?" : c.victim->comm)
+         << ") in cgroup " << (c.victim->cgroup.empty() ? "?" : c.victim->cgroup) << "\n";
+    if (!c.reason.empty()) os << "    " << c.reason << "\n";
+  }
+}
+
+}  // namespace slableak
