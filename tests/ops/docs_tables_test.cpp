@@ -159,6 +159,7 @@ std::map<std::string, Names> families() {
   info.version = "0.0.0-test";
   info.kernel = "6.18.0-test";
   info.last_update_unix = 1.7e9;
+  info.captures = true;  // export --capture-dir: the flight recorder's families too
   const std::string text = slableak::render_prometheus(synthetic_snapshot(), info);
   std::map<std::string, Names> out;
   std::istringstream in(text);
