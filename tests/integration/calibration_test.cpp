@@ -61,6 +61,13 @@ TEST_P(Calibration, LeavesNoAttributeOnAnyFilesystem) {
   }
   const std::string dir = make_temp_dir("slableak-calib");
   const std::string image = dir + "/fs.img";
+  struct Remove {  // also when an assertion ends the test early
+    std::string image, dir;
+    ~Remove() {
+      unlink(image.c_str());
+      rmdir(dir.c_str());
+    }
+  } remove_image{image, dir};
   if (!fs.mkfs.empty()) {
     const int fd = open(image.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     ASSERT_GE(fd, 0);
@@ -145,8 +152,6 @@ TEST_P(Calibration, LeavesNoAttributeOnAnyFilesystem) {
   EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
   ns.signal(SIGKILL);
   ns.wait_exit(seconds(10));  // the namespace and its mounts go with it
-  unlink(image.c_str());
-  rmdir(dir.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Filesystems, Calibration,
