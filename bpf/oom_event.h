@@ -9,6 +9,7 @@
 #endif
 
 #define SLK_OOM_COMM_LEN 16
+#define SLK_OOM_CGROUP_NAME_LEN 64
 
 /* flags */
 #define SLK_OOM_VICTIM_TASK 1u /* comm and cgroup_id are the victim's (task pointer in the event) */
@@ -22,6 +23,10 @@ struct slk_oom_event {
 	__u32 pad;
 	char comm[SLK_OOM_COMM_LEN];
 	char killer_comm[SLK_OOM_COMM_LEN];
+	/* The last component of the victim's memory cgroup path ("" for the
+	 * root), read from the task while it is still whole: by the time
+	 * userspace reads /proc/PID/cgroup the victim has often exited. */
+	char memcg_name[SLK_OOM_CGROUP_NAME_LEN];
 };
 
 #endif

@@ -53,6 +53,14 @@ int on_mark_victim(struct bpf_raw_tracepoint_args *ctx)
 		e->pid = BPF_CORE_READ(task, pid);
 		BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
 		e->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+		/* The memory controller's cgroup (v1 or v2): where a memcg OOM happened. */
+		const int memcg = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+		if (memcg >= 0 && memcg < 12) {
+			struct cgroup_subsys_state *css = BPF_CORE_READ(task, cgroups, subsys[memcg]);
+			const char *name = BPF_CORE_READ(css, cgroup, kn, name);
+			if (name)
+				bpf_probe_read_kernel_str(e->memcg_name, sizeof(e->memcg_name), name);
+		}
 		e->flags = SLK_OOM_VICTIM_TASK;
 	} else {
 		e->pid = (__s32)ctx->args[0];

@@ -15,7 +15,7 @@
 namespace slableak {
 namespace {
 
-static_assert(sizeof(slk_oom_event) == 64, "struct slk_oom_event: BPF and userspace disagree");
+static_assert(sizeof(slk_oom_event) == 128, "struct slk_oom_event: BPF and userspace disagree");
 constexpr size_t kMaxPending = 64;
 
 std::string bounded_comm(const char* c) { return std::string(c, strnlen(c, SLK_OOM_COMM_LEN)); }
@@ -82,7 +82,13 @@ int OomWatch::on_event(void* ctx, void* data, size_t size) {
   v.unix_time = unix_now();
   if (e->flags & SLK_OOM_VICTIM_TASK) v.comm = bounded_comm(e->comm);
   if (v.comm.empty()) v.comm = first_line("/proc/" + std::to_string(e->pid) + "/comm");
+  // /proc/PID/cgroup of a victim that already exited says "/": the name
+  // the BPF program read from the task is then the better answer.
   v.cgroup = process_cgroup_path(e->pid);
+  const std::string memcg = std::string(e->memcg_name, strnlen(e->memcg_name, SLK_OOM_CGROUP_NAME_LEN));
+  if ((v.cgroup.empty() || v.cgroup == "/" || v.cgroup == "memory:/") && (e->flags & SLK_OOM_VICTIM_TASK) &&
+      !memcg.empty() && memcg != "/")
+    v.cgroup = "memory cgroup " + memcg;
   if (v.cgroup.empty() && e->cgroup_id) v.cgroup = "id " + std::to_string(e->cgroup_id);
   self->pending_.push_back(std::move(v));
   return 0;
