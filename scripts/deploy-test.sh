@@ -28,7 +28,7 @@
 #   SLABLEAK_DEPLOY_CACHE  where the guest image lives (default /var/cache/slableak-deploy;
 #                          never in the source tree)
 #   SLABLEAK_KERNEL_CACHE, SLABLEAK_APT_MIRROR, SLABLEAK_APT_KEYRING: as for
-#                          scripts/kernel-matrix.sh, which fetches the guest kernel
+#                          scripts/slk-lab matrix, which fetches the guest kernel
 #                          (Debian 12's linux-image-6.1 cloud kernel; NVMe and ext4 are
 #                          built in, so it boots the image without an initramfs)
 #
@@ -53,7 +53,6 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 DDIR=$HERE/deploy
-MATRIX_HELPER=$HERE/matrix/matrix_helper.py
 
 BUILD=$REPO/build
 DEB=
@@ -136,7 +135,7 @@ build_image() {
 		log "guest image: cached $dir"
 		return 0
 	fi
-	mirror=${SLABLEAK_APT_MIRROR:-$(python3 "$MATRIX_HELPER" mirror)} || die "no Debian mirror found"
+	mirror=${SLABLEAK_APT_MIRROR:-$(PYTHONPATH=$HERE python3 -B -c "from lab import debian; print(debian.mirror())")} || die "no Debian mirror found"
 	log "building the guest image ($SUITE, mirror from the apt configuration: $mirror)"
 	t0=$(date +%s)
 	work=$(mktemp -d "$CACHE/tmp.XXXXXX")
@@ -177,8 +176,8 @@ if [ $IMAGE_ONLY = 1 ]; then
 fi
 
 # ------------------------------------------------------------------ kernel (the matrix's cache)
-kdir=$("$HERE/kernel-matrix.sh" --kernels "$KERNEL_SERIES" --fetch-only | awk -v s="$KERNEL_SERIES" '$1 == s { print $2 }')
-[ -n "$kdir" ] && [ -s "$kdir/vmlinuz" ] || die "no $KERNEL_SERIES kernel from scripts/kernel-matrix.sh --fetch-only"
+kdir=$("$HERE/slk-lab" matrix --kernels "$KERNEL_SERIES" --fetch-only | awk -v s="$KERNEL_SERIES" '$1 == s { print $2 }')
+[ -n "$kdir" ] && [ -s "$kdir/vmlinuz" ] || die "no $KERNEL_SERIES kernel from scripts/slk-lab matrix --fetch-only"
 KERNEL=$kdir/vmlinuz
 
 # ------------------------------------------------------------------ payload

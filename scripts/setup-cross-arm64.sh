@@ -4,7 +4,7 @@
 # slableak links statically, and qemu-system-aarch64 for the arm64 kernel matrix.
 # Safe to run again: it installs only what is missing. Then
 #   cmake --preset arm64-static && cmake --build --preset arm64-static   # build-arm64-static/slableak
-#   scripts/kernel-matrix.sh --arch arm64
+#   scripts/slk-lab matrix --arch arm64
 set -euo pipefail
 
 packages=(

@@ -8,7 +8,7 @@
 #                                     kernel (/sys/kernel/btf/vmlinux)
 #   vmlinux/gen-vmlinux.sh arm64      another architecture: from the .BTF section of
 #                                     Debian's newest cloud kernel of that architecture
-#                                     in the matrix (scripts/kernel-matrix.sh --arch
+#                                     in the matrix (scripts/slk-lab matrix --arch
 #                                     arm64 --fetch-only; no boot, no root needed if the
 #                                     kernel is already in the cache)
 #   BTF=FILE vmlinux/gen-vmlinux.sh ARCH     from a raw BTF file or an ELF vmlinux
@@ -33,10 +33,10 @@ if [ -z "$btf" ] && [ -z "$image" ]; then
 		btf=/sys/kernel/btf/vmlinux
 		from="running kernel $(uname -r)"
 	else
-		kdir=$("$here/../scripts/kernel-matrix.sh" --arch "$deb_arch" --kernels "$series" \
+		kdir=$("$here/../scripts/slk-lab" matrix --arch "$deb_arch" --kernels "$series" \
 			--fetch-only | awk -v s="$series" '$1 == s { print $2; exit }')
 		[ -n "$kdir" ] && [ -s "$kdir/vmlinuz" ] ||
-			{ echo "gen-vmlinux: no $deb_arch $series kernel from scripts/kernel-matrix.sh" >&2; exit 1; }
+			{ echo "gen-vmlinux: no $deb_arch $series kernel from scripts/slk-lab matrix" >&2; exit 1; }
 		image=$kdir/vmlinuz
 		from="$(sed -n 's/^package=//p;s/^version=//p' "$kdir/package.txt" | paste -sd' ')"
 	fi

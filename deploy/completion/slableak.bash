@@ -35,7 +35,7 @@ _slableak()
     fi
 
     local commands="snapshot top run diff export captures triage caches check"
-    local tracing="--cache -c --max-tracked --sample-every --max-stacks --max-aggregates --stack-idle --method --by --by-limit --no-stack-cache --show-addresses"
+    local tracing="--cache -c --max-tracked --sample-every --max-stacks --max-aggregates --stack-idle --method --by --by-limit --no-stack-cache --show-addresses --ready-fd"
 
     # The subcommand: the first word after "slableak" that is one.
     local cmd="" i
@@ -63,7 +63,7 @@ _slableak()
             COMPREPLY=($(compgen -W "64k 256k 1M 4M" -- "$cur")); return ;;
         --sample-every)
             COMPREPLY=($(compgen -W "1 8 16 64 256" -- "$cur")); return ;;
-        --max-stacks | --max-aggregates | --top | --top-stacks | --max-caches | --by-limit)
+        --max-stacks | --max-aggregates | --top | --top-stacks | --max-caches | --by-limit | --ready-fd)
             return ;;
         --textfile-dir | --capture-dir)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;

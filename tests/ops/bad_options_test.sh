@@ -27,6 +27,8 @@ cases=(
   "--listen|export --listen nowhere"
   "--listen|export --listen example.com:9435"
   "--no-textfile|export --no-textfile"
+  "--ready-fd|snapshot --ready-fd 97"
+  "--ready-fd|export --ready-fd 2000000"
   "--bogus|snapshot --bogus"
   "frobnicate|frobnicate"
 )

@@ -163,3 +163,17 @@ TEST(RunConfig, CaptureOptions) {
   EXPECT_EQ(caps.captures.dir, "/var/lib/slableak/captures");
   EXPECT_EQ(parse({"captures", "/tmp/c"}).config.value().captures.dir, "/tmp/c");
 }
+
+TEST(RunConfig, ReadyFdIsTakenByEveryTracingCommand) {
+  EXPECT_EQ(parse({"snapshot"}).config->ready_fd, -1);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"snapshot"}, {"top"}, {"export"}, {"check"}, {"triage"}, {"run", "--", "true"}}) {
+    std::vector<std::string> a = args;
+    a.insert(a.begin() + 1, {"--ready-fd", "7"});
+    EXPECT_EQ(parse(a).config->ready_fd, 7) << args.front();
+  }
+  for (const char* bad : {"-1", "three", "1048576"}) {
+    const std::string msg = usage_message({"snapshot", "--ready-fd", bad});
+    EXPECT_NE(msg.find("--ready-fd"), std::string::npos) << msg;
+  }
+}

@@ -10,6 +10,7 @@ namespace slableak {
 
 int run_check(const RunConfig& c) {
   auto session = open_live_session(c.trace);
+  announce_ready(c.ready_fd, *session, c.trace.caches);
   const Snapshot s = session->collect();
   std::cout << "ok: attached in " << static_cast<long>(session->attach_ms()) << " ms, cache method "
             << session->method() << ", caches";

@@ -110,6 +110,7 @@ int run_export(const RunConfig& c) {
   if (server) std::cerr << " and http://" << eo.listen << "/metrics (live page at /)";
   if (recorder) std::cerr << "; captures to " << eo.capture_dir << " (SIGUSR1 captures now)";
   std::cerr << "\nslableak: " << privileges << std::endl;
+  announce_ready(c.ready_fd, session, so.caches);
 
   ExpositionInfo info;
   info.top_stacks = eo.top_stacks;

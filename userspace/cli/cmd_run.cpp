@@ -48,6 +48,7 @@ int run_command(const RunConfig& c) {
   std::cerr << " while '" << shown << "' runs" << (c.trace.filter_tasks ? " (its allocations only)" : "")
             << ", then " << format_duration(rc.settle.count()) << " more (cache method " << session->method()
             << ")\n";
+  announce_ready(c.ready_fd, *session, c.trace.caches);
   child.start();
   const double started = session->elapsed_s();
 

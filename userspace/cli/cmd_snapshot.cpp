@@ -15,6 +15,7 @@ int run_snapshot(const RunConfig& c) {
   for (const auto& name : c.trace.caches) std::cerr << ' ' << name;
   std::cerr << " for " << format_duration(duration_s) << " (cache method " << session->method()
             << "); Ctrl-C prints the report early\n";
+  announce_ready(c.ready_fd, *session, c.trace.caches);
   // Read once a second so the growth rate has points to fit.
   while (session->elapsed_s() < duration_s) {
     const double left = duration_s - session->elapsed_s();

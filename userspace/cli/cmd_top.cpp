@@ -130,6 +130,7 @@ int run_plain(Session& session, const ReportConfig& r) {
 int run_top(const RunConfig& c) {
   const auto& r = c.report;
   auto session = open_live_session(c.trace);
+  announce_ready(c.ready_fd, *session, c.trace.caches);
   if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) return run_plain(*session, r);
 
   TopState st;

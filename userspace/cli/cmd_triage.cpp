@@ -58,6 +58,7 @@ int run_triage(const RunConfig& c) {
   auto session = open_live_session(t);
   std::cerr << "slableak: following them for " << format_duration(duration_s) << " (cache method "
             << session->method() << "); Ctrl-C prints the report early\n";
+  announce_ready(c.ready_fd, *session, t.caches);
   while (session->elapsed_s() < duration_s) {
     const double left = duration_s - session->elapsed_s();
     if (!session->wait(std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -1,9 +1,11 @@
 #include "live_session.h"
 
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 
 #include "bpf_tracer.h"
@@ -37,6 +39,39 @@ uint64_t mem_total_bytes() {
 }
 
 }  // namespace
+
+void check_ready_fd(int fd) {
+  if (fd < 0) return;
+  const int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+    throw usage_error("--ready-fd " + std::to_string(fd) +
+                      " is not a descriptor open for writing: open one for slableak, e.g. " + std::to_string(fd) +
+                      ">ready.json");
+}
+
+void announce_ready(int fd, const Session& session, const std::vector<std::string>& caches) {
+  if (fd < 0) return;
+  const auto quoted = [](const std::string& v) {
+    std::string q = "\"";
+    for (const char ch : v) {
+      if (ch == '"' || ch == '\\') q += '\\';
+      q += ch;
+    }
+    return q + "\"";
+  };
+  std::string line = "{\"ready\":true,\"pid\":" + std::to_string(getpid()) + ",\"method\":" +
+                     quoted(session.method()) + ",\"caches\":[";
+  for (size_t i = 0; i < caches.size(); ++i) line += (i ? "," : "") + quoted(caches[i]);
+  line += "]}\n";
+  // A reader that went away is not our failure: tracing goes on either way.
+  for (size_t off = 0; off < line.size();) {
+    const ssize_t n = write(fd, line.data() + off, line.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  close(fd);
+}
 
 std::vector<SlabCache> read_host_slabinfo() {
   return parse_slabinfo(read_text_file("/proc/slabinfo", kMaxSlabinfoBytes));

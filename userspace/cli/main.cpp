@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "error.h"
+#include "live_session.h"
 #include "signals.h"
 
 using namespace slableak;
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
       return parsed.exit_code;
     }
     const RunConfig& c = *parsed.config;
+    check_ready_fd(c.ready_fd);
     install_stop_handlers();
     switch (c.command) {
       case Command::snapshot: return run_snapshot(c);

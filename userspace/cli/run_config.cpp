@@ -29,7 +29,7 @@ struct Raw {
   std::vector<std::string> caches;
   std::string method = "auto", max_tracked = "1M", sample_every = "1", max_stacks = "16384", max_aggregates = "65536";
   std::string stack_idle = "10m";
-  std::string by = "none", by_limit = std::to_string(TraceOptions{}.by_limit);
+  std::string by = "none", by_limit = std::to_string(TraceOptions{}.by_limit), ready_fd;
   bool show_addresses = false, stack_cache = true;
   std::string duration = "30s", min_age = "0s", interval, top = "20", format = "table", sort = "verdict";
   std::string textfile_dir = "/var/lib/prometheus/node-exporter", listen, top_stacks = "20";
@@ -62,7 +62,10 @@ void add_trace_options(CLI::App* cmd, Raw& raw) {
   cmd->add_flag("--show-addresses", raw.show_addresses, "print raw kernel addresses too (defeats KASLR)");
   cmd->add_flag("!--no-stack-cache", raw.stack_cache,
                 "unwind every tracked allocation instead of reusing verified stack fingerprints");
+  cmd->add_option("--ready-fd", raw.ready_fd,
+                  "once tracing, write one JSON line to this open file descriptor and close it (for scripts)");
 }
+
 
 uint64_t parse_in_range(const std::string& text, const char* option, Range r) {
   const uint64_t v = parse_count(text, option);
@@ -74,6 +77,11 @@ uint64_t parse_in_range(const std::string& text, const char* option, Range r) {
 
 std::chrono::duration<double> seconds_of(const std::string& text, const char* option) {
   return std::chrono::duration<double>(parse_duration(text, option));
+}
+
+int ready_fd_of(const Raw& raw) {
+  if (raw.ready_fd.empty()) return -1;
+  return static_cast<int>(parse_in_range(raw.ready_fd, "--ready-fd", kReadyFdRange));
 }
 
 // Zero written with or without a unit ("0", "0s", "0ms") means "no minimum".
@@ -303,6 +311,7 @@ const std::vector<OptionLimit>& option_limits() {
       {"--top-stacks", OptionLimit::count, kTopStacksRange},
       {"--capture-keep", OptionLimit::count, kCaptureKeepRange},
       {"--by-limit", OptionLimit::count, kByLimitRange},
+      {"--ready-fd", OptionLimit::count, kReadyFdRange},
       {"--max-caches", OptionLimit::count, kTriageMaxCachesRange},
       {"--duration", OptionLimit::duration, {0, kYear}},
       {"--interval", OptionLimit::duration, {0, kYear}},
@@ -428,6 +437,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   if (*exp) {
     c.command = Command::export_metrics;
     c.trace = trace_options(raw_exp, true);
+    c.ready_fd = ready_fd_of(raw_exp);
     // Metrics and the 0644 textfile are readable by every local user, who
     // sees zeros in /proc/kallsyms: a raw kernel address there defeats KASLR.
     if (c.trace.show_addresses)
@@ -464,6 +474,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
     c.run.argv = command;
     c.run.settle = is_zero_duration(settle) ? std::chrono::duration<double>(0) : seconds_of(settle, "--settle");
     c.trace = trace_options(raw, false);
+    c.ready_fd = ready_fd_of(raw);
     c.trace.filter_tasks = only_command;
     c.report = report_config(raw, false, false);
     c.trace.growth_window = std::chrono::duration<double>(300);
@@ -474,12 +485,14 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
     c.triage.window = seconds_of(window, "--window");
     c.triage.max_caches = parse_in_range(max_caches, "--max-caches", kTriageMaxCachesRange);
     c.trace = trace_options(raw, false);
+    c.ready_fd = ready_fd_of(raw);
     c.report = report_config(raw, true, false);
     c.trace.growth_window = std::chrono::duration<double>(std::max(60.0, c.report.duration.count()));
     return {c, {}, 0};
   }
   c.command = *snap ? Command::snapshot : *top ? Command::top : Command::check;
   c.trace = trace_options(raw, false);
+  c.ready_fd = ready_fd_of(raw);
   c.report = report_config(raw, snap->parsed(), top->parsed());
   c.trace.growth_window = std::chrono::duration<double>(std::max(60.0, c.report.duration.count()));
   return {c, {}, 0};

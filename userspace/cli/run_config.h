@@ -70,8 +70,12 @@ struct CapturesConfig {
   std::string dir = "/var/lib/slableak/captures";
 };
 
+// --ready-fd: the descriptor that gets one JSON line once tracing is on.
+inline constexpr Range kReadyFdRange{0, 1'048'575};
+
 struct RunConfig {
   Command command = Command::snapshot;
+  int ready_fd = -1;  // -1: no readiness line
   CommandRunConfig run;
   TraceOptions trace;
   ReportConfig report;

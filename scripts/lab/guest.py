@@ -1,0 +1,260 @@
+"""Boot guests under qemu (TCG) and collect what they said.
+
+A ``Guest`` is data: which kernel, an initramfs or a root image, memory,
+extra kernel parameters, loopback port forwards, extra disks, a time limit.
+``boot(guests)`` starts them all at once, waits for every one (killing those
+past their limit) and returns one ``Run`` each: the console text, the framed
+blocks the guest emitted (frames.py), how qemu ended and how long it took.
+"""
+
+import dataclasses
+import gzip
+import os
+import shlex
+import stat
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+from . import frames
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+FILES = HERE / "files"
+
+
+@dataclasses.dataclass(frozen=True)
+class Arch:
+    """Everything that differs between the guest architectures, once."""
+    name: str
+    qemu: str
+    qemu_pkg: str
+    machine: tuple
+    console: str
+    data_uart: bool  # a second UART carries the framed blocks (else the console does)
+    cc: str
+    static_build: str  # build directory of the static slableak
+    cmake_cross: tuple
+    elf_machine: int
+
+
+ARCHES = {
+    "amd64": Arch("amd64", "qemu-system-x86_64", "qemu-system-x86", ("-accel", "tcg", "-cpu", "max"),
+                  "ttyS0", True, "gcc", "build-static", (), 62),
+    # pauth-impdef=on: pointer authentication stays on (the kernel signs its return
+    # addresses as on hardware) with QEMU's cheap IMPLEMENTATION DEFINED algorithm
+    # instead of emulating QARMA5: 71.7 s instead of 128.4 s per boot on 6.18.
+    # The virt machine has one PL011: data shares the console.
+    "arm64": Arch("arm64", "qemu-system-aarch64", "qemu-system-arm",
+                  ("-machine", "virt", "-cpu",
+                   os.environ.get("SLABLEAK_MATRIX_CPU", "max,pauth-impdef=on"), "-accel", "tcg"),
+                  "ttyAMA0", False, "aarch64-linux-gnu-gcc", "build-arm64-static",
+                  ("-DCMAKE_TOOLCHAIN_FILE=%s" % (REPO / "cmake/toolchains/aarch64-linux-gnu.cmake"),),
+                  183),
+}
+
+
+class LabError(Exception):
+    """A setup or usage problem: one line naming the fix, exit status 2."""
+
+
+# ---------------------------------------------------------------- ELF files
+
+def elf_info(path):
+    """(arch, linkage): arch 'amd64'/'arm64'/'other-N' or 'not-elf';
+    linkage 'static', 'dynamic' (has PT_INTERP) or 'not-elf'."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if len(head) < 64 or head[:4] != b"\x7fELF":
+            return "not-elf", "not-elf"
+        end = "<" if head[5] == 1 else ">"
+        machine, = struct.unpack(end + "H", head[18:20])
+        arch = next((a.name for a in ARCHES.values() if a.elf_machine == machine),
+                    "other-%d" % machine)
+        if head[4] == 2:
+            phoff, = struct.unpack(end + "Q", head[32:40])
+            phentsize, phnum = struct.unpack(end + "HH", head[54:58])
+        else:
+            phoff, = struct.unpack(end + "I", head[28:32])
+            phentsize, phnum = struct.unpack(end + "HH", head[42:46])
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            if struct.unpack(end + "I", f.read(4))[0] == 3:  # PT_INTERP
+                return arch, "dynamic"
+    return arch, "static"
+
+
+# ---------------------------------------------------------------- initramfs
+
+def _cpio(out, name, mode, data=b"", ino=0, nlink=1, rdev=(0, 0)):
+    name_b = name.encode() + b"\0"
+    hdr = "070701" + "".join("%08X" % v for v in (
+        ino, mode, 0, 0, nlink, 0, len(data), 0, 0, rdev[0], rdev[1], len(name_b), 0))
+    out.write(hdr.encode() + name_b)
+    out.write(b"\0" * ((4 - (110 + len(name_b)) % 4) % 4))
+    out.write(data)
+    out.write(b"\0" * ((4 - len(data) % 4) % 4))
+
+
+def initramfs(path, arch, files, busybox):
+    """Write a gzip'd cpio (newc) initramfs, owned by root (no root needed).
+
+    FILES: {guest path: host Path or bytes}; '/init' is required. Binaries are
+    checked to be static and of ARCH. busybox and files/lab.sh (the guest
+    library: lab_emit, lab_say, lab_wait_ready, lab_poweroff) are added."""
+    if "/init" not in files:
+        raise LabError("an initramfs needs an /init")
+    entries = {"/bin/busybox": Path(busybox), "/bin/sh": "->busybox",
+               "/lab.sh": FILES / "lab.sh"}
+    entries.update(files)
+    for gpath, src in entries.items():
+        if isinstance(src, Path):
+            if not src.is_file():
+                raise LabError("%s not found: '%s'" % (Path(gpath).name, src))
+            a, kind = elf_info(src)
+            if a not in (arch.name, "not-elf"):
+                raise LabError("%s is built for %s, the guest is %s (give an %s binary)"
+                               % (src, a, arch.name, arch.name))
+            if kind == "dynamic":
+                raise LabError("%s is dynamically linked; guests need static binaries" % src)
+    dirs = {"dev", "proc", "sys", "tmp", "run", "bin", "sbin", "usr", "usr/bin", "usr/sbin"}
+    for gpath in entries:
+        parts = gpath.strip("/").split("/")[:-1]
+        dirs.update("/".join(parts[:i + 1]) for i in range(len(parts)))
+    tmp = Path(str(path) + ".tmp")
+    with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6,
+                                               mtime=0) as out:
+        ino = 1
+        for d in sorted(dirs):
+            _cpio(out, d, stat.S_IFDIR | 0o755, ino=ino, nlink=2)
+            ino += 1
+        _cpio(out, "dev/console", stat.S_IFCHR | 0o600, ino=ino, rdev=(5, 1))
+        for gpath, src in sorted(entries.items()):
+            ino += 1
+            name = gpath.strip("/")
+            if isinstance(src, str) and src.startswith("->"):
+                _cpio(out, name, stat.S_IFLNK | 0o777, src[2:].encode(), ino=ino)
+            else:
+                data = src if isinstance(src, bytes) else Path(src).read_bytes()
+                mode = 0o755 if isinstance(src, Path) or gpath == "/init" else 0o644
+                _cpio(out, name, stat.S_IFREG | mode, data, ino=ino)
+        _cpio(out, "TRAILER!!!", 0)
+    os.replace(tmp, path)
+    return Path(path)
+
+
+def shell_conf(values):
+    """{NAME: value} -> a file of NAME='value' lines for a guest script to source."""
+    return "".join("%s=%s\n" % (k, shlex.quote(str(v))) for k, v in values.items()).encode()
+
+
+# ---------------------------------------------------------------- guests
+
+@dataclasses.dataclass
+class Disk:
+    """A raw file as an NVMe namespace (nvme0n2, nvme0n3, ... in order)."""
+    path: Path
+    readonly: bool = False
+
+
+@dataclasses.dataclass
+class Guest:
+    name: str
+    kernel: Path                 # vmlinuz (debian.kernel(...).vmlinuz)
+    out: Path                    # console.log, data.log, qemu.stderr and blocks go here
+    arch: Arch = ARCHES["amd64"]
+    initrd: Path = None          # an initramfs (initramfs()) ...
+    image: Path = None           # ... or a raw ext4 root image, booted snapshot=on (nvme0n1)
+    memory_mib: int = 1024
+    cpus: int = 1
+    cmdline: tuple = ()          # extra kernel parameters, e.g. ("slub_debug=U,kmalloc-2k",)
+    forwards: dict = dataclasses.field(default_factory=dict)  # {host port: guest port}, 127.0.0.1
+    disks: tuple = ()            # Disk(...) after the root image
+    timeout: int = 300           # seconds of wall clock, then qemu is killed
+    icount: bool = False         # guest time counts instructions (cost figures)
+    nice: bool = False
+
+    def argv(self):
+        a = self.arch
+        append = ["console=" + a.console, "panic=-1", "quiet"]
+        if self.image:
+            append += ["root=/dev/nvme0n1", "rootfstype=ext4", "rw"]
+        append += list(self.cmdline)
+        argv = ["nice"] if self.nice else []
+        argv += [a.qemu, *a.machine, "-m", str(self.memory_mib), "-smp", str(self.cpus),
+                 "-nographic", "-no-reboot", "-kernel", str(self.kernel),
+                 "-append", " ".join(append), "-serial", "mon:stdio"]
+        if self.icount:
+            argv += ["-icount", "shift=0,sleep=off"]
+        if self.initrd:
+            argv += ["-initrd", str(self.initrd)]
+        if a.data_uart:
+            argv += ["-chardev", "file,id=labdata,path=%s" % _qarg(self.out / "data.log"),
+                     "-serial", "chardev:labdata"]
+        disks = ([Disk(self.image)] if self.image else []) + list(self.disks)
+        if disks:
+            argv += ["-device", "nvme,id=nvme0,serial=slableak-lab"]
+        for i, d in enumerate(disks):
+            snap = ",snapshot=on" if self.image and i == 0 else ""
+            ro = ",readonly=on" if d.readonly else ""
+            argv += ["-drive", "if=none,id=d%d,format=raw%s%s,file=%s" % (i, snap, ro, _qarg(d.path)),
+                     "-device", "nvme-ns,drive=d%d,bus=nvme0,nsid=%d" % (i, i + 1)]
+        if self.forwards:
+            fwd = "".join(",hostfwd=tcp:127.0.0.1:%d-:%d" % hg for hg in sorted(self.forwards.items()))
+            argv += ["-nic", "user,model=virtio-net-pci,restrict=on" + fwd]
+        else:
+            argv += ["-nic", "none"]
+        return argv
+
+
+def _qarg(p):
+    return str(p).replace(",", ",,")
+
+
+@dataclasses.dataclass
+class Run:
+    guest: Guest
+    console: str
+    blocks: dict
+    returncode: int
+    seconds: float
+    timed_out: bool
+
+
+def boot(guests, log=None):
+    """Boot every guest at once; wait for all; return a Run per guest, in order.
+    The blocks are also written to guest.out/<name>."""
+    procs = []
+    for g in guests:
+        g.out.mkdir(parents=True, exist_ok=True)
+        (g.out / "data.log").write_bytes(b"")
+        if log:
+            log("%s: booting (%d MiB, timeout %ds)" % (g.name, g.memory_mib, g.timeout))
+        with open(g.out / "console.log", "wb") as con, open(g.out / "qemu.stderr", "wb") as err:
+            procs.append((g, time.monotonic(), subprocess.Popen(
+                g.argv(), stdin=subprocess.DEVNULL, stdout=con, stderr=err, start_new_session=True)))
+    runs = []
+    try:
+        for g, t0, p in procs:
+            timed_out = False
+            try:
+                rc = p.wait(timeout=max(1, g.timeout - (time.monotonic() - t0)))
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                p.kill()
+                rc = p.wait()
+            secs = time.monotonic() - t0
+            console = (g.out / "console.log").read_bytes().decode("ascii", errors="replace")
+            console = console.replace("\r", "")
+            (g.out / "console.log").write_text(console)
+            blocks = frames.blocks((g.out / "data.log").read_bytes(), console)
+            for name, data in blocks.items():
+                (g.out / name).write_bytes(data)
+            runs.append(Run(g, console, blocks, rc, secs, timed_out))
+    finally:
+        for _, _, p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    return runs

@@ -1,0 +1,153 @@
+"""Scenario: the kernel matrix. slableak snapshot in a busybox guest
+(files/matrix-init) on Debian cloud kernels, judged by judge.matrix_run.
+
+  hold   3000 objects each of plain kmalloc (netlink skbs), an accounted kind
+         (pipe rings) and SysV messages, each checked against the cache whose
+         /proc/slabinfo grew while its holder started
+  named  3000 AF_UNIX socketpairs in sock_inode_cache under __sys_socketpair
+         (before 6.0 with --method derived: the one-line refusal is the PASS)
+  cost   churn untraced / floor / exact / exact --no-stack-cache, rotated, under
+         -icount: added ns per kmalloc+kfree pair and its ratio to the floor
+"""
+
+import tempfile
+import time
+from pathlib import Path
+
+from . import build, debian, judge
+from .guest import ARCHES, Guest, LabError, boot, initramfs, shell_conf, FILES
+
+# Scenario definitions: what differs between them is data.
+SCENARIOS = {
+    "hold": dict(kinds="kmalloc cg msg", caches="kmalloc-2k kmalloc-cg-2k msg_msg-2k",
+                 kernels="5.10 6.1 6.12 6.18"),
+    "named": dict(kinds="sock", caches="sock_inode_cache", kernels="5.10 6.1 6.12 6.18"),
+    "cost": dict(kinds="", caches="msg_msg-2k", kernels="6.18", timeout=1800, icount=True),
+}
+# arm64 under TCG is several times slower (pointer authentication in every
+# kernel function on 6.1+): boot 23 s and load+attach 12 s on 6.18 on a quiet
+# host, 55-105 s and 40-82 s on a loaded one; a holder's start-up 1.4-16 s, so
+# the snapshot ends by SIGINT once the holders are ready (stop=signal).
+# The snapshot ends by SIGINT once the last holder is ready (stop=signal) on both:
+# under a load average of 25 on 2 cores the three holders took 6.5 s after attach
+# on x86-64 too, longer than a fixed 6 s --duration.
+ARCH_DEFAULTS = {"amd64": dict(timeout=300, attach_timeout=60, stop="signal"),
+                 "arm64": dict(timeout=900, attach_timeout=300, stop="signal")}
+
+
+def add_arguments(ap):
+    ap.add_argument("--scenario", choices=sorted(SCENARIOS), default="hold")
+    ap.add_argument("--arch", choices=sorted(ARCHES), default="amd64")
+    ap.add_argument("--kernels", help="series to boot, e.g. \"5.10 6.18\" (kernels.list; "
+                    "SERIES@SUITE for one not listed); default: the scenario's")
+    ap.add_argument("--slableak", help="static slableak (default: build it)")
+    ap.add_argument("--holder", help="static holder (default: build tests/support/holder.c)")
+    ap.add_argument("--churn", help="cost: static churn (default: build bench/churn.c)")
+    ap.add_argument("--floor", help="cost: static bench/floor (default: build it)")
+    ap.add_argument("--kinds", help="hold: holder kinds (kmalloc cg msg)")
+    ap.add_argument("--caches", help="caches slableak follows (those the kernel has)")
+    ap.add_argument("--cache", default="sock_inode_cache", help="named: the cache checked")
+    ap.add_argument("--func", default="__sys_socketpair", help="named: frame expected (regex)")
+    ap.add_argument("--count", type=int, default=3000, help="objects per holder")
+    ap.add_argument("--tolerance", type=float, default=2.0, help="allowed deviation, %%")
+    ap.add_argument("--method", choices=("auto", "kfunc", "slab", "derived"), default="auto")
+    ap.add_argument("--duration", help="snapshot --duration; implies --stop duration (default "
+                    "6s there; a 1h backstop under --stop signal)")
+    ap.add_argument("--stop", choices=("duration", "signal"), help="how the snapshot ends: SIGINT "
+                    "once the last holder is ready (signal, default) or at the end of --duration")
+    ap.add_argument("--timeout", type=int, help="seconds per boot (amd64 300, arm64 900, cost 1800)")
+    ap.add_argument("--attach-timeout", type=int, help="seconds for slableak to attach")
+    ap.add_argument("--memory", type=int, default=1024, help="guest MiB")
+    ap.add_argument("--jobs", type=int, default=1, help="guests booted at once")
+    ap.add_argument("--rounds", type=int, default=5, help="cost: rounds")
+    ap.add_argument("--ops", type=int, default=20000, help="cost: churn ops per measurement")
+    ap.add_argument("--out", help="keep logs in OUT/<series> (default: a temporary directory)")
+    ap.add_argument("--refresh", action="store_true", help="re-resolve the newest kernels")
+    ap.add_argument("--fetch-only", action="store_true", help="fetch kernels, print where, boot nothing")
+
+
+def params(a):
+    """The run's parameters: arguments over scenario over architecture defaults."""
+    p = dict(ARCH_DEFAULTS[a.arch])
+    p.update(SCENARIOS[a.scenario])
+    for k in ("kernels", "kinds", "caches", "timeout", "attach_timeout", "stop", "duration"):
+        if getattr(a, k) is not None:
+            p[k] = getattr(a, k)
+    if a.duration is not None and a.stop is None:
+        p["stop"] = "duration"  # an explicit --duration is when the report is taken
+    if a.scenario == "named":
+        p["caches"] = a.cache
+    p["duration"] = p.get("duration") or ("1h" if p["stop"] == "signal" else "6s")
+    p["kinds"] = p["kinds"].split()
+    bad = [k for k in p["kinds"] if a.scenario == "hold" and k not in judge.KIND_FUNCS]
+    if bad:
+        raise LabError("--kinds wants kmalloc, cg, msg, got '%s'" % " ".join(bad))
+    p.update(scenario=a.scenario, arch=a.arch, method=a.method, count=a.count,
+             tolerance=a.tolerance, cache=a.cache, func=a.func, rounds=a.rounds, ops=a.ops)
+    return p
+
+
+def run(a, log):
+    p = params(a)
+    arch = ARCHES[a.arch]
+    kernels = {s: debian.kernel(s, a.arch, a.refresh, log) for s in p["kernels"].split()}
+    if a.fetch_only:
+        for s, k in kernels.items():
+            print("%-6s %s" % (s, k.dir))
+        return 0
+    tmp = tempfile.TemporaryDirectory(prefix="slk-lab-matrix.")
+    t = Path(tmp.name)
+    payload = {"slableak": a.slableak or build.static_target(arch, "slableak", t, log),
+               "holder": a.holder or build.static_c(arch, "tests/support/holder.c", t)}
+    if a.scenario == "cost":
+        payload["churn"] = a.churn or build.static_c(arch, "bench/churn.c", t, "gnu11")
+        payload["floor"] = a.floor or build.static_target(arch, "bench_floor", t, log)
+    conf = {"LAB_DATA_DEV": "/dev/ttyS1" if arch.data_uart else "/dev/console",
+            "SCENARIO": a.scenario, "KINDS": " ".join(p["kinds"]), "CACHES": p["caches"],
+            "HOLDER_COUNT": a.count, "DURATION": p["duration"], "STOP": p["stop"],
+            "METHOD": a.method, "ATTACH_TIMEOUT": p["attach_timeout"],
+            "READY_TIMEOUT": p["timeout"] // 3, "RUN_TIMEOUT": p["timeout"] * 2 // 3,
+            "ROUNDS": a.rounds, "OPS": a.ops, "COST_CACHE": p["caches"]}
+    files = {"/init": FILES / "matrix-init", "/lab.conf": shell_conf(conf)}
+    files.update({"/payload/" + n: Path(v) for n, v in payload.items()})
+    initrd = initramfs(t / "initrd.gz", arch, files, debian.busybox(a.arch, a.refresh, log))
+    logdir = Path(a.out).resolve() if a.out else t / "logs"
+    guests = [Guest(name=s.split("@")[0], kernel=k.vmlinuz, out=logdir / s.split("@")[0],
+                    arch=arch, initrd=initrd, memory_mib=a.memory, timeout=p["timeout"],
+                    icount=p.get("icount", False)) for s, k in kernels.items()]
+    failed, summary = [], []
+    for i in range(0, len(guests), max(1, a.jobs)):
+        for r in boot(guests[i:i + max(1, a.jobs)], log):
+            v = judge.matrix_run(p, r.console, r.blocks, r.returncode, r.timed_out)
+            print(result_line(p, r.guest.name, v, r.seconds))
+            if a.scenario == "cost":
+                print("MATRIX-COST arch=%s series=%s kernel=%s rounds=%d ops=%d cache=%s %s" % (
+                    a.arch, r.guest.name, v["kernel"], a.rounds, a.ops, p["caches"],
+                    " ".join("%s=%s" % (k, v[k]) for k in v if k.endswith(("_ns", "_floor")))))
+            summary.append("%-5s %-27s %-4s method=%-7s held=%s load=%5ss total=%6.1fs" % (
+                r.guest.name, v["kernel"], v["status"], v["method"], v["held"], v["load"], r.seconds))
+            if v["status"] != "PASS":
+                failed.append(r.guest.name)
+                for n in v["notes"]:
+                    print("  " + n)
+                print("  logs: %s" % r.guest.out if a.out else
+                      "  (rerun with --out DIR to keep console.log, dmesg.txt, slableak.json)")
+    print("\nkernel matrix summary (%s, %s; %d objects per kind):" % (a.arch, a.scenario, a.count))
+    for s in summary:
+        print("  " + s)
+    if failed:
+        print("FAILED: " + " ".join(failed))
+        return 1
+    print("all %d kernels passed" % len(summary))
+    return 0
+
+
+def result_line(p, series, v, seconds):
+    keys = ("kernel", "status", "method", "held", "func", "btf", "kfunc_sym")
+    fields = ["arch=" + p["arch"], "series=" + series]
+    fields += ["%s=%s" % (k, v.get(k, "-")) for k in keys]
+    fields += ["expected=%d" % p["count"],
+               "expected_func=" + ("per-kind" if p["scenario"] == "hold" else p["func"]),
+               "boot=%ss" % v["boot"], "load=%ss" % v["load"], "holder_ready=" + v["holder_ready"],
+               "slableak_done=" + v["slableak_done"], "total=%.1fs" % seconds, "detail=" + v["detail"]]
+    return "MATRIX-RESULT " + " ".join(fields)

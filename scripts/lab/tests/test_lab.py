@@ -1,0 +1,201 @@
+"""Unit tests of scripts/lab: judging recorded guest output, frames, the qemu
+command line, the initramfs, apt configuration parsing. No root, no qemu."""
+
+import base64
+import gzip
+import json
+import os
+import tempfile
+import unittest
+from pathlib import Path
+
+from lab import debian, frames, judge
+from lab.guest import ARCHES, Disk, Guest, LabError, initramfs, shell_conf
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def recorded(name):
+    """A recorded guest run: (console text, {block name: bytes})."""
+    d = DATA / name
+    console = (d / "console.log").read_text()
+    data = gzip.decompress((d / "data.log.gz").read_bytes()) if (d / "data.log.gz").exists() else b""
+    return console, frames.blocks(data, console)
+
+
+HOLD = dict(scenario="hold", method="auto", kinds=["kmalloc", "cg", "msg"], count=3000,
+            tolerance=2.0, cache="sock_inode_cache", func="__sys_socketpair", timeout=300,
+            attach_timeout=60)
+NAMED = dict(HOLD, scenario="named", kinds=["sock"])
+
+
+class Frames(unittest.TestCase):
+    def test_blocks_survive_noise_and_crlf(self):
+        body = base64.b64encode(b"hello\n").decode()
+        text = "\x1b[0mboot\r\n@@LAB-BEGIN a.txt\r\n%s\r\n@@LAB-END a.txt\r\n" % body
+        self.assertEqual(frames.blocks(text.encode()), {"a.txt": b"hello\n"})
+
+    def test_bad_name_dropped_and_bad_base64_noted(self):
+        text = "@@LAB-BEGIN ../x\nAAAA\n@@LAB-END ../x\n@@LAB-BEGIN y\nAAA\n@@LAB-END y\n"
+        self.assertEqual(frames.blocks(text), {"y": b"<base64 decode failed>\n"})
+
+    def test_said_reads_quoted_fields(self):
+        text = "junk MATRIX-HOLDER kind=cg state=ready line=\"ready 3000\" at=3.1\n"
+        self.assertEqual(frames.said(text, "MATRIX-HOLDER"),
+                         {"kind": "cg", "state": "ready", "line": "ready 3000", "at": "3.1"})
+        self.assertEqual(frames.said(text, "MATRIX-GUEST"), {})
+
+
+class MatrixRecorded(unittest.TestCase):
+    """judge.matrix_run on real guest output recorded from qemu."""
+
+    def test_hold_passes_on_each_recorded_kernel(self):
+        for name in ("hold-5.10", "hold-6.18"):
+            with self.subTest(name):
+                console, data = recorded(name)
+                v = judge.matrix_run(HOLD, console, data, 0, False)
+                self.assertEqual(v["status"], "PASS", v)
+                self.assertRegex(v["held"], r"^kmalloc:kmalloc-2k:\d+/\d+,cg:")
+
+    def test_hold_fails_when_a_kind_is_missing_from_the_report(self):
+        console, data = recorded("hold-6.18")
+        doc = json.loads(data["slableak.json"])
+        doc["stacks"] = [s for s in doc["stacks"]
+                         if not judge.frame_function(s["frames"][0]).startswith("load_msg")]
+        data["slableak.json"] = json.dumps(doc).encode()
+        v = judge.matrix_run(HOLD, console, data, 0, False)
+        self.assertEqual(v["status"], "FAIL")
+        self.assertIn("msg-held-0-in-msg_msg-2k", v["detail"])
+        self.assertTrue(any(n.startswith("top all stacks") for n in v["notes"]))
+
+    def test_hold_fails_when_slabinfo_did_not_grow(self):
+        console, data = recorded("hold-6.18")
+        data["slabinfo.cg"] = data["slabinfo.kmalloc"]
+        v = judge.matrix_run(HOLD, console, data, 0, False)
+        self.assertEqual(v["status"], "FAIL")
+        self.assertIn("cg-grew-", v["detail"])
+
+    def test_named_passes(self):
+        console, data = recorded("named-6.1")
+        v = judge.matrix_run(NAMED, console, data, 0, False)
+        self.assertEqual((v["status"], v["held"], v["func"]), ("PASS", 3000, "__sys_socketpair"), v)
+        v = judge.matrix_run(dict(NAMED, func="sock_alloc_file"), console, data, 0, False)
+        self.assertEqual(v["status"], "FAIL")
+
+    def test_derived_refusal_before_6_0_is_the_pass(self):
+        console, data = recorded("named-derived-5.10")
+        v = judge.matrix_run(dict(NAMED, method="derived"), console, data, 0, False)
+        self.assertEqual((v["status"], v["method"]), ("PASS", "refused"), v)
+        # The same output judged as a normal run is a failure naming the load.
+        v = judge.matrix_run(NAMED, console, data, 0, False)
+        self.assertEqual(v["status"], "FAIL")
+        self.assertIn("slableak failed to load on kernel 5.10", v["notes"][0])
+
+    def test_timeout_and_silent_guest(self):
+        v = judge.matrix_run(HOLD, "booting...\n", {}, -9, True)
+        self.assertEqual((v["status"], v["detail"]), ("FAIL", "timeout-after-300s"))
+        v = judge.matrix_run(HOLD, "booting...\n", {}, 1, False)
+        self.assertEqual(v["detail"], "no-guest-verdict(qemu-rc=1)")
+        self.assertIn("| booting...", v["notes"])
+
+    def test_report_before_holders_ready_fails(self):
+        console, data = recorded("hold-6.12-short")
+        v = judge.matrix_run(HOLD, console, data, 0, False)
+        self.assertEqual(v["detail"], "guest:slableak-finished-before-holder-ready(--duration-too-short)")
+
+    def test_guest_failure_detail_is_passed_on(self):
+        console = "MATRIX-GUEST kernel=6.1.0 status=FAIL slableak=attach-timeout detail=x-y\n"
+        v = judge.matrix_run(HOLD, console, {}, 0, False)
+        self.assertEqual(v["detail"], "guest:x-y")
+
+
+class Judge(unittest.TestCase):
+    def doc(self, stacks, method="kfunc", caches=("kmalloc-2k",)):
+        return {"cache_method": method, "caches": [{"name": c} for c in caches],
+                "stacks": [dict(cache=c, objects=n, bytes=n * 2048, frames=f) for c, n, f in stacks]}
+
+    def test_schema_problems_are_named(self):
+        self.assertEqual(judge.snapshot_problem([]), "schema:top-level-not-object")
+        self.assertEqual(judge.snapshot_problem({"cache_method": "guess"}), "schema:cache_method='guess'")
+        d = self.doc([("kmalloc-2k", True, ["a"])])
+        self.assertEqual(judge.snapshot_problem(d), "schema:stacks[0].objects")
+
+    def test_named_tolerance_and_frame_suffixes(self):
+        d = self.doc([("sock_inode_cache", 2950, ["sock_alloc_inode+0x1/0x2", "__sys_socketpair.cold+0x5"])])
+        self.assertEqual(judge.named(d, "sock_inode_cache", 3000, 2, "__sys_socketpair")["status"], "PASS")
+        self.assertEqual(judge.named(d, "sock_inode_cache", 3000, 1, "__sys_socketpair")["status"], "FAIL")
+        self.assertIn("no-sock_inode_cache-stack", judge.named(d, "sock_inode_cache", 3000, 2, "x")["detail"])
+
+    def test_kinds_misfiled_objects_fail(self):
+        base = "slabinfo - version: 2.1\nkmalloc-2k 100 200 2048 16 8\n"
+        grown = "slabinfo - version: 2.1\nkmalloc-2k 3100 3200 2048 16 8\n"
+        d = self.doc([("kmalloc-2k", 3000, ["__alloc_skb+0x1"]), ("kmalloc-cg-2k", 200, ["__alloc_skb"])],
+                     caches=("kmalloc-2k", "kmalloc-cg-2k"))
+        v = judge.kinds(d, {"base": base, "kmalloc": grown}, ["kmalloc"], 3000, 2)
+        self.assertEqual(v["status"], "FAIL")
+        self.assertEqual(v["detail"], "kmalloc-misfiled-200-outside-kmalloc-2k")
+        d["stacks"].pop()
+        self.assertEqual(judge.kinds(d, {"base": base, "kmalloc": grown}, ["kmalloc"], 3000, 2)["status"], "PASS")
+
+    def test_cost_medians_and_ratio(self):
+        tsv = "".join("%s %d ns_per_op 1 ops 10 cpu_ns_per_op %d\n" % (c, r, v)
+                      for r in (1, 2, 3) for c, v in (("untraced", 1000), ("floor", 1100),
+                                                      ("exact", 1400), ("exact-nocache", 1500)))
+        v = judge.cost(tsv)
+        self.assertEqual((v["status"], v["floor_added_ns"], v["exact_x_floor"]), ("PASS", "+100", "4.00"))
+        self.assertEqual(judge.cost("untraced 1 cpu_ns_per_op 5\n")["detail"],
+                         "no-rows-for:floor,exact,exact-nocache")
+
+
+class Runner(unittest.TestCase):
+    def test_qemu_command_line(self):
+        g = Guest(name="a", kernel=Path("/k/vmlinuz"), out=Path("/o"), initrd=Path("/i"),
+                  memory_mib=320, cmdline=("slub_debug=U,kmalloc-2k",), forwards={9400: 9435},
+                  disks=(Disk(Path("/p,x.tar"), readonly=True),))
+        argv = g.argv()
+        self.assertEqual(argv[0], "qemu-system-x86_64")
+        self.assertEqual(argv[argv.index("-m") + 1], "320")
+        self.assertEqual(argv[argv.index("-append") + 1],
+                         "console=ttyS0 panic=-1 quiet slub_debug=U,kmalloc-2k")
+        self.assertIn("user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:9400-:9435", argv)
+        self.assertIn("if=none,id=d0,format=raw,readonly=on,file=/p,,x.tar", argv)
+        self.assertIn("file,id=labdata,path=/o/data.log", argv)
+        arm = Guest(name="b", kernel=Path("/k"), out=Path("/o"), arch=ARCHES["arm64"],
+                    image=Path("/root.img")).argv()
+        self.assertEqual(arm[0], "qemu-system-aarch64")
+        self.assertIn("none", arm)
+        self.assertIn("root=/dev/nvme0n1", arm[arm.index("-append") + 1])
+        self.assertNotIn("chardev:labdata", arm)
+
+    def test_initramfs_holds_init_library_and_config(self):
+        with tempfile.TemporaryDirectory() as t:
+            bb = Path(t) / "busybox"
+            bb.write_text("#!/bin/sh\n")
+            out = initramfs(Path(t) / "i.gz", ARCHES["amd64"],
+                            {"/init": b"#!/bin/sh\n", "/lab.conf": shell_conf({"A": "x y"})}, bb)
+            raw = gzip.decompress(out.read_bytes())
+            for name in (b"init\0", b"lab.sh\0", b"dev/console\0", b"bin/busybox\0", b"TRAILER!!!"):
+                self.assertIn(name, raw)
+            self.assertIn(b"A='x y'\n", raw)
+            with self.assertRaises(LabError):
+                initramfs(Path(t) / "j.gz", ARCHES["amd64"], {"/init": b""},
+                          Path(t) / "missing")
+
+    def test_mirror_and_series(self):
+        entries = [(["deb"], ["http://sec.example/debian-security"], ["bookworm-security"]),
+                   (["deb"], ["http://m.example/debian-ports/"], ["sid"]),
+                   (["deb"], ["http://m.example/debian/"], ["bookworm"])]
+        os.environ.pop("SLABLEAK_APT_MIRROR", None)
+        self.assertEqual(debian.mirror(entries), "http://m.example/debian")
+        with self.assertRaises(LabError):
+            debian.mirror(entries[:1])
+        listing = "# c\n6.1 bookworm\n6.18 trixie-backports ^linux-image-x$\n"
+        self.assertEqual(debian.series_suite("6.1", listing), ("bookworm", None))
+        self.assertEqual(debian.series_suite("6.18", listing), ("trixie-backports", "^linux-image-x$"))
+        self.assertEqual(debian.series_suite("6.9@sid", listing), ("sid", None))
+        with self.assertRaises(LabError):
+            debian.series_suite("4.19", listing)
+
+
+if __name__ == "__main__":
+    unittest.main()
