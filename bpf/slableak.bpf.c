@@ -288,123 +288,175 @@ static __always_inline bool in_size_window(__u64 bytes_req)
 	return bytes_req > req_lo_min && bytes_req <= req_hi_max;
 }
 
-/* Everything an allocation in the selected size classes costs before its
- * cache is named; returns the filter slot of @ptr, or NULL to stop here. */
-static __always_inline __u32 *alloc_prologue(__u64 ptr, __u64 bytes_req, struct slk_stats **stp)
+/* How a program names the cache of an allocation. Every caller of on_alloc()
+ * passes a constant, so each program keeps only its own branches (the shape
+ * of pwru's kprobe_skb(..., const bool kprobe_multi)). Which programs load,
+ * and so which methods run, is the loader's plan
+ * (userspace/model/program_plan.cpp). */
+enum slk_naming {
+	SLK_NAME_KFUNC,   /* kmalloc: bpf_get_kmem_cache(ptr), the kernel's answer (6.13+) */
+	SLK_NAME_SLAB,    /* kmalloc: the object's own slab (slab_walk.h), any kernel */
+	SLK_NAME_DERIVED, /* kmalloc: size class and gfp flags, a guess */
+	SLK_NAME_EVENT,   /* kmem_cache_alloc: the cache the event passes (named_alloc_cache()) */
+};
+
+/* The kmem_cache a kmem_cache_alloc event allocated from, or NULL where this
+ * kernel cannot say. Since 6.0 the event passes the cache as its third
+ * argument (the loader checks the event's BTF prototype,
+ * kernel_features.cpp); before, that slot is bytes_req, and the object's own
+ * slab names the cache (NULL unless userspace calibrated the walk: the slab
+ * method only; the loader refuses named caches otherwise). */
+static __always_inline struct kmem_cache *named_alloc_cache(__u64 ptr, __u64 arg2)
 {
+	if (alloc_event_has_cache)
+		return (struct kmem_cache *)arg2;
+	return slab_cache_of(ptr);
+}
+
+/* The followed-cache index of the object at @ptr, named @how, or -1.
+ * @arg: the gfp flags (derived) or the event's third argument (event). */
+static __always_inline int cache_index(const enum slk_naming how, __u64 ptr, __u64 bytes_req, __u64 arg,
+				       struct slk_stats *st)
+{
+	struct kmem_cache *s;
+	int idx;
+
+	if (how == SLK_NAME_DERIVED)
+		return derived_index_of(bytes_req, arg);
+	if (how == SLK_NAME_KFUNC)
+		s = (struct kmem_cache *)scalar_of(bpf_get_kmem_cache(ptr));
+	else if (how == SLK_NAME_SLAB)
+		s = slab_cache_of(ptr);
+	else
+		s = named_alloc_cache(ptr, arg);
+	if (!s) {
+		/* A kmem_cache_alloc event is of any cache: not a loss of ours. */
+		if (how != SLK_NAME_EVENT)
+			SLK_COUNT(st, cache_unnamed);
+		return -1;
+	}
+	idx = cache_index_of(s, st);
+	return idx < SLK_MAX_CACHES ? idx : -1;
+}
+
+/* A cache index (in [0, SLK_MAX_CACHES) already) as an array index the
+ * verifier can bound: masked, behind a barrier, since the compiler drops a
+ * mask it proves redundant and verifiers lose range checks on spilled or
+ * sign-extended copies (seen on 6.1 and 6.18). */
+_Static_assert((SLK_MAX_CACHES & (SLK_MAX_CACHES - 1)) == 0, "SLK_MAX_CACHES is a power of two");
+
+static __always_inline __u32 cache_slot(int idx)
+{
+	__u32 i = (__u32)idx;
+
+	barrier_var(i);
+	return i & (SLK_MAX_CACHES - 1);
+}
+
+/* The one implicit-free step, of every allocation path: the allocator handed
+ * out @ptr again while we still held it as live, so the old object was
+ * freed by a path with no per-object event (kfree_bulk, batched kfree_rcu,
+ * sheaves, kfree_nolock, a free event lost to recursion). Retire it now so
+ * it is not a phantom leak, and count it against the cache it was counted
+ * in: that cache's counts are upper bounds (userspace/model/upper_bound.h). */
+static __always_inline void retire_reused(__u64 ptr, __u32 *slot, struct slk_stats *st)
+{
+	struct slk_cache_frees *cf;
+	__u32 zero = 0;
+	int ci;
+
+	if (!*slot)
+		return;
+	ci = untrack(ptr, slot);
+	if (ci < 0 || ci >= SLK_MAX_CACHES)
+		return;
+	/* The cache's count before the total: userspace reads the total first,
+	 * so it never sees more in the total than in the caches. */
+	cf = bpf_map_lookup_elem(&cache_frees, &zero);
+	if (cf)
+		cf->implicit[cache_slot(ci)]++;
+	SLK_COUNT(st, implicit_frees);
+}
+
+/* Every allocation event, of every program. The cheap rejects come first:
+ * for kmalloc the size window, then the implicit-free check (sampled and
+ * unsampled allocations alike), then sampling, and only a sampled
+ * allocation has its cache named (the kfunc and the slab walk cost) and its
+ * stack taken. A kmem_cache_alloc event carries its cache, so there the
+ * verdict comes first: an allocation in a cache we do not follow costs one
+ * memo load whatever the number of followed caches, and no filter read (an
+ * address of another cache is one of ours only after its whole slab went
+ * back to the page allocator, i.e. after our object was freed).
+ * @bytes_req, @bytes_alloc: kmalloc only (a named cache's objects all have
+ * the cache's size); @arg: see cache_index(). */
+static __always_inline int on_alloc(void *ctx, const enum slk_naming how, __u64 call_site, __u64 ptr,
+				    __u64 bytes_req, __u64 bytes_alloc, __u64 arg)
+{
+	const bool named = how == SLK_NAME_EVENT;
 	struct slk_stats *st;
 	__u32 *slot;
+	int idx = -1;
 
-	if (!ptr || !in_size_window(bytes_req))
-		return NULL;
+	if (how == SLK_NAME_KFUNC && !slk_have_kmem_cache_kfunc())
+		return 0;
+	if (!ptr || (!named && !in_size_window(bytes_req)))
+		return 0;
 	st = cpu_stats();
+	if (!st)
+		return 0;
+	if (named && (idx = cache_index(how, ptr, bytes_req, arg, st)) < 0)
+		return 0;
 	slot = filter_slot(ptr);
-	if (!st || !slot)
-		return NULL;
-	/* The allocator handed out @ptr again while we still held it as live:
-	 * the old object was freed by a path with no per-object event
-	 * (kfree_bulk, sheaves, kfree_nolock...). Retire it now so it is not a
-	 * phantom leak. This runs for sampled and unsampled allocations alike. */
-	if (*slot) {
-		int ci = untrack(ptr, slot);
-
-		if (ci >= 0) {
-			__u32 zero = 0;
-			struct slk_cache_frees *cf = bpf_map_lookup_elem(&cache_frees, &zero);
-
-			SLK_COUNT(st, implicit_frees);
-			if (cf && ci < SLK_MAX_CACHES)
-				cf->implicit[ci]++;
-		}
-	}
-	/* Sampling comes before naming the cache: every allocation of a
-	 * selected cache is still sampled with probability 1/N, and the
-	 * unsampled ones never pay for the kfunc and the cache lookup. */
+	if (!slot)
+		return 0;
+	retire_reused(ptr, slot, st);
 	if (!sampled(st))
-		return NULL;
-	*stp = st;
-	return slot;
+		return 0;
+	if (!named && (idx = cache_index(how, ptr, bytes_req, arg, st)) < 0)
+		return 0;
+	if (named)
+		bytes_alloc = caches[cache_slot(idx)].obj_size;
+	return track_alloc(ctx, call_site, ptr, bytes_alloc, idx, slot, st);
 }
 
-/* Exact method: the kernel tells us the cache of the address (6.13+). */
-SEC("tp_btf/kmalloc")
-int BPF_PROG(kmalloc_kfunc, unsigned long call_site, const void *ptr, size_t bytes_req,
-	     size_t bytes_alloc)
-{
-	struct slk_stats *st = NULL;
-	struct kmem_cache *s;
-	__u32 *slot;
-	int idx;
-
-	if (!slk_have_kmem_cache_kfunc())
-		return 0;
-	slot = alloc_prologue((__u64)ptr, bytes_req, &st);
-	if (!slot || !st)
-		return 0;
-	s = (struct kmem_cache *)scalar_of(bpf_get_kmem_cache((__u64)ptr));
-	if (!s) {
-		SLK_COUNT(st, cache_unnamed);
-		return 0;
+/* The kmalloc programs: one per (event, method). kmalloc_node is the event
+ * of NUMA-aware kmallocs before 6.1 (a third of all kmallocs on 5.10), with
+ * the same leading arguments.
+ * kfunc: the kernel tells us the cache of the address (6.13+).
+ * slab: the object's own slab names its cache (slab_walk.h); any kernel,
+ *   once the loader has calibrated page_delta.
+ * derived: size class and gfp flags.
+ * raw_tp but for kfunc: before ~6.13 the verifier refuses tp_btf reads of
+ * the untyped "const void *ptr" argument ("arg1 type UNKNOWN is not a
+ * struct"); raw_tp passes the same u64 argument array without type checks. */
+#define SLK_KMALLOC_PROG(sec, name, how)                                                           \
+	SEC(sec)                                                                                   \
+	int BPF_PROG(name, unsigned long call_site, const void *ptr, size_t bytes_req,             \
+		     size_t bytes_alloc, gfp_t gfp_flags)                                          \
+	{                                                                                          \
+		return on_alloc(ctx, how, call_site, (__u64)ptr, bytes_req, bytes_alloc, gfp_flags); \
 	}
-	idx = cache_index_of(s, st);
-	if (idx < 0)
-		return 0;
-	return track_alloc(ctx, call_site, (__u64)ptr, bytes_alloc, idx, slot, st);
+
+SLK_KMALLOC_PROG("tp_btf/kmalloc", kmalloc_kfunc, SLK_NAME_KFUNC)
+SLK_KMALLOC_PROG("raw_tp/kmalloc", kmalloc_slab, SLK_NAME_SLAB)
+SLK_KMALLOC_PROG("raw_tp/kmalloc_node", kmalloc_node_slab, SLK_NAME_SLAB)
+SLK_KMALLOC_PROG("raw_tp/kmalloc", kmalloc_derived, SLK_NAME_DERIVED)
+SLK_KMALLOC_PROG("raw_tp/kmalloc_node", kmalloc_node_derived, SLK_NAME_DERIVED)
+
+/* Named caches (dentry, filp, sock_inode_cache, ...). raw_tp: the third
+ * argument is a struct kmem_cache * only on 6.0+, and raw_tp reads it as a
+ * plain u64 on every kernel. */
+SEC("raw_tp/kmem_cache_alloc")
+int BPF_PROG(kmem_cache_alloc_named, unsigned long call_site, const void *ptr, __u64 arg2)
+{
+	return on_alloc(ctx, SLK_NAME_EVENT, call_site, (__u64)ptr, 0, 0, arg2);
 }
 
-static __always_inline int on_kmalloc_derived(void *ctx, __u64 call_site, const void *ptr,
-					      __u64 bytes_req, __u64 bytes_alloc, __u64 gfp)
+/* Before 6.1 NUMA-aware cache allocations have their own event. */
+SEC("raw_tp/kmem_cache_alloc_node")
+int BPF_PROG(kmem_cache_alloc_node_named, unsigned long call_site, const void *ptr, __u64 arg2)
 {
-	struct slk_stats *st = NULL;
-	__u32 *slot;
-	int idx;
-
-	slot = alloc_prologue((__u64)ptr, bytes_req, &st);
-	if (!slot || !st)
-		return 0;
-	idx = derived_index_of(bytes_req, gfp);
-	if (idx < 0)
-		return 0;
-	return track_alloc(ctx, call_site, (__u64)ptr, bytes_alloc, idx, slot, st);
-}
-
-/* Slab method: the object's own slab names its cache (slab_walk.h); any
- * kernel, once the loader has calibrated page_delta. raw_tp for the same
- * reason as the derived programs below. */
-static __always_inline int on_kmalloc_slab(void *ctx, __u64 call_site, const void *ptr,
-					   __u64 bytes_req, __u64 bytes_alloc)
-{
-	struct slk_stats *st = NULL;
-	struct kmem_cache *s;
-	__u32 *slot;
-	int idx;
-
-	slot = alloc_prologue((__u64)ptr, bytes_req, &st);
-	if (!slot || !st)
-		return 0;
-	s = slab_cache_of((__u64)ptr);
-	if (!s) {
-		SLK_COUNT(st, cache_unnamed);
-		return 0;
-	}
-	idx = cache_index_of(s, st);
-	if (idx < 0)
-		return 0;
-	return track_alloc(ctx, call_site, (__u64)ptr, bytes_alloc, idx, slot, st);
-}
-
-SEC("raw_tp/kmalloc")
-int BPF_PROG(kmalloc_slab, unsigned long call_site, const void *ptr, size_t bytes_req,
-	     size_t bytes_alloc)
-{
-	return on_kmalloc_slab(ctx, call_site, ptr, bytes_req, bytes_alloc);
-}
-
-SEC("raw_tp/kmalloc_node")
-int BPF_PROG(kmalloc_node_slab, unsigned long call_site, const void *ptr, size_t bytes_req,
-	     size_t bytes_alloc)
-{
-	return on_kmalloc_slab(ctx, call_site, ptr, bytes_req, bytes_alloc);
+	return on_alloc(ctx, SLK_NAME_EVENT, call_site, (__u64)ptr, 0, 0, arg2);
 }
 
 /* Calibration of page_delta (slab_walk.h): attached by the loader for a few
@@ -430,26 +482,6 @@ int BPF_PROG(calib_kmalloc_node, unsigned long call_site, const void *ptr, size_
 {
 	calib_on_kmalloc((__u64)ptr, bytes_alloc);
 	return 0;
-}
-
-/* Derived method: cache named from size class and gfp flags. raw_tp, not
- * tp_btf: before ~6.13 the verifier refuses tp_btf reads of the untyped
- * "const void *ptr" argument ("arg1 type UNKNOWN is not a struct"); raw_tp
- * passes the same u64 argument array without type checks. */
-SEC("raw_tp/kmalloc")
-int BPF_PROG(kmalloc_derived, unsigned long call_site, const void *ptr, size_t bytes_req,
-	     size_t bytes_alloc, gfp_t gfp_flags)
-{
-	return on_kmalloc_derived(ctx, call_site, ptr, bytes_req, bytes_alloc, gfp_flags);
-}
-
-/* Before v6.1 NUMA-aware kmallocs have their own event (a third of all
- * kmallocs on 5.10); same leading arguments. */
-SEC("raw_tp/kmalloc_node")
-int BPF_PROG(kmalloc_node_derived, unsigned long call_site, const void *ptr, size_t bytes_req,
-	     size_t bytes_alloc, gfp_t gfp_flags)
-{
-	return on_kmalloc_derived(ctx, call_site, ptr, bytes_req, bytes_alloc, gfp_flags);
 }
 
 /* Every free, of any cache: one inlined array read decides for almost all
@@ -501,72 +533,4 @@ SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(kmem_cache_free_derived, unsigned long call_site, const void *ptr)
 {
 	return on_free((__u64)ptr);
-}
-
-/* ---- Named caches (dentry, filp, sock_inode_cache, ...): kmem_cache_alloc.
- * Kept apart from the kmalloc programs above: they share only the verdict
- * (cache_verdict.h), the filter, sampling and track_alloc(). */
-
-/* The kmem_cache a kmem_cache_alloc event allocated from, or NULL where this
- * kernel cannot say. The only place that names it: since 6.0 the event
- * passes the cache as its third argument (the loader checks the event's
- * BTF prototype, kernel_features.cpp); before, that slot is bytes_req and
- * the loader refuses named caches before attaching anything. */
-static __always_inline struct kmem_cache *named_alloc_cache(__u64 ptr, __u64 arg2)
-{
-	if (alloc_event_has_cache)
-		return (struct kmem_cache *)arg2;
-	/* Before 6.0 the event carries no cache: the object's own slab names it
-	 * (NULL unless userspace calibrated the walk: the slab method only). */
-	return slab_cache_of(ptr);
-}
-
-/* Unlike the kmalloc path the cache comes with the event, so the verdict is
- * taken first: an allocation in a cache we do not follow costs one memo
- * load whatever the number of followed caches, and no filter read (an
- * address of another cache is one of ours only after its whole slab went
- * back to the page allocator, i.e. after our object was freed). */
-static __always_inline int on_named_alloc(void *ctx, __u64 call_site, __u64 ptr, __u64 arg2)
-{
-	struct slk_stats *st;
-	struct kmem_cache *s;
-	__u32 *slot;
-	int idx;
-
-	if (!ptr)
-		return 0;
-	s = named_alloc_cache(ptr, arg2);
-	if (!s)
-		return 0;
-	st = cpu_stats();
-	if (!st)
-		return 0;
-	idx = cache_index_of(s, st);
-	if (idx < 0 || idx >= SLK_MAX_CACHES)
-		return 0;
-	slot = filter_slot(ptr);
-	if (!slot)
-		return 0;
-	if (*slot && untrack(ptr, slot))
-		SLK_COUNT(st, implicit_frees);
-	if (!sampled(st))
-		return 0;
-	/* SLK_MAX_CACHES is a power of two: the mask tells the verifier too. */
-	return track_alloc(ctx, call_site, ptr, caches[idx & (SLK_MAX_CACHES - 1)].obj_size, idx, slot,
-			   st);
-}
-
-/* raw_tp: the third argument is a struct kmem_cache * only on 6.0+, and
- * raw_tp reads it as a plain u64 on every kernel. */
-SEC("raw_tp/kmem_cache_alloc")
-int BPF_PROG(kmem_cache_alloc_named, unsigned long call_site, const void *ptr, __u64 arg2)
-{
-	return on_named_alloc(ctx, call_site, (__u64)ptr, arg2);
-}
-
-/* Before 6.1 NUMA-aware cache allocations have their own event. */
-SEC("raw_tp/kmem_cache_alloc_node")
-int BPF_PROG(kmem_cache_alloc_node_named, unsigned long call_site, const void *ptr, __u64 arg2)
-{
-	return on_named_alloc(ctx, call_site, (__u64)ptr, arg2);
 }
