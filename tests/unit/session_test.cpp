@@ -125,6 +125,7 @@ TEST(Session, JoinsRowsSymbolsSlabinfoAndHealth) {
   f.source->next.counters[TracerCounter::frees_tracked] = 15;
   f.source->next.counters[TracerCounter::recursion_misses] = 2;
   f.source->next.free_recursion_misses = 1;
+  f.source->next.programs = {{"kmalloc_btf", true, 1}, {"kfree_btf", true, 1}};
 
   const Snapshot s = f.session->collect();
   EXPECT_DOUBLE_EQ(s.elapsed_s, 10);
@@ -149,6 +150,9 @@ TEST(Session, JoinsRowsSymbolsSlabinfoAndHealth) {
 
   EXPECT_EQ(s.health.counters[TracerCounter::recursion_misses], 2u);
   EXPECT_EQ(s.health.missed_frees, 1u);  // and each cache says its count is an upper bound
+  ASSERT_EQ(s.health.programs.size(), 2u);  // the kernel's figures per program reach the reports
+  EXPECT_EQ(s.health.programs[1].program, "kfree_btf");
+  EXPECT_EQ(s.health.programs[1].recursion_misses, 1u);
   EXPECT_TRUE(s.caches[0].upper_bound());
   EXPECT_TRUE(s.caches[1].upper_bound());
   EXPECT_EQ(s.health.live_objects, 105u);

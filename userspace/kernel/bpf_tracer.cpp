@@ -19,6 +19,7 @@
 
 #include "agg_map_reader.h"
 #include "error.h"
+#include "prog_stats.h"
 #include "slableak.skel.h"
 #include "slableak_nokfunc.skel.h"
 #include "stack_learning.h"
@@ -413,26 +414,25 @@ KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
     r.counters.set_from_kernel(sum);
   }
 
-  bpf_program* prog;
-  bpf_object__for_each_program(prog, skel_->obj) {
-    const int fd = bpf_program__fd(prog);
-    if (fd < 0) continue;
-    bpf_prog_info info{};
-    uint32_t len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) continue;
-    r.counters[TracerCounter::recursion_misses] += info.recursion_misses;
-    // A free event lost this way leaves its object counted until the address
-    // is reused: those misses make the counts upper bounds.
-    const std::string_view name = bpf_program__name(prog);
-    if (name.rfind("kfree", 0) == 0 || name.rfind("kmem_cache_free", 0) == 0)
-      r.free_recursion_misses += info.recursion_misses;
-  }
+  r.programs = read_program_runs(program_fds());
+  const MissTotals misses = sum_misses(r.programs);
+  r.counters[TracerCounter::recursion_misses] = misses.all;
+  // A free event lost this way leaves its object counted until the address
+  // is reused: those misses make the counts upper bounds.
+  r.free_recursion_misses = misses.frees;
 
   std::vector<slk_cache_frees> frees(static_cast<size_t>(ncpus_));
   if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.cache_frees), &zero, frees.data()) == 0)
     for (const auto& c : frees)
       for (size_t i = 0; i < SLK_MAX_CACHES; ++i) r.implicit_frees_by_cache[i] += c.implicit[i];
   return r;
+}
+
+std::vector<ProgramFd> BpfTracer::program_fds() const {
+  std::vector<ProgramFd> out;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel_->obj) out.push_back({bpf_program__name(prog), bpf_program__fd(prog)});
+  return out;
 }
 
 size_t BpfTracer::learn_sites() {

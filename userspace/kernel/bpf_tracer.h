@@ -12,6 +12,7 @@
 #include "task_names.h"
 #include "cache_selection.h"
 #include "kernel_read.h"
+#include "prog_stats.h"
 #include "trace_config.h"
 #include "trace_source.h"
 
@@ -52,6 +53,8 @@ class BpfTracer final : public TraceSource {
   // Kernel memory charged for our maps (memlock in fdinfo).
   uint64_t kernel_map_bytes() const override;
   void allow_task(uint32_t tgid) override;
+  // Every program of the loaded object with its fd (negative: not loaded).
+  std::vector<ProgramFd> program_fds() const;
   uint64_t tasks_not_followed() const override;
 
  private:

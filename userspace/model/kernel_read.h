@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "program_runs.h"
 #include "slableak.h"
 #include "tracer_counters.h"
 
@@ -35,6 +36,7 @@ struct KernelRead {
   std::vector<uint32_t> stored_stacks;  // every id the kernel stack store holds (bpf/stack_store.h)
   TracerCounters counters;  // kernel ones summed over CPUs, recursion misses over programs
   uint64_t free_recursion_misses = 0;  // of those, on the free programs
+  std::vector<ProgramRuns> programs;   // the kernel's figures per loaded program
   std::array<uint64_t, SLK_MAX_CACHES> implicit_frees_by_cache{};  // by selected-cache index
   // --by: what each task slot of the aggregate keys names ("holder",
   // "1234 holder", "/system.slice/x.service"); slot 0 is "other".

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "frame_list.h"
+#include "program_runs.h"
 #include "tracer_counters.h"
 #include "verdict.h"
 
@@ -76,6 +77,9 @@ struct TracerHealth {
   // already running on that CPU): part of counters[recursion_misses], and
   // each one an object that looks held until its address is reused.
   uint64_t missed_frees = 0;
+  // The kernel's recursion_misses per loaded program (program_runs.h); their
+  // sum is counters[recursion_misses].
+  std::vector<ProgramRuns> programs;
 };
 
 struct Snapshot {

@@ -10,8 +10,9 @@ std::vector<std::string> upper_bound_reasons(const UnannouncedFrees& f) {
                 "only when their address was reused; others freed that way are still counted");
   if (f.free_recursion_misses > 0)
     r.push_back(std::to_string(f.free_recursion_misses) +
-                " free events were lost (a BPF program was already running on that CPU); those objects "
-                "stay counted until their address is reused");
+                " free events were lost (the kernel's count: it skipped slableak's free programs while a "
+                "BPF program was already running on that CPU); those objects stay counted until their address "
+                "is reused");
   return r;
 }
 

@@ -253,6 +253,11 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
       w.sample(labels, double(h.counters[c.id]));
     }
   }
+  w.family("slableak_tracer_program_recursion_misses_total", "counter",
+           "Runs the kernel skipped per slableak program because a BPF program was already running on that CPU "
+           "(bpf_prog_info recursion_misses, Linux 5.12+; absent where the kernel does not count them)");
+  for (const auto& p : h.programs)
+    if (p.kernel_counts) w.sample({{"program", p.program}}, double(p.recursion_misses));
   w.family("slableak_tracer_map_entries", "gauge", "Entries in use per BPF map");
   w.sample({{"map", "live"}}, double(h.live_objects));
   w.sample({{"map", "aggregates"}}, double(h.agg_entries));

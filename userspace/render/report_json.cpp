@@ -86,6 +86,12 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
                  {"live_capacity", h.live_capacity},       {"aggregate_entries", h.agg_entries},
                  {"aggregate_capacity", h.agg_capacity},   {"stack_entries", h.stack_entries},
                  {"stack_capacity", h.stack_capacity},     {"kernel_map_bytes", h.kernel_map_bytes}});
+  // The kernel's own count of skipped runs, per program (bpf_prog_info).
+  tracer["recursion_misses_source"] = miss_source(h.programs);
+  json by_program = json::object();
+  for (const auto& p : h.programs)
+    by_program[p.program] = p.kernel_counts ? json(p.recursion_misses) : json(nullptr);
+  tracer["recursion_misses_by_program"] = std::move(by_program);
   j["tracer"] = std::move(tracer);
   j["slabinfo_read_errors"] = s.slabinfo_errors;
   if (!s.slabinfo_error.empty()) j["slabinfo_error"] = s.slabinfo_error;

@@ -101,6 +101,19 @@ void write_table(std::ostream& os, const Snapshot& s, size_t top) {
     }
     os << '\n';
   }
+  // Which programs the kernel skipped (their sum is "recursion misses" above).
+  if (h.counters[TracerCounter::recursion_misses] > 0) {
+    os << "recursion misses by program (the kernel's count):";
+    const char* sep = " ";
+    for (const auto& p : h.programs)
+      if (p.kernel_counts && p.recursion_misses > 0) {
+        os << sep << p.program << ' ' << p.recursion_misses;
+        sep = ", ";
+      }
+    os << '\n';
+  } else if (!h.programs.empty() && !sum_misses(h.programs).kernel_counts) {
+    os << "recursion misses " << miss_source(h.programs) << "\n";
+  }
   // Where fingerprints are off, say why: a higher cost per allocation and no
   // stack from a fingerprint are then expected, not a fault.
   if (!s.stack_fingerprints.empty() && s.stack_fingerprints != "on")

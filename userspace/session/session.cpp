@@ -163,6 +163,7 @@ Snapshot Session::collect(double min_age_s) {
   auto& h = s.health;
   h.counters = read.counters;
   h.missed_frees = read.free_recursion_misses;
+  h.programs = read.programs;
   using C = TracerCounter;
   h.counters[C::stacks_retired] = aggregator_.stacks_retired();
   const uint64_t gone = h.counters[C::frees_tracked] + h.counters[C::implicit_frees];
