@@ -44,16 +44,19 @@ lab_say() {
 }
 
 lab_wait_ready() { # sets LAB_STATE (not in a subshell: PID must be our child)
-	_end=$(($(lab_up | cut -d. -f1) + $3))
-	while :; do
+	# Few processes per poll: under TCG each one costs the guest's one CPU, which
+	# slableak needs to load.
+	_i=$(($3 * 10))
+	while [ $_i -gt 0 ]; do
 		if grep -q "$LAB_READY" "$1" 2>/dev/null; then LAB_STATE=tracing; return 0; fi
 		if ! kill -0 "$2" 2>/dev/null; then
 			grep -q "$LAB_READY" "$1" 2>/dev/null && LAB_STATE=tracing || LAB_STATE=exited
 			return 0
 		fi
-		[ "$(lab_up | cut -d. -f1)" -lt "$_end" ] || { LAB_STATE=timeout; return 0; }
 		usleep 100000
+		_i=$((_i - 1))
 	done
+	LAB_STATE=timeout
 }
 
 lab_net() {
