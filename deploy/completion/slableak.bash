@@ -54,10 +54,10 @@ _slableak()
         --by)
             COMPREPLY=($(compgen -W "none comm pid cgroup" -- "$cur")); return ;;
         -f | --format)
-            COMPREPLY=($(compgen -W "table json folded" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "table json folded svg html pprof" -- "$cur")); return ;;
         --sort)
             COMPREPLY=($(compgen -W "verdict bytes objects age growth" -- "$cur")); return ;;
-        -d | --duration | --min-age | -i | --interval | -w | --window | --stack-idle)
+        -d | --duration | --min-age | -i | --interval | -w | --window | --stack-idle | --push-interval)
             COMPREPLY=($(compgen -W "10s 30s 1m 5m 10m 30m 1h" -- "$cur")); return ;;
         --max-tracked)
             COMPREPLY=($(compgen -W "64k 256k 1M 4M" -- "$cur")); return ;;
@@ -77,6 +77,8 @@ _slableak()
             COMPREPLY=($(compgen -W "256M/10m 512M/10m 1G/1h" -- "$cur")); return ;;
         --listen)
             COMPREPLY=($(compgen -W "127.0.0.1:" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
+        --push-pprof)
+            COMPREPLY=($(compgen -W "http://127.0.0.1:" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
     esac
 
     local opts
@@ -92,7 +94,7 @@ _slableak()
         top)      opts="$tracing --interval -i --top --sort --min-age --help -h" ;;
         export)   opts="$tracing --interval -i --textfile-dir --no-textfile --once --listen --top-stacks --capture-dir
                         --capture-keep --capture-max-bytes --no-capture-on-oom --capture-when-sunreclaim
-                        --capture-when-growth --capture-on-leaking --help -h" ;;
+                        --capture-when-growth --capture-on-leaking --push-pprof --push-interval --help -h" ;;
         triage)   opts="${tracing/--cache -c /} --window -w --max-caches --duration -d --top --format -f --sort --help -h" ;;
         run)      opts="$tracing --settle --only-command --min-age --top --format -f --sort --help -h" ;;
         diff)

@@ -162,6 +162,7 @@ std::map<std::string, Names> families() {
   info.kernel = "6.18.0-test";
   info.last_update_unix = 1.7e9;
   info.captures = true;  // export --capture-dir: the flight recorder's families too
+  info.push = true;  // export --push-pprof: its two counters are documented too
   const std::string text = slableak::render_prometheus(synthetic_snapshot(), info);
   std::map<std::string, Names> out;
   std::istringstream in(text);

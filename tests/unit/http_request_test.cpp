@@ -43,6 +43,35 @@ TEST(HttpReply, BeforeTheFirstCollectionAnswers503WithRetryAfter) {
   EXPECT_EQ(http_reply("POST /metrics HTTP/1.1\r\n\r\n", HttpInput::partial, std::nullopt).status, 405);
 }
 
+// /debug/pprof/slab: the gzipped profile, under /metrics' readiness rule.
+TEST(HttpReply, ProfileAtDebugPprofSlab) {
+  const std::string m = "x 1\n", p("\x1f\x8b\x08\0binary", 10);
+  const std::string get = "GET /debug/pprof/slab HTTP/1.1\r\nHost: a\r\n\r\n";
+  const HttpReply ok = http_reply(get, HttpInput::partial, m, kMaxHttpHeadBytes, 1, nullptr, p);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.bytes(),
+            "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 10\r\n"
+            "Connection: close\r\n\r\n" + p);
+  EXPECT_EQ(ok.body.data(), p.data()) << "the profile is viewed, not copied";
+  // Query strings (Parca adds ?seconds=) are ignored; /metrics is unchanged.
+  EXPECT_EQ(http_reply("GET /debug/pprof/slab?seconds=10 HTTP/1.1\r\n\r\n", HttpInput::partial, m, kMaxHttpHeadBytes,
+                       1, nullptr, p).status, 200);
+  EXPECT_EQ(http_reply("GET /metrics HTTP/1.1\r\n\r\n", HttpInput::partial, m, kMaxHttpHeadBytes, 1, nullptr, p).body,
+            m);
+  // Before the first collection: 503 with Retry-After, as /metrics.
+  for (auto [metrics, profile] : {std::pair<std::optional<std::string_view>, std::optional<std::string_view>>{
+                                      std::nullopt, std::nullopt},
+                                  {m, std::nullopt}, {std::nullopt, p}}) {
+    const HttpReply r = http_reply(get, HttpInput::partial, metrics, kMaxHttpHeadBytes, 7, nullptr, profile);
+    EXPECT_EQ(r.status, 503);
+    EXPECT_NE(r.head.find("\r\nRetry-After: 7\r\n"), std::string::npos) << r.head;
+  }
+  EXPECT_EQ(http_reply("POST /debug/pprof/slab HTTP/1.1\r\n\r\n", HttpInput::partial, m, kMaxHttpHeadBytes, 1,
+                       nullptr, p).status, 405);
+  EXPECT_EQ(http_reply("GET /debug/pprof/heap HTTP/1.1\r\n\r\n", HttpInput::partial, m, kMaxHttpHeadBytes, 1, nullptr,
+                       p).status, 404);
+}
+
 // RFC 9112 3.2.2: a server must accept the absolute form of a target (what
 // a client sends to a proxy); the authority is not ours to judge.
 TEST(HttpReply, AbsoluteFormTargetsAreAccepted) {

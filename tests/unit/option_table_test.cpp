@@ -45,7 +45,7 @@ nlohmann::json dump() {
 // tested in capture_plan_test.cpp.
 const std::set<std::string> kFreeText = {"--cache",         "--textfile-dir",           "--listen",
                                          "--capture-dir",   "--capture-max-bytes",      "--capture-when-sunreclaim",
-                                         "--capture-when-growth"};
+                                         "--capture-when-growth", "--push-pprof"};
 
 }  // namespace
 

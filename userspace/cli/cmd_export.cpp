@@ -15,9 +15,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <memory>
+
+#include <unistd.h>
 
 #include "aggregation.h"
 
@@ -26,6 +29,8 @@
 #include "error.h"
 #include "live_session.h"
 #include "metrics_server.h"
+#include "pprof_profile.h"
+#include "pprof_pusher.h"
 #include "privileges.h"
 #include "prometheus_text.h"
 #include "repeated_failure.h"
@@ -68,6 +73,28 @@ HttpPage live_page(Snapshot s, const ExportConfig& eo) {
   return HttpPage{std::move(p.body), std::move(p.csp)};
 }
 
+// sample_type_config of Pyroscope's ingest API: units and how to merge
+// each sample type of the profile.
+std::string sample_type_config() {
+  std::string j = "{";
+  for (const auto& t : pprof_sample_types()) {
+    if (j.size() > 1) j += ",";
+    const std::string unit = std::string(t.unit) == "bytes" ? "bytes" : "objects";
+    j += std::string("\"") + t.type + "\":{\"units\":\"" + unit + "\",\"aggregation\":\"" +
+         (t.cumulative ? "sum" : "average") + "\",\"display-name\":\"" + t.type + "_" + t.unit + "\"}";
+  }
+  return j + "}";
+}
+
+// name= of the ingest API: the application and its labels.
+std::string push_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || !host[0]) std::snprintf(host, sizeof host, "unknown");
+  std::string h;
+  for (const char* p = host; *p; ++p) h += (*p == ',' || *p == '}' || *p == '{' || *p == '=') ? '_' : *p;
+  return "slableak{service_name=slableak,host=" + h + "}";
+}
+
 }  // namespace
 
 int run_export(const RunConfig& c) {
@@ -87,6 +114,10 @@ int run_export(const RunConfig& c) {
   if (!eo.capture_dir.empty()) recorder = std::make_unique<FlightRecorder>(eo);
   // SIGUSR1 never kills the exporter: without --capture-dir it is said and ignored.
   install_capture_signal();
+  std::unique_ptr<PprofPusher> pusher;
+  if (!eo.push_pprof.empty()) pusher = std::make_unique<PprofPusher>(eo.push_url);
+  const std::string pyroscope_name = pusher ? push_name() : "";
+  const std::string type_config = pusher ? sample_type_config() : "";
 
   auto session_owner = open_live_session(so);
   Session& session = *session_owner;
@@ -101,14 +132,16 @@ int run_export(const RunConfig& c) {
     server->set_page(live_page(none, eo));
     server->start();
   }
+  if (pusher) pusher->start();
 
   std::cerr << "slableak: exporting";
   for (const auto& name : so.caches) std::cerr << ' ' << name;
   std::cerr << " every " << eo.interval.count() << "s (cache method " << session.method() << ", sampling 1 in "
             << so.sample_every << ")";
   if (file) std::cerr << " to " << file->path();
-  if (server) std::cerr << " and http://" << eo.listen << "/metrics (live page at /)";
+  if (server) std::cerr << " and http://" << eo.listen << "/metrics (live page at /, profile at " << kPprofPath << ")";
   if (recorder) std::cerr << "; captures to " << eo.capture_dir << " (SIGUSR1 captures now)";
+  if (pusher) std::cerr << "; pushing pprof to " << eo.push_pprof << " every " << eo.push_interval.count() << "s";
   std::cerr << "\nslableak: " << privileges << std::endl;
   announce_ready(c.ready_fd, session, so.caches);
 
@@ -120,6 +153,8 @@ int run_export(const RunConfig& c) {
   std::string slabinfo_error;  // the last one reported on stderr
   // A write failing every interval: one line, then a summary every 10 min.
   RepeatedFailure write_failures(std::chrono::minutes(10));
+  info.push = pusher != nullptr;
+  double last_push_unix = 0;  // until of the last profile queued
   for (;;) {
     // session.wait also hands new allocation sites to the stack cache. With
     // --capture-dir it waits in slices of 100 ms so that SIGUSR1 and the OOM
@@ -151,6 +186,20 @@ int run_export(const RunConfig& c) {
       slabinfo_error = s.slabinfo_error;
     }
     info.last_update_unix = s.unix_time;
+    std::string profile;  // gzipped, made once for the endpoint and the push
+    if (server || pusher) profile = gzip_compress(build_pprof_profile(s, 0));
+    if (pusher) {
+      // Queued, never sent from here: a dead endpoint does not delay the textfile.
+      // The push interval is rounded up to whole collection intervals.
+      const double from = last_push_unix > 0 ? last_push_unix : s.unix_time - s.elapsed_s;
+      if (s.unix_time - from + 1e-3 >= eo.push_interval.count() || eo.once) {
+        pusher->submit(IngestPush{pyroscope_name, static_cast<int64_t>(from), static_cast<int64_t>(s.unix_time),
+                                  profile, type_config});
+        last_push_unix = s.unix_time;
+      }
+      info.pushes = pusher->delivered();
+      info.push_failures = pusher->failed();
+    }
     std::string text = render_prometheus(s, info);
     bool written = true;
     if (file) {
@@ -177,9 +226,15 @@ int run_export(const RunConfig& c) {
     }
     if (server) {
       server->set_page(live_page(s, eo));
+      // Every held stack, not only the --top-stacks of the metrics: the
+      // profile is where a fleet keeps stacks (docs/operations.md, "Fleet").
+      server->set_profile(std::move(profile));
       server->set_body(std::move(text));
     }
-    if (eo.once) return written ? 0 : static_cast<int>(Exit::runtime);
+    if (eo.once) {
+      if (pusher) pusher->drain();  // bounded: attempts x timeouts
+      return written ? 0 : static_cast<int>(Exit::runtime);
+    }
   }
   // Stopped by a signal: stale numbers must not keep being scraped. If the
   // file cannot be removed (a read-only directory) node_exporter keeps

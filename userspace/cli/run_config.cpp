@@ -35,6 +35,7 @@ struct Raw {
   std::string textfile_dir = "/var/lib/prometheus/node-exporter", listen, top_stacks = "20";
   std::string capture_dir, capture_keep = "10", capture_max_bytes = "256M", capture_sunreclaim, capture_growth;
   bool no_capture_on_oom = false, capture_on_leaking = false;
+  std::string push_pprof, push_interval;
   bool no_textfile = false, once = false;
 };
 
@@ -161,7 +162,19 @@ ExportConfig export_config(const Raw& raw) {
       !(bracketed && inet_pton(AF_INET6, host.c_str(), &a6) == 1))
     throw usage_error("bad --listen host '" + printable(host) +
                       "': use a numeric IPv4 address, an IPv6 address in brackets or localhost, e.g. 127.0.0.1:9464");
-  if (!e.textfile && e.listen.empty())
+  if (!raw.push_pprof.empty()) {
+    std::string why;
+    if (!parse_http_url(raw.push_pprof, &e.push_url, &why)) throw usage_error("bad --push-pprof: " + printable(why, 300));
+    e.push_pprof = raw.push_pprof;
+    // No name lookups in the static binary: decided here, before anything is attached.
+    in6_addr a{};
+    const std::string& h = e.push_url.host;
+    if (h != "localhost" && inet_pton(AF_INET, h.c_str(), &a) != 1 && inet_pton(AF_INET6, h.c_str(), &a) != 1)
+      throw usage_error("bad --push-pprof host '" + printable(h) +
+                        "': use a numeric address such as http://127.0.0.1:4040 (the static binary does no name lookups)");
+  }
+  e.push_interval = raw.push_interval.empty() ? e.interval : seconds_of(raw.push_interval, "--push-interval");
+  if (!e.textfile && e.listen.empty() && e.push_pprof.empty())
     throw usage_error("nothing to export to: drop --no-textfile or add --listen 127.0.0.1:PORT");
   e.top_stacks = parse_in_range(raw.top_stacks, "--top-stacks", kTopStacksRange);
   e.capture_dir = raw.capture_dir;
@@ -187,7 +200,7 @@ ReportConfig report_config(const Raw& raw, bool snapshot, bool top) {
   r.top = parse_in_range(raw.top, "--top", kTopRange);
   r.format = one_of<Format>(raw.format, "--format",
                             {{"table", Format::table}, {"json", Format::json}, {"folded", Format::folded},
-                             {"svg", Format::svg}, {"html", Format::html}});
+                             {"svg", Format::svg}, {"html", Format::html}, {"pprof", Format::pprof}});
   r.sort = one_of<SortKey>(raw.sort, "--sort",
                            {{"verdict", SortKey::verdict}, {"bytes", SortKey::bytes}, {"objects", SortKey::objects}, {"age", SortKey::age},
                             {"growth", SortKey::growth}});
@@ -203,6 +216,10 @@ void add_export_options(CLI::App* exp, Raw& raw) {
   exp->add_flag("--once", raw.once, "collect for one interval, write, and exit");
   exp->add_option("--listen", raw.listen,
                   "also serve GET /metrics on HOST:PORT (127.0.0.1:PORT is the sane choice)");
+  exp->add_option("--push-pprof", raw.push_pprof,
+                  "also push the held set as a pprof profile to Pyroscope's ingest API at URL (http://HOST:PORT)");
+  exp->add_option("--push-interval", raw.push_interval,
+                  "how often to push (default: the --interval); rounded up to whole intervals");
   exp->add_option("--top-stacks", raw.top_stacks,
                   "stacks per cache with their own series; the rest sum into \"other\"")
       ->capture_default_str();
@@ -315,6 +332,7 @@ const std::vector<OptionLimit>& option_limits() {
       {"--max-caches", OptionLimit::count, kTriageMaxCachesRange},
       {"--duration", OptionLimit::duration, {0, kYear}},
       {"--interval", OptionLimit::duration, {0, kYear}},
+      {"--push-interval", OptionLimit::duration, {0, kYear}},
       {"--window", OptionLimit::duration, {0, kYear}},
       {"--stack-idle", OptionLimit::duration, {0, kYear}},
       {"--min-age", OptionLimit::duration_or_zero, {0, kYear}},
@@ -326,7 +344,7 @@ const std::vector<OptionLimit>& option_limits() {
 const std::vector<std::pair<std::string, std::vector<std::string>>>& option_choices() {
   static const std::vector<std::pair<std::string, std::vector<std::string>>> choices = {
       {"--method", {"auto", "kfunc", "slab", "derived"}},
-      {"--format", {"table", "json", "folded", "svg", "html"}},
+      {"--format", {"table", "json", "folded", "svg", "html", "pprof"}},
       {"diff --format", {"table", "json"}},
       {"--by", {"none", "comm", "pid", "cgroup"}},
       {"--sort", {"verdict", "bytes", "objects", "age", "growth"}},
@@ -345,7 +363,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   snap->add_option("-d,--duration", raw.duration, "how long to trace")->capture_default_str();
   snap->add_option("--min-age", raw.min_age, "count only objects at least this old")->capture_default_str();
   snap->add_option("--top", raw.top, "stacks shown (0 = all)")->capture_default_str();
-  snap->add_option("-f,--format", raw.format, "table, json, folded, svg (flame graph) or html (page)")->capture_default_str();
+  snap->add_option("-f,--format", raw.format, "table, json, folded, svg (flame graph), html (page) or pprof (gzipped profile)")->capture_default_str();
   snap->add_option("--sort", raw.sort, "verdict (leaking first, then bytes), bytes, objects, age or growth")->capture_default_str();
 
   auto* top = app.add_subcommand("top", "live view of the stacks holding the most bytes, until Ctrl-C");
@@ -376,7 +394,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   tri->add_option("--max-caches", max_caches, "caches followed at most")->capture_default_str();
   tri->add_option("-d,--duration", raw.duration, "how long to follow the picked caches")->capture_default_str();
   tri->add_option("--top", raw.top, "stacks shown per cache (0 = all)")->capture_default_str();
-  tri->add_option("-f,--format", raw.format, "table, json or folded")->capture_default_str();
+  tri->add_option("-f,--format", raw.format, "table, json, folded or pprof")->capture_default_str();
   tri->add_option("--sort", raw.sort, "verdict (leaking first, then bytes), bytes, objects, age or growth")->capture_default_str();
 
   auto* run = app.add_subcommand("run", "start COMMAND, trace while it runs and --settle after, report what it "
@@ -390,7 +408,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   run->add_flag("--only-command", only_command, "count only allocations made by COMMAND and its child processes");
   run->add_option("--min-age", raw.min_age, "count only objects at least this old")->capture_default_str();
   run->add_option("--top", raw.top, "stacks shown (0 = all)")->capture_default_str();
-  run->add_option("-f,--format", raw.format, "table, json or folded")->capture_default_str();
+  run->add_option("-f,--format", raw.format, "table, json, folded or pprof")->capture_default_str();
   run->add_option("--sort", raw.sort, "verdict (leaking first, then bytes), bytes, objects, age or growth")
       ->capture_default_str();
   run->add_option("command", command, "COMMAND [ARGS], after --");

@@ -12,6 +12,7 @@
 
 #include "aggregation.h"
 #include "capture_plan.h"
+#include "ingest_request.h"
 #include "report.h"
 #include "trace_config.h"
 
@@ -43,6 +44,9 @@ struct ExportConfig {
   std::optional<SizeOrShare> capture_sunreclaim;
   std::optional<GrowthRule> capture_growth;
   bool capture_on_leaking = false;
+  std::string push_pprof;  // --push-pprof as given; empty: no push
+  HttpUrl push_url;        // parsed from it (numeric host)
+  std::chrono::duration<double> push_interval{15};  // --push-interval, default the --interval
 };
 inline constexpr Range kCaptureKeepRange{1, 1000};
 

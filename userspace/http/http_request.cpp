@@ -52,6 +52,7 @@ struct Extra {
   bool head_only = false;         // the answer to HEAD: headers only
   const char* allow = nullptr;    // 405: say what is allowed
   unsigned retry_after = 0;       // 503: when to come back
+  const char* content_type = nullptr;  // 200: instead of the Prometheus text type
 };
 
 HttpReply respond(int status, std::string_view body, Extra x = {}) {
@@ -60,7 +61,9 @@ HttpReply respond(int status, std::string_view body, Extra x = {}) {
   r.need_more = false;
   r.status = status;
   r.head = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\nContent-Type: " +
-           (ok ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8") +
+           (ok && x.content_type ? x.content_type
+            : ok                 ? "text/plain; version=0.0.4; charset=utf-8"
+                                 : "text/plain; charset=utf-8") +
            "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   if (x.allow) r.head += std::string("Allow: ") + x.allow + "\r\n";
   if (x.retry_after) r.head += "Retry-After: " + std::to_string(x.retry_after) + "\r\n";
@@ -127,7 +130,7 @@ std::optional<std::string_view> target_path(std::string_view target) {
 }  // namespace
 
 HttpReply http_reply(std::string_view in, HttpInput input, std::optional<std::string_view> metrics, size_t max_head,
-                     unsigned retry_after_s, const HttpPage* page) {
+                     unsigned retry_after_s, const HttpPage* page, std::optional<std::string_view> profile) {
   // End of the head: an empty line, CRLF or (leniently) bare LF.
   const size_t crlf = in.find("\r\n\r\n"), lf = in.find("\n\n");
   size_t head_len = std::string_view::npos;  // head without its final empty line
@@ -198,15 +201,22 @@ HttpReply http_reply(std::string_view in, HttpInput input, std::optional<std::st
     }
     return respond_page(*page, x.head_only);
   }
-  if (*path != "/metrics")
-    return respond(404, page ? "only / and /metrics are served here\n" : "only /metrics is served here\n", x);
+  const bool want_profile = *path == kPprofPath;
+  if (*path != "/metrics" && !want_profile)
+    return respond(404, page ? "only /, /metrics and /debug/pprof/slab are served here\n"
+                             : "only /metrics and /debug/pprof/slab are served here\n", x);
   if (method != "GET") {
     x.allow = "GET";
-    return respond(405, "only GET /metrics\n", x);
+    return respond(405, want_profile ? "only GET /debug/pprof/slab\n" : "only GET /metrics\n", x);
   }
-  if (!metrics) {
+  // The profile is ready when the metrics are: one collection makes both.
+  if (!metrics || (want_profile && !profile)) {
     x.retry_after = std::max(1u, retry_after_s);
     return respond(503, "no collection has finished yet: retry after the first interval\n", x);
+  }
+  if (want_profile) {
+    x.content_type = "application/octet-stream";
+    return respond(200, *profile, x);
   }
   return respond(200, *metrics);
 }

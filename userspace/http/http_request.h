@@ -13,6 +13,8 @@ namespace slableak {
 
 // A request head larger than this gets 431 (414 if the request line alone is).
 inline constexpr size_t kMaxHttpHeadBytes = 8192;
+// Where the held set is served as a gzipped pprof profile (render/pprof_profile.h).
+inline constexpr std::string_view kPprofPath = "/debug/pprof/slab";
 
 // How the bytes of a request head stopped arriving.
 enum class HttpInput {
@@ -49,10 +51,12 @@ struct HttpPage {
 // ("/metrics") or absolute form ("http://host:port/metrics", which RFC 9112
 // says servers must accept). With a @page, "GET /[?query]" gets it (and HEAD
 // its headers) with the page's CSP, nosniff and no-store; the reply's body is
-// then a view of @page->body. Always "Connection: close".
+// then a view of @page->body. "GET /debug/pprof/slab" gets @profile (a
+// gzipped pprof profile, application/octet-stream) under the same readiness
+// rule: 503 while either is missing. Always "Connection: close".
 HttpReply http_reply(std::string_view received, HttpInput input, std::optional<std::string_view> metrics,
                      size_t max_head_bytes = kMaxHttpHeadBytes, unsigned retry_after_s = 1,
-                     const HttpPage* page = nullptr);
+                     const HttpPage* page = nullptr, std::optional<std::string_view> profile = std::nullopt);
 
 // Parses "HOST:PORT" (IPv4, name, or [IPv6]); pure. Returns false, leaving
 // the outputs untouched, if malformed.

@@ -110,6 +110,7 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
       r.cache = cache_name(cache_idx);
       if (by_task_) r.task = task_label.at(task);
       r.stack_id = digest_hex(sym.digest);
+      r.stack_fn_id = digest_hex(sym.fn_digest);
       r.frames = sym.frames;
       r.functions = sym.functions;
       acc.push_back({key});

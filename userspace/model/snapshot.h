@@ -24,6 +24,7 @@ struct StackReport {
   std::string requested;  // what selected the cache (CacheHeader::requested)
   std::string task;       // --by: who allocated ("other" past --by-limit); "" without --by
   std::string stack_id;                // stable digest of the frames
+  std::string stack_fn_id;             // digest of the function names alone: stable across kernel builds
   FrameList frames;                    // innermost first
   FrameList functions;                 // frames without offsets (folded output)
   int64_t objects = 0;                 // outstanding (scaled when sampling)
@@ -87,6 +88,7 @@ struct Snapshot {
   double elapsed_s = 0;     // since slableak attached
   std::string method;       // "kfunc", "slab" or "derived"
   std::string arch;         // "x86_64" or "arm64" (userspace/model/target_arch.h)
+  std::string kernel_release;  // uname -r of the traced kernel
   // "on", or "off: <why>" (--no-stack-cache, or not proven on this architecture)
   std::string stack_fingerprints;
   uint32_t sample_every = 1;

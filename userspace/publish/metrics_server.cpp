@@ -115,6 +115,12 @@ void MetricsServer::set_body(std::string body) {
   body_ = std::move(b);
 }
 
+void MetricsServer::set_profile(std::string gzipped) {
+  auto p = std::make_shared<const std::string>(std::move(gzipped));
+  std::lock_guard<std::mutex> g(mu_);
+  profile_ = std::move(p);
+}
+
 void MetricsServer::set_page(HttpPage page) {
   auto p = std::make_shared<const HttpPage>(std::move(page));
   std::lock_guard<std::mutex> g(mu_);
@@ -134,6 +140,7 @@ struct Conn {
   std::string head;
   std::string_view body;
   std::shared_ptr<const std::string> text;
+  std::shared_ptr<const std::string> profile;  // or of the pprof profile
   std::shared_ptr<const HttpPage> page;  // or of the page it answered with
   size_t sent = 0;
   bool writing = false;
@@ -199,22 +206,26 @@ void MetricsServer::serve() {
         }
       }
       if (input == HttpInput::partial && t >= c.deadline) input = HttpInput::timeout;
-      std::shared_ptr<const std::string> text;
+      std::shared_ptr<const std::string> text, profile;
       std::shared_ptr<const HttpPage> page;
       {
         std::lock_guard<std::mutex> g(mu_);
         text = body_;
+        profile = profile_;
         page = page_;
       }
       const std::optional<std::string_view> metrics =
           text ? std::optional<std::string_view>(*text) : std::nullopt;
-      HttpReply r = http_reply(c.in, input, metrics, limits_.max_head_bytes, retry_after_s_, page.get());
+      const std::optional<std::string_view> pprof =
+          profile ? std::optional<std::string_view>(*profile) : std::nullopt;
+      HttpReply r = http_reply(c.in, input, metrics, limits_.max_head_bytes, retry_after_s_, page.get(), pprof);
       if (r.need_more) return;
       --idle;
       if (r.head.empty()) return finish(c);
       c.head = std::move(r.head);
       c.body = r.body;
       c.text = std::move(text);  // keep the viewed body alive
+      c.profile = std::move(profile);
       c.page = std::move(page);
       std::string().swap(c.in);
       c.writing = true;

@@ -1,4 +1,5 @@
-// A minimal HTTP/1.1 server for GET /metrics (and the live page at "/") on
+// A minimal HTTP/1.1 server for GET /metrics (the live page at "/", the
+// pprof profile at /debug/pprof/slab) on
 // the address the user gives.
 // Hand-written because Debian's cpp-httplib ships only as a shared library
 // linked to OpenSSL, which would break the single static binary; the job is
@@ -62,6 +63,9 @@ class MetricsServer {
   // answers 503 with Retry-After (set_retry_after, seconds).
   void set_body(std::string body);
   void set_retry_after(unsigned seconds) { retry_after_s_ = seconds; }
+  // The gzipped pprof profile GET /debug/pprof/slab serves from now on
+  // (503 until both it and the body are set).
+  void set_profile(std::string gzipped);
   // What "/" serves from now on; without one, "/" is 404 as any path.
   void set_page(HttpPage page);
   uint16_t port() const { return port_; }
@@ -80,6 +84,7 @@ class MetricsServer {
   std::atomic<unsigned> retry_after_s_{1};
   std::mutex mu_;
   std::shared_ptr<const std::string> body_;  // null until the first set_body
+  std::shared_ptr<const std::string> profile_;  // null until the first set_profile
   std::shared_ptr<const HttpPage> page_;
   std::thread thread_;
 };

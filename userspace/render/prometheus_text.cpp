@@ -156,7 +156,7 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
       }
     }
 
-  w.family("slableak_stack_info", "gauge", "Readable kernel stack (innermost first, ';'-separated) for a stack_id");
+  w.family("slableak_stack_info", "gauge", "Readable kernel stack (innermost first, ';'-separated) for a stack_id, and its stack_fn_id (function names only)");
   for (const auto& [cache, rs] : rows) {
     std::set<std::string> described;  // with --by a stack has a row per task, and one info
     for (const auto& r : rs) {
@@ -164,7 +164,12 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
       std::string frames;
       for (const auto& f : r.stack->frames) frames += (frames.empty() ? "" : ";") + f;
       const std::string top = r.stack->functions.empty() ? "" : r.stack->functions.front();
-      w.sample({{"cache", cache}, {"stack_id", r.stack_id}, {"top_frame", top}, {"frames", frames}}, 1);
+      w.sample({{"cache", cache},
+                {"stack_id", r.stack_id},
+                {"stack_fn_id", r.stack->stack_fn_id},
+                {"top_frame", top},
+                {"frames", frames}},
+               1);
     }
   }
 
@@ -272,6 +277,13 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
   w.sample({}, s.sample_every);
   w.family("slableak_textfile_write_errors_total", "counter", "Failed writes of the textfile");
   w.sample({}, double(info.write_errors));
+  if (info.push) {
+    w.family("slableak_pprof_pushes_total", "counter", "Profiles delivered to --push-pprof (2xx answer)");
+    w.sample({}, double(info.pushes));
+    w.family("slableak_pprof_push_failures_total", "counter",
+             "Profiles not delivered to --push-pprof: given up after the retries, or dropped from a full queue");
+    w.sample({}, double(info.push_failures));
+  }
   w.family("slableak_slabinfo_read_errors_total", "counter",
            "Collections whose read of /proc/slabinfo failed, was empty or lost a followed cache "
            "(the slabinfo series are then missing)");

@@ -28,6 +28,8 @@ struct ExpositionInfo {
   std::array<uint64_t, kCaptureTriggerCount> captures_total{};  // by CaptureTrigger
   uint64_t capture_errors = 0;    // captures not written whole
   double last_capture_unix = 0;   // 0 until the first capture
+  bool push = false;            // --push-pprof: the push counters are exported
+  uint64_t pushes = 0, push_failures = 0;
 };
 
 std::string escape_label_value(std::string_view v);

@@ -65,6 +65,7 @@ void write_json(std::ostream& os, const Snapshot& s, size_t top) {
     json sj = {{"cache", st.cache},
                            {"requested", st.requested},
                            {"stack_id", st.stack_id},
+                           {"stack_fn_id", st.stack_fn_id},
                            {"objects", st.objects},
                            {"bytes", st.bytes},
                            {"allocs", st.allocs},

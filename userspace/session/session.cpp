@@ -122,6 +122,7 @@ Snapshot Session::collect(double min_age_s) {
   s.elapsed_s = elapsed;
   s.method = setup_.method;
   s.arch = setup_.arch;
+  s.kernel_release = setup_.kernel_release;
   s.stack_fingerprints = setup_.stack_fingerprints;
   s.sample_every = setup_.sample_every;
   s.by = setup_.by;

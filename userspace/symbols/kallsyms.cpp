@@ -208,4 +208,30 @@ std::string function_of_frame(std::string_view frame) {
   return std::string(frame) + std::string(module);
 }
 
+FrameParts parse_frame(std::string_view frame) {
+  FrameParts p;
+  auto hex = [](std::string_view h, uint64_t& out) {
+    if (h.empty() || h.size() > 16 || h.find_first_not_of("0123456789abcdef") != std::string_view::npos) return false;
+    out = std::stoull(std::string(h), nullptr, 16);
+    return true;
+  };
+  // " (0x...)": the raw address of --show-addresses.
+  if (frame.size() > 5 && frame.back() == ')') {
+    const size_t open = frame.rfind(" (0x");
+    if (open != std::string_view::npos && hex(frame.substr(open + 4, frame.size() - open - 5), p.address))
+      frame = frame.substr(0, open);
+  }
+  if (!frame.empty() && frame.back() == ']') {
+    const size_t open = frame.rfind(" [");
+    if (open != std::string_view::npos && open > 0) {
+      p.module = std::string(frame.substr(open + 2, frame.size() - open - 3));
+      frame = frame.substr(0, open);
+    }
+  }
+  const size_t plus = frame.rfind("+0x");
+  if (plus != std::string_view::npos && plus > 0 && hex(frame.substr(plus + 3), p.offset)) frame = frame.substr(0, plus);
+  p.symbol = std::string(frame);
+  return p;
+}
+
 }  // namespace slableak

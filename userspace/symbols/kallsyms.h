@@ -96,4 +96,15 @@ std::string format_function(const std::optional<ResolvedAddress>& r);
 // on two builds of a kernel (offsets moved) be matched by function.
 std::string function_of_frame(std::string_view frame);
 
+// A frame as format_frame() printed it, taken apart: "name+0x1a [mod] (0x...)".
+struct FrameParts {
+  std::string symbol;  // "name", or the whole text when it is not a symbol ("[unknown]")
+  std::string module;  // "" for the kernel image
+  uint64_t offset = 0;
+  uint64_t address = 0;  // 0 unless printed (--show-addresses)
+};
+FrameParts parse_frame(std::string_view frame);
+// parse_frame(frame).symbol: what stack_fn_id digests.
+inline std::string symbol_of_frame(std::string_view frame) { return parse_frame(frame).symbol; }
+
 }  // namespace slableak

@@ -21,13 +21,16 @@ struct SymbolizedStack {
   SymbolizedStack() : SymbolizedStack(FrameList{}, FrameList{}) {}
   // Literal stacks (placeholders, tests): the digest is taken from @frames.
   SymbolizedStack(FrameList frames, FrameList functions);
-  SymbolizedStack(FrameList frames, FrameList functions, uint64_t digest)
-      : frames(std::move(frames)), functions(std::move(functions)), digest(digest) {}
+  SymbolizedStack(FrameList frames, FrameList functions, uint64_t digest, uint64_t fn_digest)
+      : frames(std::move(frames)), functions(std::move(functions)), digest(digest), fn_digest(fn_digest) {}
 
   FrameList frames;     // innermost first, "fn+0x1a [mod]"
   FrameList functions;  // same frames, function (and module) only
   // StackDigest of the frames, taken once: every refresh folds stacks by it.
   uint64_t digest;
+  // StackDigest of the function names alone (no offsets, no modules): the
+  // same code path on different kernel builds (stack_fn_id).
+  uint64_t fn_digest;
 };
 
 class Symbolizer {
