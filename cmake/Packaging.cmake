@@ -12,7 +12,7 @@
 #   lib/systemd/system/slableak-exporter.service    ExecStart= follows the prefix
 #   share/man/man8/slableak.8.gz
 #   share/bash-completion/completions/slableak
-#   share/slableak/grafana/slableak.json
+#   share/slableak/grafana/slableak.json, slableak-fleet.json
 #   share/slableak/prometheus/slableak-rules.yml (+ .test.yml)
 #   share/doc/slableak/{operations,runbook}.md
 
@@ -51,7 +51,7 @@ endif()
 
 install(FILES ${_deploy}/completion/slableak.bash
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME slableak COMPONENT slableak)
-install(FILES ${_deploy}/grafana/slableak.json
+install(FILES ${_deploy}/grafana/slableak.json ${_deploy}/grafana/slableak-fleet.json
         DESTINATION ${CMAKE_INSTALL_DATADIR}/slableak/grafana COMPONENT slableak)
 install(FILES ${_deploy}/prometheus/slableak-rules.yml ${_deploy}/prometheus/slableak-rules.test.yml
         DESTINATION ${CMAKE_INSTALL_DATADIR}/slableak/prometheus COMPONENT slableak)

@@ -149,6 +149,7 @@ std::string slableak_exposition() {
   info.version = "0.0.0-test";
   info.kernel = "6.18.0-test";
   info.last_update_unix = 1.7e9;
+  info.push = true;  // export --push-pprof: its counters too
   return slableak::render_prometheus(synthetic_snapshot(), info);
 }
 
@@ -469,9 +470,30 @@ void expect_known(const Expr& e, const Catalog& cat) {
     EXPECT_TRUE(in_expr.count((*it)[1])) << "legend uses {{" << (*it)[1] << "}} that no metric here has";
 }
 
+// The series the recording rules of @yaml make: each `record:` name with
+// the labels of its outermost aggregation's `by (...)`, checked in turn
+// against what its expression reads (AlertRules.*).
+Catalog recorded_catalog(const std::string& yaml) {
+  Catalog out;
+  const auto exprs = rule_exprs(yaml);
+  for (const auto& e : exprs) {
+    if (e.where.rfind("rule slableak:", 0) != 0) continue;
+    const std::string name = e.where.substr(5);
+    std::smatch m;
+    auto& labels = out[name];
+    if (std::regex_search(e.expr, m, std::regex(R"(^\s*(?:sum|count|max|min|avg)\s+by\s*\(([^)]*)\))"))) {
+      const std::string inner = m[1];
+      static const std::regex id(R"([a-zA-Z_][a-zA-Z0-9_]*)");
+      for (std::sregex_iterator it(inner.begin(), inner.end(), id), end; it != end; ++it) labels.insert((*it)[0]);
+    }
+  }
+  return out;
+}
+
 Catalog full_catalog(const NodeExporter& ne) {
   Catalog cat = parse_exposition(slableak_exposition());
   for (const auto& [k, v] : ne.catalog) cat[k].insert(v.begin(), v.end());
+  for (const auto& [k, v] : recorded_catalog(read_file(RULES_YML))) cat[k].insert(v.begin(), v.end());
   return cat;
 }
 
@@ -570,6 +592,39 @@ TEST(Dashboard, UsesOnlyMetricsAndLabelsThatExist) {
   if (!ne.unavailable.empty()) SKIP_OR_FAIL(ne.unavailable);
   const Catalog cat = full_catalog(ne);
   for (const auto& e : dashboard_exprs(load_dashboard())) expect_known(e, cat);
+}
+
+// The fleet dashboard: across hosts by stack_fn_id, through the recording rules.
+TEST(FleetDashboard, IsAGrafanaDashboardOnTheRecordingRules) {
+  json d;
+  ASSERT_NO_THROW(d = json::parse(read_file(FLEET_DASHBOARD_JSON))) << FLEET_DASHBOARD_JSON << " is not valid JSON";
+  EXPECT_EQ(d.value("uid", ""), "slableak-fleet");
+  std::set<int> ids;
+  std::string all;
+  for (const auto& p : all_panels(d)) {
+    SCOPED_TRACE("panel '" + p.value("title", "") + "'");
+    EXPECT_TRUE(ids.insert(p.at("id").get<int>()).second) << "duplicate panel id";
+    const auto& g = p.at("gridPos");
+    EXPECT_LE(g.value("x", 0) + g.value("w", 0), 24);
+    if (p.value("type", "") == "row") continue;
+    EXPECT_EQ(p["datasource"].value("uid", ""), "${datasource}");
+    ASSERT_FALSE(p.at("targets").empty());
+    for (const auto& t : p["targets"]) all += t.value("expr", "") + "\n";
+  }
+  const Catalog recorded = recorded_catalog(read_file(RULES_YML));
+  for (const char* name : {"slableak:stack_fn_outstanding_bytes:fleet", "slableak:stack_fn_hosts_affected",
+                           "slableak:stack_fn_growth_bytes_per_second", "slableak:stack_fn_outstanding_bytes"}) {
+    EXPECT_NE(all.find(name), std::string::npos) << "no panel uses " << name;
+    ASSERT_TRUE(recorded.count(name)) << name << " is not recorded by " << RULES_YML;
+    EXPECT_TRUE(recorded.at(name).count("stack_fn_id")) << name << " is not by stack_fn_id";
+  }
+}
+
+TEST(FleetDashboard, UsesOnlyMetricsAndLabelsThatExist) {
+  const NodeExporter& ne = node_exporter();
+  if (!ne.unavailable.empty()) SKIP_OR_FAIL(ne.unavailable);
+  const Catalog cat = full_catalog(ne);
+  for (const auto& e : dashboard_exprs(json::parse(read_file(FLEET_DASHBOARD_JSON)))) expect_known(e, cat);
 }
 
 TEST(AlertRules, UseOnlyMetricsAndLabelsThatExist) {

@@ -55,6 +55,7 @@ done
 dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's#^\./#/#' >"$tmp/files"
 for f in /usr/sbin/slableak /usr/lib/systemd/system/slableak-exporter.service /usr/share/man/man8/slableak.8.gz \
          /usr/share/bash-completion/completions/slableak /usr/share/slableak/grafana/slableak.json \
+         /usr/share/slableak/grafana/slableak-fleet.json \
          /usr/share/slableak/prometheus/slableak-rules.yml /usr/share/doc/slableak/operations.md \
          /usr/share/doc/slableak/runbook.md; do
   grep -qxF "$f" "$tmp/files" || fail "$f not in the package"
