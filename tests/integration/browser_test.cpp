@@ -98,11 +98,11 @@ void expect_held_flamegraph(const json& j, int64_t objects) {
 }
 
 std::string capture(const std::vector<std::string>& args, int64_t netlink, int64_t pipes) {
-  std::vector<std::string> argv = {slableak_bin(), "snapshot", "--duration", "8s", "--cache", "kmalloc-2k",
+  std::vector<std::string> argv = {slableak_bin(), "snapshot", "--ready-fd", "3", "--duration", "8s", "--cache", "kmalloc-2k",
                                    "--cache", "kmalloc-cg-2k", "--top", "0"};
   argv.insert(argv.end(), args.begin(), args.end());
   Child snap(argv);
-  EXPECT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << snap.err();
+  EXPECT_FALSE(snap.wait_ready(seconds(20)).empty()) << snap.err();
   Holder held("kmalloc", static_cast<unsigned>(netlink));
   Holder cg("cg", static_cast<unsigned>(pipes));
   EXPECT_EQ(snap.wait_exit(seconds(40)), 0) << snap.err();

@@ -23,9 +23,9 @@ constexpr int64_t kHeld = 500;
 // A 3 s kmalloc-2k report split --by @by, while the holder (started 1 s in)
 // keeps kHeld netlink messages. Returns the report and the holder's pid.
 json held_report(const std::string& by, pid_t* holder_pid) {
-  Child snap({slableak_bin(), "snapshot", "-d", "3s", "-c", "kmalloc-2k", "--by", by, "--format", "json", "--top",
+  Child snap({slableak_bin(), "snapshot", "--ready-fd", "3", "-d", "3s", "-c", "kmalloc-2k", "--by", by, "--format", "json", "--top",
               "0"});
-  EXPECT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << snap.err();
+  EXPECT_FALSE(snap.wait_ready(seconds(20)).empty()) << snap.err();
   Child holder({holder_bin(), "kmalloc", std::to_string(kHeld)});
   EXPECT_FALSE(holder.wait_stdout_line("ready", seconds(20)).empty()) << holder.err();
   *holder_pid = holder.pid();

@@ -24,8 +24,15 @@ void expect_one_line_error(const RunResult& r, int status, const std::string& ne
 
 TEST(Cli, SnapshotJsonContract) {
   REQUIRE_BPF();
-  Child snap({slableak_bin(), "snapshot", "--duration", "6s", "--format", "json", "--cache", "kmalloc-2k", "--top", "0"});
-  ASSERT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << snap.err();
+  Child snap({slableak_bin(), "snapshot", "--ready-fd", "3", "--duration", "6s", "--format", "json", "--cache", "kmalloc-2k", "--top", "0"});
+  // --ready-fd: one JSON line once attached, for scripts and qemu guests.
+  const std::string ready = snap.wait_ready(seconds(20));
+  ASSERT_FALSE(ready.empty()) << snap.err();
+  const json r = json::parse(ready);
+  EXPECT_EQ(r.at("ready"), true);
+  EXPECT_EQ(r.at("pid"), snap.pid());
+  EXPECT_EQ(r.at("method"), "kfunc");
+  EXPECT_EQ(r.at("caches"), json::array({"kmalloc-2k"}));
   Holder held("kmalloc", 2000);
   ASSERT_EQ(snap.wait_exit(seconds(30)), 0) << snap.err();
   const json j = json::parse(snap.out());
@@ -54,8 +61,8 @@ TEST(Cli, SnapshotJsonContract) {
 TEST(Cli, InterruptStillPrintsTheReport) {
   REQUIRE_BPF();
   for (int sig : {SIGINT, SIGTERM}) {
-    Child snap({slableak_bin(), "snapshot", "--duration", "10m", "--format", "json"});
-    ASSERT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << snap.err();
+    Child snap({slableak_bin(), "snapshot", "--ready-fd", "3", "--duration", "10m", "--format", "json"});
+    ASSERT_FALSE(snap.wait_ready(seconds(20)).empty()) << snap.err();
     Holder held("kmalloc", 500);
     snap.signal(sig);
     ASSERT_EQ(snap.wait_exit(seconds(10)), 0) << snap.err();
@@ -67,16 +74,16 @@ TEST(Cli, InterruptStillPrintsTheReport) {
 
 TEST(Cli, FoldedAndTableFormats) {
   REQUIRE_BPF();
-  Child snap({slableak_bin(), "snapshot", "--duration", "4s", "--format", "folded"});
-  ASSERT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(20)).empty());
+  Child snap({slableak_bin(), "snapshot", "--ready-fd", "3", "--duration", "4s", "--format", "folded"});
+  ASSERT_FALSE(snap.wait_ready(seconds(20)).empty());
   Holder held("kmalloc", 1000);
   ASSERT_EQ(snap.wait_exit(seconds(30)), 0) << snap.err();
   // "kmalloc-2k;entry...;netlink_sendmsg;... BYTES", outermost first.
   EXPECT_NE(snap.out().find("kmalloc-2k;"), std::string::npos) << snap.out();
   EXPECT_NE(snap.out().find(";netlink_sendmsg;"), std::string::npos) << snap.out();
 
-  Child table({slableak_bin(), "snapshot", "--duration", "3s"});
-  ASSERT_FALSE(table.wait_stderr_line("slableak: tracing", seconds(20)).empty());
+  Child table({slableak_bin(), "snapshot", "--ready-fd", "3", "--duration", "3s"});
+  ASSERT_FALSE(table.wait_ready(seconds(20)).empty());
   Holder held2("kmalloc", 1000);
   ASSERT_EQ(table.wait_exit(seconds(30)), 0);
   EXPECT_NE(table.out().find("SLABINFO-DELTA"), std::string::npos);

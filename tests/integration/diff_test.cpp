@@ -20,8 +20,8 @@ constexpr unsigned kHeld = 500;
 // A 3 s kmalloc-2k report in @path; with @held, the holder keeps that many
 // netlink messages from 1 s into the trace until the report is written.
 void record(const std::string& path, unsigned held) {
-  Child snap({slableak_bin(), "snapshot", "-d", "3s", "-c", "kmalloc-2k", "--format", "json", "--top", "0"});
-  ASSERT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << snap.err();
+  Child snap({slableak_bin(), "snapshot", "--ready-fd", "3", "-d", "3s", "-c", "kmalloc-2k", "--format", "json", "--top", "0"});
+  ASSERT_FALSE(snap.wait_ready(seconds(20)).empty()) << snap.err();
   std::optional<Holder> holder;
   if (held) holder.emplace("kmalloc", held);
   ASSERT_EQ(snap.wait_exit(seconds(30)), 0) << snap.err();

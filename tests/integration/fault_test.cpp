@@ -251,8 +251,8 @@ size_t count_of(const std::string& text, const std::string& what) {
 
 TEST_F(Fault, LiveMapFarTooSmallCountsDropsAndKeepsWhatFits) {
   REQUIRE_BPF();
-  Child snap({slableak_bin(), "snapshot", "--max-tracked", "100", "--duration", "8s", "--format", "json", "--top", "0"});
-  ASSERT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << snap.err();
+  Child snap({slableak_bin(), "snapshot", "--ready-fd", "3", "--max-tracked", "100", "--duration", "8s", "--format", "json", "--top", "0"});
+  ASSERT_FALSE(snap.wait_ready(seconds(20)).empty()) << snap.err();
   Holder held("kmalloc", 10000);
   ASSERT_EQ(snap.wait_exit(seconds(60)), 0) << snap.err();
   const json j = json::parse(snap.out());
@@ -412,10 +412,10 @@ TEST_F(Fault, SigkillLeavesNothingLoadedAndTheLastFileIntact) {
 // see the same held objects.
 TEST_F(Fault, TwoSnapshotsAtOnceBothWork) {
   REQUIRE_BPF();
-  Child a({slableak_bin(), "snapshot", "--duration", "8s", "--format", "json", "--top", "0"});
-  Child b({slableak_bin(), "snapshot", "--duration", "8s", "--format", "json", "--top", "0"});
-  ASSERT_FALSE(a.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << a.err();
-  ASSERT_FALSE(b.wait_stderr_line("slableak: tracing", seconds(20)).empty()) << b.err();
+  Child a({slableak_bin(), "snapshot", "--ready-fd", "3", "--duration", "8s", "--format", "json", "--top", "0"});
+  Child b({slableak_bin(), "snapshot", "--ready-fd", "3", "--duration", "8s", "--format", "json", "--top", "0"});
+  ASSERT_FALSE(a.wait_ready(seconds(20)).empty()) << a.err();
+  ASSERT_FALSE(b.wait_ready(seconds(20)).empty()) << b.err();
   Holder held("kmalloc", 1000);
   ASSERT_EQ(a.wait_exit(seconds(60)), 0) << a.err();
   ASSERT_EQ(b.wait_exit(seconds(60)), 0) << b.err();

@@ -51,14 +51,17 @@ std::string bpf_unavailable_reason() {
 }
 
 Child::Child(const std::vector<std::string>& argv, int drop_to_uid, unsigned hide) {
-  int in[2], out[2], err[2];
-  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
+  int in[2], out[2], err[2], ready[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(ready, O_CLOEXEC))
+    throw std::runtime_error("pipe");
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork");
   if (pid_ == 0) {
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
+    // Descriptor 3 for --ready-fd 3 (dup2 onto itself would keep O_CLOEXEC).
+    if (ready[1] == 3 ? fcntl(3, F_SETFD, 0) != 0 : dup2(ready[1], 3) != 3) _exit(125);
     if (hide) {
       // Private mount namespace: what we hide here stays visible to the host.
       if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(120);
@@ -83,6 +86,8 @@ Child::Child(const std::vector<std::string>& argv, int drop_to_uid, unsigned hid
   close(in[0]);
   close(out[1]);
   close(err[1]);
+  close(ready[1]);
+  readyfd_ = ready[0];
   in_ = in[1];
   outfd_ = out[0];
   errfd_ = err[0];
@@ -90,6 +95,7 @@ Child::Child(const std::vector<std::string>& argv, int drop_to_uid, unsigned hid
 
 Child::~Child() {
   if (in_ >= 0) close(in_);
+  if (readyfd_ >= 0) close(readyfd_);
   if (pid_ > 0 && status_ < 0) {
     kill(pid_, SIGTERM);
     if (wait_exit(std::chrono::seconds(10)) < 0) {
@@ -159,6 +165,23 @@ std::string Child::wait_stdout_line(const std::string& prefix, std::chrono::mill
 
 std::string Child::wait_stderr_line(const std::string& prefix, std::chrono::milliseconds timeout) {
   return wait_line(err_, err_seen_, prefix, timeout);
+}
+
+std::string Child::wait_ready(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string line;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return "";
+    pollfd p = {readyfd_, POLLIN, 0};
+    pump(std::chrono::milliseconds(0));  // keep stdout/stderr drained meanwhile
+    if (poll(&p, 1, static_cast<int>(std::min(left, std::chrono::milliseconds(200)).count())) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = read(readyfd_, buf, sizeof buf);
+    if (n <= 0) return "";  // closed without a line: it exited or never got ready
+    line.append(buf, static_cast<size_t>(n));
+    if (line.find('\n') != std::string::npos) return line.substr(0, line.find('\n'));
+  }
 }
 
 int Child::wait_exit(std::chrono::milliseconds timeout) {

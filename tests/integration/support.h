@@ -42,7 +42,8 @@ bool kernel_has_kmem_cache_kfunc();
 inline constexpr unsigned kHideTracefs = 1;  // tracefs unmounted
 inline constexpr unsigned kHideBtf = 2;      // /sys/kernel/btf empty: no vmlinux BTF for anyone
 
-// A child process with pipes on stdin, stdout and stderr.
+// A child process with pipes on stdin, stdout and stderr, and a pipe on
+// descriptor 3 for `slableak --ready-fd 3` (wait_ready).
 class Child {
  public:
   // @drop_to_uid >= 0: setuid to it before exec (for the not-root test).
@@ -60,6 +61,9 @@ class Child {
   std::string wait_stdout_line(const std::string& prefix, std::chrono::milliseconds timeout);
   // Same on stderr.
   std::string wait_stderr_line(const std::string& prefix, std::chrono::milliseconds timeout);
+  // The readiness line written to descriptor 3 (slableak --ready-fd 3), or ""
+  // if none came within @timeout or the child closed it without one.
+  std::string wait_ready(std::chrono::milliseconds timeout);
   // Waits for exit, collecting the rest of stdout/stderr; returns the exit
   // status (128+signal if killed), or -1 on timeout.
   int wait_exit(std::chrono::milliseconds timeout);
@@ -72,7 +76,7 @@ class Child {
   std::string take_line(std::string& buf, size_t& consumed, const std::string& prefix);
   std::string wait_line(std::string& buf, size_t& seen, const std::string& prefix, std::chrono::milliseconds timeout);
   pid_t pid_ = -1;
-  int in_ = -1, outfd_ = -1, errfd_ = -1;
+  int in_ = -1, outfd_ = -1, errfd_ = -1, readyfd_ = -1;
   std::string out_, err_;
   size_t out_seen_ = 0, err_seen_ = 0;
   int status_ = -1;

@@ -36,9 +36,9 @@ std::string summary(const json& report) {
 
 TEST(Verdict, PacedLeakIsLeakingAndChurnIsChurnInOneSnapshot) {
   REQUIRE_BPF();
-  Child snap({slableak_bin(), "snapshot", "--duration", "60s", "--format", "json", "--cache", "kmalloc-2k", "--top",
+  Child snap({slableak_bin(), "snapshot", "--ready-fd", "3", "--duration", "60s", "--format", "json", "--cache", "kmalloc-2k", "--top",
               "0"});
-  ASSERT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(30)).empty()) << snap.err();
+  ASSERT_FALSE(snap.wait_ready(seconds(30)).empty()) << snap.err();
   // 20 held messages a second through sendmsg(); write()/read() churn
   // through the same netlink_sendmsg, as fast as it goes.
   Child leak({holder_bin(), "drip", "0", "20"});
@@ -66,9 +66,9 @@ TEST(Verdict, PacedLeakIsLeakingAndChurnIsChurnInOneSnapshot) {
 
 TEST(Verdict, PoolThatFillsAndStopsIsPool) {
   REQUIRE_BPF();
-  Child snap({slableak_bin(), "snapshot", "--duration", "45s", "--format", "json", "--cache", "kmalloc-2k", "--top",
+  Child snap({slableak_bin(), "snapshot", "--ready-fd", "3", "--duration", "45s", "--format", "json", "--cache", "kmalloc-2k", "--top",
               "0"});
-  ASSERT_FALSE(snap.wait_stderr_line("slableak: tracing", seconds(30)).empty()) << snap.err();
+  ASSERT_FALSE(snap.wait_ready(seconds(30)).empty()) << snap.err();
   // 200 objects over 10 s, then held, unchanged, for the rest of the run.
   Child pool({holder_bin(), "drip", "200", "20"});
   ASSERT_FALSE(pool.wait_stdout_line("ready", seconds(30)).empty()) << pool.err();
