@@ -2,6 +2,8 @@
 // one while the holder kept netlink messages in kmalloc-2k. The held stack
 // appears in one direction and disappears in the other, by the count the
 // holder made. Bad files are one line and exit 2. About 8 s.
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -95,6 +97,49 @@ TEST(Diff, BadInputIsOneLineAndExit2) {
   const RunResult same = run_slableak({"diff", v1, v1});
   EXPECT_EQ(same.status, 0) << same.err;
   EXPECT_NE(same.out.find("no stack changed"), std::string::npos) << same.out;
+  std::filesystem::remove_all(dir);
+}
+
+// Reports come from other hosts: a count no report holds, a number no
+// double holds, nesting no report has, a file that is not a file. Each is
+// one line and exit 2, and nothing is held in memory for long to decide.
+TEST(Diff, InputOutOfBoundsIsOneLineAndExit2) {
+  const std::string dir = make_temp_dir("slableak-diff-bounds");
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name) << text;
+    return dir + "/" + name;
+  };
+  const std::string ok = write("ok.json", R"({"schema_version": 1, "caches": [], "stacks": []})");
+  const auto with_stack = [&](const std::string& name, const std::string& objects) {
+    return write(name, R"({"schema_version": 1, "caches": [{"name": "kmalloc-2k", "attributed_objects": 1,
+        "attributed_bytes": 1}], "stacks": [{"cache": "kmalloc-2k", "stack_id": "a", "objects": )" +
+                           objects + R"(, "bytes": 2048, "frames": ["f+0x1"]}]})");
+  };
+  expect_one_line(run_slableak({"diff", ok, with_stack("huge.json", "9223372036854775808")}),
+                  "huge.json is not a slableak JSON report (stacks[0] 'objects' is out of range");
+  expect_one_line(run_slableak({"diff", ok, with_stack("max.json", "9223372036854775807")}),
+                  "max.json is not a slableak JSON report (stacks[0] 'objects' is out of range");
+  expect_one_line(run_slableak({"diff", ok, with_stack("negative.json", "-5")}),
+                  "negative.json is not a slableak JSON report (stacks[0] 'objects' is out of range");
+  expect_one_line(run_slableak({"diff", ok, with_stack("float.json", "1e400")}),
+                  "float.json is not a slableak JSON report (a number out of range at byte");
+  // Many stacks that add up past what one report can hold.
+  std::string many = R"({"schema_version": 1, "caches": [], "stacks": [)";
+  for (int i = 0; i < 3; ++i)
+    many += std::string(i ? "," : "") + R"({"cache": "c", "stack_id": ")" + std::to_string(i) +
+            R"(", "objects": 1, "bytes": 4000000000000000, "frames": []})";
+  expect_one_line(run_slableak({"diff", ok, write("sum.json", many + "]}")}),
+                  "sum.json is not a slableak JSON report (its stacks add up to more than");
+  // Nesting no report has, in a field diff does not even read.
+  const std::string deep = R"({"schema_version": 1, "caches": [], "stacks": [], "x": )" + std::string(100000, '[') +
+                           std::string(100000, ']') + "}";
+  expect_one_line(run_slableak({"diff", ok, write("deep.json", deep)}),
+                  "deep.json is not a slableak JSON report (nested more than");
+  // A FIFO nobody writes to, a device: refused, not waited on.
+  const std::string fifo = dir + "/fifo.json";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  expect_one_line(run_slableak({"diff", fifo, ok}, seconds(20)), "fifo.json: not a regular file");
+  expect_one_line(run_slableak({"diff", ok, "/dev/zero"}, seconds(20)), "/dev/zero: not a regular file");
   std::filesystem::remove_all(dir);
 }
 

@@ -276,6 +276,41 @@ TEST(DiffOutput, JsonCarriesItsOwnContractVersionAndEveryRowUpToTop) {
   EXPECT_EQ(nlohmann::json::parse(one.str()).at("stacks").size(), 1u);
 }
 
+// A report from another host may carry anything in its strings: an OSC 52
+// clipboard write, a screen clear, a carriage return, DEL, a C1 CSI in UTF-8.
+// Nothing of it reaches the terminal raw, in the table or in JSON.
+bool terminal_clean(const std::string& out) {
+  for (const char ch : out) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\n') || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+TEST(DiffOutput, HostileStringsInAReportAreEscapedInEveryOutput) {
+  const std::string evil = R"(\u001b]52;c;cm0gLXJmIH4=\u0007\u001b[2J\r\u007f\u009b31m)";
+  const auto report = [&](int64_t objects) {
+    return R"({"schema_version": 1, "cache_method": "kfunc)" + evil + R"(", "by": "comm)" + evil +
+           R"(", "caches": [{"name": "kmalloc-2k)" + evil + R"(", "attributed_objects": )" +
+           std::to_string(objects) + R"(, "attributed_bytes": 1}], "stacks": [{"cache": "kmalloc-2k)" + evil +
+           R"(", "stack_id": "id)" + evil + R"(", "objects": )" + std::to_string(objects) +
+           R"(, "bytes": 1, "verdict": "growing)" + evil + R"(", "task": "task)" + evil + R"(", "frames": ["f)" +
+           evil + R"(+0x1"]}]})";
+  };
+  const RecordedReport a = read_report_json(report(1), "a\x1b[2J.json");
+  const RecordedReport b = read_report_json(report(5), "b.json");
+  const ReportDiff d = diff_reports(a, b);
+  ASSERT_EQ(d.count(Change::grew), 1u);
+  std::ostringstream table, json;
+  write_diff_table(table, a, b, d, 0);
+  write_diff_json(json, a, b, d, 0);
+  EXPECT_TRUE(terminal_clean(table.str())) << table.str();
+  EXPECT_TRUE(terminal_clean(json.str())) << json.str();
+  // Escaped, not dropped: the reader sees what was there.
+  EXPECT_NE(table.str().find(R"(f\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\x0d\x7f\xc2\x9b31m+0x1)"), std::string::npos)
+      << table.str();
+}
+
 TEST(FunctionOfFrame, DropsOffsetAndRawAddressKeepsModule) {
   EXPECT_EQ(function_of_frame("__alloc_skb+0x80"), "__alloc_skb");
   EXPECT_EQ(function_of_frame("io_uring_setup.cold+0x9c"), "io_uring_setup.cold");

@@ -29,11 +29,14 @@ std::string read_report_file(const std::string& path) {
   const auto fail = [&](const std::string& why) -> Error {
     return usage_error(shown + ": " + why + ": give a report written by 'slableak snapshot --format json'");
   };
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO nobody writes to would wait forever.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd) throw fail(std::strerror(errno));
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) throw fail(std::strerror(errno));
   if (S_ISDIR(st.st_mode)) throw fail("a directory, not a file");
+  if (!S_ISREG(st.st_mode)) throw fail("not a regular file (a FIFO, a device or a socket)");
+  if (static_cast<uint64_t>(st.st_size) > kMaxReportBytes) throw fail("larger than 256 MiB");
   std::string text;
   char buf[65536];
   for (;;) {
