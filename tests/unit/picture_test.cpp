@@ -327,3 +327,38 @@ TEST(ReportHtml, HostileNamesAreText) {
   const auto j = nlohmann::json::parse(data);
   EXPECT_NE(j.at("caches")[1].at("name").get<std::string>().find("<script>alert(1)</script>]]>"), std::string::npos);
 }
+
+// --by: one stack, two tasks. Every picture tells the rows apart by the task,
+// as the table and the folded output do: a box per task above the cache in
+// the flame graph (the SVG, the HTML page and the live page), and the task
+// in the HTML list of stacks.
+TEST(Pictures, ByTaskShowsTheTaskInEveryPicture) {
+  Snapshot s = two_caches();
+  s.by = "comm";
+  s.stacks.resize(1);
+  s.stacks[0].task = "alpha";
+  s.stacks.push_back(s.stacks[0]);
+  s.stacks[1].task = "beta";
+  s.stacks[1].bytes = 2048;
+  s.stacks[1].objects = 1;
+  const FlameTree t = build_flame_tree(s, 0);
+  ASSERT_EQ(t.root.children.size(), 1u);
+  const FlameNode& cache = t.root.children[0];
+  ASSERT_EQ(cache.children.size(), 2u);
+  EXPECT_EQ(cache.children[0].name, "[comm=alpha]");
+  EXPECT_EQ(cache.children[0].depth, 2);
+  EXPECT_EQ(cache.children[1].name, "[comm=beta]");
+  EXPECT_EQ(cache.children[1].bytes, 2048);
+  const auto bs = boxes(svg_of(s));
+  ASSERT_NE(find_box(bs, "[comm=alpha]"), nullptr);
+  ASSERT_NE(find_box(bs, "[comm=beta]"), nullptr);
+  for (const HtmlOptions& opt : {HtmlOptions{}, HtmlOptions{15}}) {
+    const std::string h = render_html(s, 0, opt).body;
+    EXPECT_NE(h.find("data-n=\"[comm=alpha]\""), std::string::npos);
+    EXPECT_NE(h.find("<span class=\"task\">comm alpha</span>"), std::string::npos) << h;
+    EXPECT_NE(h.find("<span class=\"task\">comm beta</span>"), std::string::npos);
+  }
+  // A hostile task name is text in the list.
+  s.stacks[1].task = kHostile;
+  EXPECT_EQ(render_html(s, 0).body.find("<script>alert"), std::string::npos);
+}

@@ -51,6 +51,12 @@ FlameTree build_flame_tree(const Snapshot& s, size_t top) {
     add(t.root, st);
     FlameNode* n = &child(t.root, st.cache);
     add(*n, st);
+    // --by: the task is the box above the cache, one tower per task (as in
+    // the folded output), so rows of one stack are told apart.
+    if (!st.task.empty()) {
+      n = &child(*n, "[" + s.by + "=" + st.task + "]");
+      add(*n, st);
+    }
     for (auto it = st.functions.rbegin(); it != st.functions.rend(); ++it) {
       n = &child(*n, *it);
       add(*n, st);

@@ -1,6 +1,7 @@
 // The stacks of a Snapshot merged into one tree for a flame graph: root
-// "all", then one child per cache (one tower per cache), then the frames
-// from the outermost to the innermost. Frames merge by function (offsets
+// "all", then one child per cache (one tower per cache), under --by one
+// child per task ("[comm=sshd]"), then the frames from the outermost to
+// the innermost. Frames merge by function (offsets
 // dropped, as in the folded output), so twenty stacks that share their
 // syscall entry draw it once. Width is outstanding bytes.
 #pragma once
@@ -15,7 +16,7 @@ namespace slableak {
 
 struct FlameNode {
   std::string name;
-  int depth = 0;          // 0 = all, 1 = cache, 2.. = frames
+  int depth = 0;          // 0 = all, 1 = cache, (--by: 2 = task,) then frames
   int64_t bytes = 0;      // outstanding, this node and everything above it
   int64_t objects = 0;
   int64_t offset = 0;     // bytes left of this node in the whole graph

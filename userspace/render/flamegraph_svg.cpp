@@ -83,7 +83,8 @@ void write_element(std::ostream& os, const Snapshot& s, size_t top, bool standal
   if (standalone) os << "<style><![CDATA[\n" << flamegraph_style() << "]]></style>\n";
   os << "<rect class=\"bg\" x=\"0\" y=\"0\" width=\"" << num(kWidth) << "\" height=\"" << num(height) << "\"/>\n";
   os << "<text class=\"title\" x=\"" << num(kWidth / 2) << "\" y=\"20\">Outstanding slab bytes by kernel stack</text>\n";
-  std::string sub = "flame graph: width = outstanding bytes, innermost frame on top, one tower per cache; " +
+  std::string sub = std::string("flame graph: width = outstanding bytes, innermost frame on top, one tower per cache") +
+                    (s.by.empty() ? "" : ", then per " + s.by) + "; " +
                     format_duration(s.elapsed_s) + " traced, " + std::to_string(t.stacks_shown) + " stacks";
   if (t.stacks_left_out) sub += " (" + std::to_string(t.stacks_left_out) + " smaller not drawn)";
   if (s.estimated()) sub += "; sampled 1 in " + std::to_string(s.sample_every) + ", counts are estimates";

@@ -69,7 +69,9 @@ void write_stacks(std::ostream& os, const Snapshot& s, size_t top) {
     if (st.objects <= 0) continue;  // as the table: freed-up stacks stay in JSON
     ++shown;
     os << "<li><details" << (shown == 1 ? " open" : "") << " data-stack=\"" << markup_escape(st.stack_id)
-       << "\"><summary><span class=\"cache\">" << markup_escape(st.cache) << "</span> &#183; "
+       << "\"><summary><span class=\"cache\">" << markup_escape(st.cache) << "</span> &#183; ";
+    if (!st.task.empty()) os << "<span class=\"task\">" << markup_escape(s.by + " " + st.task) << "</span> &#183; ";
+    os
        << st.objects << " objects &#183; <span class=\"bytes\">" << format_bytes(static_cast<double>(st.bytes))
        << "</span> &#183; oldest " << format_duration(st.oldest_age_s) << " &#183; growth "
        << fixed("%+.1f", st.growth_objects_per_s) << "/s (" << format_bytes(st.growth_bytes_per_s)
