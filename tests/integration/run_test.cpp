@@ -2,6 +2,10 @@
 // stack; nothing when it frees everything; the command's exit status; and
 // the shell's answers for a missing command.
 #include <sys/msg.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -79,6 +83,20 @@ TEST(Run, ExitStatusIsTheCommands) {
   const RunResult r = run_slableak({"run", "--settle", "0s", "--", "/bin/sh", "-c", "exit 7"}, seconds(60));
   EXPECT_EQ(r.status, 7) << r.err;
   EXPECT_NE(r.err.find("exited with status 7"), std::string::npos) << r.err;
+}
+
+// A script without "#!" runs with /bin/sh, as a shell (and execvp) runs it.
+TEST(Run, ScriptWithoutShebangRunsWithTheShell) {
+  REQUIRE_BPF();
+  const std::string dir = make_temp_dir("slableak-run-script");
+  const std::string script = dir + "/no-shebang";
+  std::ofstream(script) << "echo \"script ran with $# args: $1\"\nexit 7\n";
+  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+  const RunResult r = run_slableak({"run", "--settle", "0s", "--", script, "one"}, seconds(60));
+  EXPECT_EQ(r.status, 7) << r.err;
+  EXPECT_NE(r.out.find("script ran with 1 args: one"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("exited with status 7"), std::string::npos) << r.err;
+  std::filesystem::remove_all(dir);
 }
 
 void expect_one_line(const RunResult& r, int status, const std::string& needle) {

@@ -86,6 +86,12 @@ ChildCommand::ChildCommand(const std::string& file, const std::vector<std::strin
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // A file the kernel cannot run (ENOEXEC: a script without "#!") runs with
+  // /bin/sh, as a shell and execvp run it: sh FILE ARGS...
+  static const char kShell[] = "/bin/sh";
+  std::vector<char*> sh_args{const_cast<char*>(kShell), const_cast<char*>(file.c_str())};
+  for (size_t i = 1; i < argv.size(); ++i) sh_args.push_back(const_cast<char*>(argv[i].c_str()));
+  sh_args.push_back(nullptr);
   pid_ = fork();
   if (pid_ < 0) {
     const int e = errno;
@@ -105,6 +111,7 @@ ChildCommand::ChildCommand(const std::string& file, const std::vector<std::strin
     while (n < 0 && errno == EINTR);
     if (n != 1) _exit(125);  // slableak went away before starting us
     execv(file.c_str(), args.data());
+    if (errno == ENOEXEC) execv(kShell, sh_args.data());
     const int e = errno;
     ssize_t w = write(err[1], &e, sizeof e);
     (void)w;

@@ -21,7 +21,9 @@ int shell_status(int wait_status);
 
 class ChildCommand {
  public:
-  // Forks; the child waits at the gate until start(). @file from find_command.
+  // Forks; the child waits at the gate until start(). @file from find_command;
+  // a file exec refuses as not a program (a script without "#!") runs with
+  // /bin/sh, as a shell runs it.
   ChildCommand(const std::string& file, const std::vector<std::string>& argv);
   ~ChildCommand();  // a child still held at the gate is killed and reaped
   ChildCommand(const ChildCommand&) = delete;
