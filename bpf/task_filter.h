@@ -2,8 +2,8 @@
 /* `slableak run --only-command`: count only allocations made by one process
  * tree. Userspace puts the command's pid into task_filter before the
  * command execs; the fork program adds every child of an allowed process
- * and the exit program removes a process when its leader exits, so the map
- * holds the live tree only.
+ * and the exit program removes a process when its last thread exits, so the
+ * map holds the live tree only.
  *
  * Keyed by tgid (a process), not by cgroup: it needs no cgroup of our own
  * and no write access to cgroupfs, and a fork is seen before the child
@@ -57,8 +57,11 @@ int BPF_PROG(task_filter_exit, struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 
-	/* Threads come and go; the process leaves with its leader. */
-	if (BPF_CORE_READ(p, pid) != tgid)
+	/* The process leaves with its last thread, not with its leader: the
+	 * leader may pthread_exit() while other threads go on allocating.
+	 * do_exit() counts the thread out of signal->live before it fires
+	 * this tracepoint, so 0 here means the whole group is dead. */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	bpf_map_delete_elem(&task_filter, &tgid);
 	return 0;

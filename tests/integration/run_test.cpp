@@ -56,6 +56,20 @@ TEST(Run, CommandThatLeavesObjectsHeldIsReportedOnItsStack) {
   EXPECT_NE(r.err.find("exited with status 0"), std::string::npos) << r.err;
 }
 
+// A process outlives its main thread: pthread_exit() from main leaves the
+// others running, and what they allocate is still the command's.
+TEST(Run, ProcessWhoseMainThreadLeftIsStillFollowed) {
+  REQUIRE_BPF();
+  constexpr int kByWorker = 50;
+  const RunResult r = run_slableak({"run", "--only-command", "-c", "msg_msg-2k", "--format", "json", "--top", "0",
+                                    "--", holder_bin(), "msg-keep-thread", std::to_string(kByWorker)},
+                                   seconds(60));
+  const Queues queues(r.out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_FALSE(queues.ids.empty()) << r.out;
+  EXPECT_EQ(objects_under(report_of(r.out), "load_msg", "msg_msg-2k"), kByWorker) << r.out;
+}
+
 TEST(Run, WithoutTheFilterTheHeldObjectsAreThereToo) {
   REQUIRE_BPF();
   const RunResult r = run_slableak(

@@ -51,6 +51,11 @@
  *            exits WITHOUT removing the queues: the kernel keeps the
  *            messages after the process is gone (the caller removes them,
  *            e.g. ipcrm -q ID)                             -> msg_msg-2k
+ *   msg-keep-thread  as msg-keep, from a second thread after the main
+ *            thread has left with pthread_exit(): the worker waits until
+ *            the leader is a zombie (its exit is behind it) and only then
+ *            allocates. A process lives on while any thread does
+ *                                                          -> msg_msg-2k
  *   paths FIRST COUNT  one message sent on each of the kernel paths FIRST ..
  *            FIRST+COUNT-1 (of 34, modulo): seven socket families (netlink,
  *            UDP and corked UDP and raw IP over IPv4 and IPv6) x five send
@@ -77,6 +82,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -111,6 +117,7 @@
 
 static volatile sig_atomic_t g_stop;
 static void say(const char *fmt, ...);
+static void __attribute__((noreturn)) finish(void);
 static sigset_t g_stopsigs;        /* SIGTERM, SIGINT, SIGHUP */
 
 static void on_signal(int sig)
@@ -589,6 +596,50 @@ static void alloc_msg(unsigned long count)
 	}
 }
 
+/* msg-keep: hold COUNT messages in queues that outlive the process. */
+static void __attribute__((noreturn)) keep_msgs(unsigned long count)
+{
+	alloc_msg(count);
+	if (g_stop)
+		finish();
+	printf("ready %lu\nqueues", count);
+	for (size_t i = 0; i < g_nqids; i++)
+		printf(" %d", g_qids[i]);
+	printf("\n");
+	fflush(stdout);
+	_exit(0);  /* no release_all(): the queues outlive us */
+}
+
+/* The state letter of the main thread, from /proc/self/task/PID/stat. */
+static char leader_state(void)
+{
+	char path[64], buf[512];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)getpid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s", path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		die("read %s", path);
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : '?';
+}
+
+/* msg-keep-thread's worker: allocates once the main thread is gone. */
+static void *keep_worker(void *arg)
+{
+	const struct timespec ms = { 0, 1000000 };
+
+	while (leader_state() != 'Z' && !g_stop)
+		nanosleep(&ms, NULL);
+	keep_msgs(*(unsigned long *)arg);
+}
+
 /* ---------------- named caches ---------------- */
 
 static void alloc_sock(unsigned long count)
@@ -920,7 +971,7 @@ int main(int argc, char **argv)
 	const int paths = argc == 4 && strcmp(argv[1], "paths") == 0;
 
 	if (argc != 3 && !(argc == 4 && strcmp(argv[1], "drip") == 0) && !paths) {
-		fprintf(stderr, "usage: holder {kmalloc|cg|msg|msg-keep|sock|sock-drip|epoll|skb|churn|churn-kmalloc|"
+		fprintf(stderr, "usage: holder {kmalloc|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|epoll|skb|churn|churn-kmalloc|"
 				"churn-named|churn-write|churn-acl} COUNT | holder drip COUNT [PER_SECOND] | holder paths FIRST COUNT\n");
 		return 2;
 	}
@@ -970,15 +1021,15 @@ int main(int argc, char **argv)
 	} else if (strcmp(vec, "epoll") == 0) {
 		alloc_epoll(count);
 	} else if (strcmp(vec, "msg-keep") == 0) {
-		alloc_msg(count);
-		if (g_stop)
-			finish();
-		printf("ready %lu\nqueues", count);
-		for (size_t i = 0; i < g_nqids; i++)
-			printf(" %d", g_qids[i]);
-		printf("\n");
-		fflush(stdout);
-		_exit(0);  /* no release_all(): the queues outlive us */
+		keep_msgs(count);
+	} else if (strcmp(vec, "msg-keep-thread") == 0) {
+		pthread_t worker;
+		static unsigned long worker_count;
+
+		worker_count = count;
+		if ((errno = pthread_create(&worker, NULL, keep_worker, &worker_count)) != 0)
+			die("pthread_create");
+		pthread_exit(NULL);  /* the process goes on in the worker */
 	} else if (strcmp(vec, "drip") == 0) {
 		if (rate == 0) {
 			errno = 0;
@@ -1015,7 +1066,7 @@ int main(int argc, char **argv)
 				churn_op();
 	} else {
 		errno = 0;
-		die("unknown vector '%s' (kmalloc|cg|msg|msg-keep|sock|sock-drip|epoll|skb|drip|churn|churn-kmalloc|"
+		die("unknown vector '%s' (kmalloc|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|epoll|skb|drip|churn|churn-kmalloc|"
 		    "churn-named|churn-write|churn-acl)", vec);
 	}
 	if (g_stop)
