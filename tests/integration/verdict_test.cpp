@@ -64,6 +64,23 @@ TEST(Verdict, PacedLeakIsLeakingAndChurnIsChurnInOneSnapshot) {
   EXPECT_EQ(j.at("stacks")[0].at("verdict"), "leaking");
 }
 
+// The history rule fits the run: a 20 s snapshot (first read a second or
+// so after the start) judges a leak that ran through all of it.
+TEST(Verdict, TwentySecondSnapshotReachesAVerdict) {
+  REQUIRE_BPF();
+  Child leak({holder_bin(), "drip", "0", "20"});
+  ASSERT_FALSE(leak.wait_stdout_line("ready", seconds(10)).empty()) << leak.err();
+  Child snap({slableak_bin(), "snapshot", "--duration", "20s", "--format", "json", "--cache", "kmalloc-2k", "--top",
+              "0"});
+  ASSERT_EQ(snap.wait_exit(seconds(90)), 0) << snap.err();
+  leak.write_line("quit");
+  const json j = json::parse(snap.out());
+  SCOPED_TRACE(summary(j));
+  const json* held = netlink_stack(j, "____sys_sendmsg");
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(held->at("verdict"), "leaking") << held->at("verdict_evidence");
+}
+
 TEST(Verdict, PoolThatFillsAndStopsIsPool) {
   REQUIRE_BPF();
   Child snap({slableak_bin(), "snapshot", "--ready-fd", "3", "--duration", "45s", "--format", "json", "--cache", "kmalloc-2k", "--top",

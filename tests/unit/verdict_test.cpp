@@ -40,6 +40,21 @@ TEST(Verdict, PacedLeakIsLeaking) {
   EXPECT_EQ(r.evidence, "grew in 10 of 10 intervals, +40.0 KiB/s, oldest 1m00s, 0.0% of 1200 allocations freed");
 }
 
+// The history rule fits the run: a 20 s snapshot reads first a second or two
+// after the start, so its history spans about 18 s.
+TEST(Verdict, HistoryRuleFitsTheRun) {
+  EXPECT_EQ(rules_for_run(0).min_history_s, 20);    // open-ended: top, export, run
+  EXPECT_EQ(rules_for_run(600).min_history_s, 20);
+  EXPECT_EQ(rules_for_run(20).min_history_s, 10);
+  EXPECT_EQ(rules_for_run(4).min_history_s, 2);
+  const VerdictInput in = input(history(18, 1, [](double t) { return 20 * t; }), 19, 360, 0);
+  EXPECT_EQ(judge(in).verdict, Verdict::unsure);
+  EXPECT_EQ(judge(in, rules_for_run(20)).verdict, Verdict::leaking) << judge(in, rules_for_run(20)).evidence;
+  // A 4 s snapshot reads every 0.4 s.
+  const VerdictInput short_run = input(history(3.2, 0.4, [](double t) { return 20 * t; }), 3.5, 64, 0);
+  EXPECT_EQ(judge(short_run, rules_for_run(4)).verdict, Verdict::leaking) << judge(short_run, rules_for_run(4)).evidence;
+}
+
 TEST(Verdict, LeakHiddenInHeavyChurnIsLeaking) {
   // A busy path that loses 1 in 100: outstanding wobbles by +-30 around a
   // line rising 5/s. Most allocations are freed, yet it is the leak.

@@ -139,6 +139,7 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   s.sample_every = opt.sample_every;
   s.by = task_key_name(opt.by);
   s.growth_window_s = opt.growth_window.count();
+  s.run_s = opt.run_length.count();
   s.stack_idle_s = opt.stack_idle.count();
   s.kernel_release = kf.release;
   auto tracer = std::make_unique<BpfTracer>(opt, setup);

@@ -513,6 +513,7 @@ ParseResult parse_run_config(int argc, const char* const* argv) {
   c.ready_fd = ready_fd_of(raw);
   c.report = report_config(raw, snap->parsed(), top->parsed());
   c.trace.growth_window = std::chrono::duration<double>(std::max(60.0, c.report.duration.count()));
+  if (*snap) c.trace.run_length = c.report.duration;
   return {c, {}, 0};
 }
 

@@ -182,7 +182,7 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
     vin.oldest_age_s = r.oldest_age_s;
     vin.growth_bytes_per_s = r.growth_bytes_per_s;
     vin.sample_every = sample_every_;
-    VerdictResult v = judge(vin);
+    VerdictResult v = judge(vin, verdict_rules_);
     r.verdict = v.verdict;
     r.verdict_evidence = std::move(v.evidence);
     for (size_t c = 0; c < cache_names_.size(); ++c) {

@@ -13,6 +13,7 @@
 #include "growth.h"
 #include "kernel_read.h"
 #include "snapshot.h"
+#include "verdict.h"
 #include "symbolizer.h"
 
 namespace slableak {
@@ -58,6 +59,8 @@ class Aggregator {
   // --by: rows are split by the task slot of the keys and named from
   // KernelRead::task_names (slot 0: "other"). Off: every slot is 0.
   void set_by_task(bool on) { by_task_ = on; }
+  // The rules each stack is judged by (default: an open-ended run).
+  void set_verdict_rules(const VerdictRules& rules) { verdict_rules_ = rules; }
 
   // Totals per cache of the last ingest, by cache index.
   const std::vector<std::pair<int64_t, int64_t>>& cache_totals() const { return cache_totals_; }
@@ -77,6 +80,7 @@ class Aggregator {
   std::vector<std::string> cache_names_;
   std::vector<uint32_t> cache_key_;  // by cache index
   uint32_t sample_every_;
+  VerdictRules verdict_rules_;
   GrowthTracker growth_;
   // allocs/frees of retired keys, per (cache index, task slot, kernel stack id)
   std::map<std::tuple<uint16_t, uint8_t, uint32_t>, std::pair<uint64_t, uint64_t>> retired_;

@@ -33,6 +33,9 @@ struct TraceOptions {
   uint32_t sample_every = 1;
   bool show_addresses = false;
   std::chrono::duration<double> growth_window{60};
+  // How long the run will be, when that is known (snapshot --duration): the
+  // verdicts' history rule fits it. 0: open-ended.
+  std::chrono::duration<double> run_length{0};
   // Retire a stack after this long with nothing outstanding and no allocation.
   std::chrono::duration<double> stack_idle{600};
   // `run --only-command`: count only the allocations of the processes the

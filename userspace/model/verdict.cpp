@@ -51,6 +51,12 @@ const char* verdict_name(Verdict v) {
   return "unsure";
 }
 
+VerdictRules rules_for_run(double run_s) {
+  VerdictRules r;
+  if (run_s > 0) r.min_history_s = std::min(r.min_history_s, run_s / 2);
+  return r;
+}
+
 VerdictResult judge(const VerdictInput& in, const VerdictRules& rules) {
   VerdictResult r;
   const auto& h = in.history;

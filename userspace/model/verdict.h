@@ -57,4 +57,10 @@ struct VerdictResult {
 
 VerdictResult judge(const VerdictInput& in, const VerdictRules& rules = {});
 
+// The rules for a run of @run_s seconds (`snapshot --duration`; 0: no end
+// known). The history needed is at most half the run: the first read comes
+// a second or two after the start, so a 20 s snapshot has about 18 s of
+// history and could never reach the 20 s of an open-ended run.
+VerdictRules rules_for_run(double run_s);
+
 }  // namespace slableak

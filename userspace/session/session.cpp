@@ -18,6 +18,7 @@ Session::Session(SessionSetup setup, std::unique_ptr<TraceSource> source, std::u
       aggregator_(setup_.caches, setup_.sample_every, setup_.growth_window_s) {
   aggregator_.set_stack_idle(setup_.stack_idle_s);
   aggregator_.set_by_task(!setup_.by.empty());
+  aggregator_.set_verdict_rules(rules_for_run(setup_.run_s));
   refresh_symbols();  // the module list the table was read with
 }
 

@@ -43,6 +43,9 @@ struct SessionSetup {
   std::string stack_fingerprints;   // "on", or "off: <why>" (stack_fingerprints_state)
   uint32_t sample_every = 1;
   double growth_window_s = 60;
+  // The length of the run when it is known (snapshot --duration), so that
+  // the verdict's history rule fits it (rules_for_run); 0: open-ended.
+  double run_s = 0;
   // A stack with nothing outstanding and no allocation for this long is
   // retired in the kernel and here (see Aggregator::set_stack_idle).
   double stack_idle_s = 600;
