@@ -2,7 +2,10 @@
 // node_exporter, our own /metrics, both scraped over loopback with curl, the
 // output linted by promtool, and an atomic file that a reader never sees
 // half-written.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,17 +145,48 @@ TEST_F(Exporter, OnceWritesAndExits) {
   EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
 }
 
+// Exit codes per cause (docs/operations.md): what may come right by itself
+// exits 4, which the unit restarts; what needs a person exits 2, which it
+// does not.
 TEST_F(Exporter, BadDirectoryFailsAtStart) {
   REQUIRE_BPF();
+  // Missing: a package install or a late mount may create it.
   RunResult r = run_slableak({"export", "--textfile-dir", dir_ + "/missing"});
-  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.status, 4);
   EXPECT_TRUE(contains(r.err, "create it, or pass --textfile-dir")) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  // A file where the directory should be: a person has to act.
+  r = run_slableak({"export", "--textfile-dir", "/etc/hostname"});
+  EXPECT_EQ(r.status, 2) << r.err;
 
   // A directory nobody can create files in, root included.
   r = run_slableak({"export", "--textfile-dir", "/proc"});
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(contains(r.err, "not writable")) << r.err;
+  EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
+}
+
+// A port someone else holds may be free in 30 s: exit 4, restarted. A
+// --listen that cannot be right is exit 2.
+TEST_F(Exporter, PortTakenIsRestartableBadListenIsNot) {
+  REQUIRE_BPF();
+  const int taken = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(bind(taken, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(taken, 1), 0);
+  ASSERT_EQ(getsockname(taken, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  RunResult r = run_slableak({"export", "--no-textfile", "--listen", "127.0.0.1:" + port});
+  close(taken);
+  EXPECT_EQ(r.status, 4) << r.err;
+  EXPECT_TRUE(contains(r.err, "cannot listen on 127.0.0.1:" + port)) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  r = run_slableak({"export", "--no-textfile", "--listen", "127.0.0.1:notaport"});
+  EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
 }
 

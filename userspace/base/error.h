@@ -10,8 +10,8 @@ namespace slableak {
 // the man page list the same (tests/ops/cli_reference_test.py).
 //   ok, runtime (something failed while running), usage (bad command line),
 //   environment (the host cannot run us: not root, no BTF, ...);
-//   restart: export's textfile directory was replaced by one this process
-//     cannot write (a service's bind mount went with the old one); a restart can;
+//   restart: export met a cause that may pass (textfile directory missing, or
+//     replaced by one this process cannot write; --listen port taken): retry;
 //   cannot_execute, not_found: `run`'s COMMAND could not be started, as a
 //     shell reports it.
 #define SLK_EXIT_CODES(X) \

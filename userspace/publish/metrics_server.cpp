@@ -78,7 +78,13 @@ MetricsServer::MetricsServer(const std::string& listen, HttpLimits limits) : lim
   if (bind(listen_fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(listen_fd_.get(), SOMAXCONN) != 0) {
     const int e = errno;
     listen_fd_.reset();
-    throw usage_error("cannot listen on " + listen + ": " + std::strerror(e) + " (pick a free port)");
+    const std::string why = "cannot listen on " + listen + ": " + std::strerror(e);
+    // Taken now, or an address not up yet: both may be fine in a moment,
+    // so the restartable exit. Anything else (a port below 1024 without the
+    // capability...) needs a person.
+    if (e == EADDRINUSE || e == EADDRNOTAVAIL)
+      throw Error(Exit::restart, why + (e == EADDRINUSE ? " (pick a free port)" : " (is the address up?)"));
+    throw usage_error(why + " (pick a free port)");
   }
   sockaddr_storage bound{};
   socklen_t blen = sizeof bound;

@@ -105,8 +105,12 @@ TextfileWriter::TextfileWriter(std::string dir, std::string name)
   dir_fd_.reset(open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd_) {
     const int e = errno;
-    throw usage_error("textfile directory " + dir_ + ": " + std::strerror(e) +
-                      (e == ENOENT ? " (create it, or pass --textfile-dir)" : " (pass a directory with --textfile-dir)"));
+    // Missing may come right by itself (a package install creates it, a
+    // mount comes later): the restartable exit. Anything else needs a person.
+    if (e == ENOENT)
+      throw Error(Exit::restart, "textfile directory " + dir_ + ": " + std::strerror(e) +
+                                     " (create it, or pass --textfile-dir)");
+    throw usage_error("textfile directory " + dir_ + ": " + std::strerror(e) + " (pass a directory with --textfile-dir)");
   }
   struct stat st {};
   fstat(dir_fd_.get(), &st);
