@@ -100,13 +100,27 @@ struct {
 
 /* Skip the innermost frame, our own program: its return address depends on
  * which inlined call site captured the stack, and would give one path
- * several stack ids. */
+ * several stack ids.
+ *
+ * One skip is not always enough: on Debian's 5.10.223 (5.10.0-32) the
+ * unwind still holds the JIT'd program's own return address (an unnamed
+ * frame ahead of bpf_trace_run*), so each call site that captured a path
+ * gave it another stack id (10 stored for 4 paths in the kernel matrix;
+ * 5.10.262 stored one per path). With a capture per branch, the
+ * verification unwind never matched the one that learned the fingerprint:
+ * every fingerprint went unstable at its first check and none served an
+ * allocation. Every capture therefore happens at the one call site in
+ * stack_id_for below, so the program's address is the same in every unwind
+ * of the same path on every kernel. */
 #define SLK_SKIP_SELF 1
 
-static __always_inline long capture_stack(void *ctx, struct slk_stats *st)
-{
-	return store_stack(ctx, SLK_SKIP_SELF, st);
-}
+/* What stack_id_for does with the one unwind it takes. */
+enum slk_after_unwind {
+	SLK_AFTER_NOTHING,  /* plain unwind: fast path off or not usable */
+	SLK_AFTER_LEARN,    /* new call site: hand userspace a sample */
+	SLK_AFTER_VERIFY,   /* check a trusted fingerprint against the unwind */
+	SLK_AFTER_INSERT,   /* first use of a fingerprint: remember its stack */
+};
 
 /* Reads up to @words words of kernel stack from @base into @raw; returns
  * how many words were read (0 on failure). */
@@ -131,76 +145,81 @@ static __always_inline __u32 read_window(__u64 *raw, __u64 base, __u32 words)
 
 static __always_inline long stack_id_for(void *ctx, __u64 call_site, struct slk_stats *st)
 {
-	struct slk_scratch *sc;
+	struct slk_scratch *sc = NULL;
 	struct slk_site *site;
-	struct slk_fp_val *fv, fresh = {};
+	struct slk_fp_val *fv = NULL, fresh = {};
 	__u32 zero = 0, uses;
-	__u64 base;
+	__u64 base = 0;
+	int after = SLK_AFTER_NOTHING;
 	long sid;
 	int i;
 
-	if (!SLK_FP_ARCH_PROVEN || !stack_cache)
-		return capture_stack(ctx, st);
-	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!sc)
-		return capture_stack(ctx, st);
+	if (SLK_FP_ARCH_PROVEN && stack_cache)
+		sc = bpf_map_lookup_elem(&scratch, &zero);
 	/* The anchor is ctx: for raw_tp and tp_btf it is the argument array on
 	 * the kernel stack frame of bpf_trace_run<N>, a fixed distance below
 	 * the allocating callers. (Not our own locals: since 6.13 x86-64 may
 	 * run tracing programs on a per-CPU private stack.) The verifier
 	 * forbids arithmetic on that pointer, so launder it into a plain
 	 * number through a probe read of the spilled pointer. */
-	{
+	if (sc) {
 		void *anchor = ctx;
 
 		if (bpf_probe_read_kernel(&base, sizeof(base), &anchor))
-			return capture_stack(ctx, st);
+			sc = NULL;
 	}
+	if (sc) {
+		site = bpf_map_lookup_elem(&sites, &call_site);
+		if (!site) {
+			after = SLK_AFTER_LEARN;
+			goto unwind;
+		}
+		__builtin_memset(&sc->key, 0, sizeof(sc->key));
+		sc->key.call_site = call_site;
+		if (site->n) {
+			__u32 span = site->span;
 
-	site = bpf_map_lookup_elem(&sites, &call_site);
-	if (!site) {
-		sid = capture_stack(ctx, st);
-		if (sid >= 0 && !bpf_map_lookup_elem(&learn, &call_site)) {
+			if (span > SLK_SCAN_WORDS || read_window(sc->learn.raw, base, span) < span)
+				goto unwind;
+			for (i = 0; i < SLK_FP_WORDS; i++) {
+				if (i >= site->n)
+					break;
+				sc->key.w[i] = sc->learn.raw[site->off[i] & (SLK_SCAN_WORDS - 1)];
+			}
+		}
+		fv = bpf_map_lookup_elem(&fingerprints, &sc->key);
+		if (fv && !fv->unstable) {
+			/* Read, then add: a fetching atomic needs BPF v3 (5.12+); a
+			 * race here only shifts which use gets verified. */
+			uses = fv->uses;
+			__sync_fetch_and_add(&fv->uses, 1);
+			if (uses >= SLK_FP_VERIFY_FIRST && (uses & (SLK_FP_VERIFY_EVERY - 1))) {
+				SLK_COUNT(st, stacks_from_fingerprint);
+				return fv->stack_id;
+			}
+			after = SLK_AFTER_VERIFY;
+		} else if (!fv) {
+			after = SLK_AFTER_INSERT;
+		}
+	}
+unwind:
+	/* The only unwind (see SLK_SKIP_SELF). */
+	sid = store_stack(ctx, SLK_SKIP_SELF, st);
+	if (sid < 0 || !sc)
+		return sid;
+	if (after == SLK_AFTER_LEARN) {
+		if (!bpf_map_lookup_elem(&learn, &call_site)) {
 			sc->learn.stack_id = sid;
 			sc->learn.nwords = read_window(sc->learn.raw, base, SLK_SCAN_WORDS);
 			if (sc->learn.nwords)
 				bpf_map_update_elem(&learn, &call_site, &sc->learn, BPF_NOEXIST);
 		}
-		return sid;
-	}
-	__builtin_memset(&sc->key, 0, sizeof(sc->key));
-	sc->key.call_site = call_site;
-	if (site->n) {
-		__u32 span = site->span;
-
-		if (span > SLK_SCAN_WORDS || read_window(sc->learn.raw, base, span) < span)
-			return capture_stack(ctx, st);
-		for (i = 0; i < SLK_FP_WORDS; i++) {
-			if (i >= site->n)
-				break;
-			sc->key.w[i] = sc->learn.raw[site->off[i] & (SLK_SCAN_WORDS - 1)];
-		}
-	}
-
-	fv = bpf_map_lookup_elem(&fingerprints, &sc->key);
-	if (fv && !fv->unstable) {
-		/* Read, then add: a fetching atomic needs BPF v3 (5.12+); a race
-		 * here only shifts which use gets verified. */
-		uses = fv->uses;
-		__sync_fetch_and_add(&fv->uses, 1);
-		if (uses >= SLK_FP_VERIFY_FIRST && (uses & (SLK_FP_VERIFY_EVERY - 1))) {
-			SLK_COUNT(st, stacks_from_fingerprint);
-			return fv->stack_id;
-		}
-		sid = capture_stack(ctx, st);
-		if (sid >= 0 && (__u32)sid != fv->stack_id) {
+	} else if (after == SLK_AFTER_VERIFY && fv) {
+		if ((__u32)sid != fv->stack_id) {
 			fv->unstable = 1;
 			SLK_COUNT(st, fingerprint_mismatches);
 		}
-		return sid;
-	}
-	sid = capture_stack(ctx, st);
-	if (!fv && sid >= 0) {
+	} else if (after == SLK_AFTER_INSERT) {
 		fresh.stack_id = sid;
 		fresh.uses = 1;
 		bpf_map_update_elem(&fingerprints, &sc->key, &fresh, BPF_NOEXIST);
