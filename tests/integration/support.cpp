@@ -9,11 +9,14 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <grp.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <map>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -50,7 +53,37 @@ std::string bpf_unavailable_reason() {
   return "";
 }
 
-Child::Child(const std::vector<std::string>& argv, int drop_to_uid, unsigned hide) {
+namespace {
+
+// Copies of programs that a test runs as another user, in a directory
+// everyone can enter: the checkout may sit under one only root can (a clone
+// in /root, mode 0700), where exec as uid 65534 fails. Removed at exit.
+class ReachableCopies {
+ public:
+  ~ReachableCopies() {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  std::string of(const std::string& path) {
+    if (const auto it = copies_.find(path); it != copies_.end()) return it->second;
+    if (dir_.empty()) dir_ = make_temp_dir("slableak-run-as");
+    const std::string copy = dir_ + "/" + std::to_string(copies_.size()) + "-" +
+                             std::filesystem::path(path).filename().string();
+    std::filesystem::copy_file(path, copy);
+    chmod(copy.c_str(), 0755);
+    return copies_[path] = copy;
+  }
+
+ private:
+  std::string dir_;
+  std::map<std::string, std::string> copies_;
+};
+
+}  // namespace
+
+Child::Child(const std::vector<std::string>& argv_in, int drop_to_uid, unsigned hide) {
+  static ReachableCopies reachable;
+  std::vector<std::string> argv = argv_in;
+  if (drop_to_uid >= 0 && !argv.empty() && argv[0].find('/') != std::string::npos) argv[0] = reachable.of(argv[0]);
   int in[2], out[2], err[2], ready[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(ready, O_CLOEXEC))
     throw std::runtime_error("pipe");
@@ -76,7 +109,9 @@ Child::Child(const std::vector<std::string>& argv, int drop_to_uid, unsigned hid
       if (mount("none", "/sys/kernel/btf", "tmpfs", 0, nullptr) != 0) _exit(123);
       if (access("/sys/kernel/btf/vmlinux", F_OK) == 0) _exit(124);
     }
-    if (drop_to_uid >= 0 && (setgid(drop_to_uid) != 0 || setuid(drop_to_uid) != 0)) _exit(122);
+    if (drop_to_uid >= 0 && (setgroups(0, nullptr) != 0 || setgid(drop_to_uid) != 0 || setuid(drop_to_uid) != 0 ||
+                             chdir("/") != 0))
+      _exit(122);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

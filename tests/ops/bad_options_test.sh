@@ -6,6 +6,12 @@
 set -uo pipefail
 bin=$1
 fail=0
+# uid 65534 runs a copy in a directory it can enter: the checkout may sit
+# under one only root can (a clone in /root, mode 0700).
+reach=$(mktemp -d /tmp/slableak-bad-options.XXXXXX)
+chmod 755 "$reach"
+trap 'rm -rf "$reach"' EXIT
+install -m 755 "$bin" "$reach/slableak"
 nl=$'\n'
 esc=$'\e'
 cases=(
@@ -42,7 +48,7 @@ run_case() {  # who, expected word, args...
   if [ "$who" = root ]; then
     out=$("$bin" "$@" 2>/tmp/bad_options.$$) ; rc=$?
   else
-    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" "$@" 2>/tmp/bad_options.$$) ; rc=$?
+    out=$(cd / && setpriv --reuid=65534 --regid=65534 --clear-groups "$reach/slableak" "$@" 2>/tmp/bad_options.$$) ; rc=$?
   fi
   err=$(cat /tmp/bad_options.$$)
   lines=$(printf '%s' "$err" | grep -c '')
