@@ -60,6 +60,23 @@ std::vector<std::string> samples(const std::string& text, const std::string& fam
 
 double value_of(const std::string& sample) { return std::stod(sample.substr(sample.rfind(' ') + 1)); }
 
+// Debian's node_exporter serving only the textfile collector over @textdir:
+// its scrape, once it answers, with the collector reporting no error.
+void scrape_node_exporter(const std::string& textdir, RunResult* scrape) {
+  const int ne_port = free_port();
+  Child ne({NODE_EXPORTER_BIN, "--collector.disable-defaults", "--collector.textfile",
+            "--collector.textfile.directory=" + textdir, "--web.listen-address=127.0.0.1:" + std::to_string(ne_port)});
+  for (int i = 0; i < 50; ++i) {
+    *scrape = curl("http://127.0.0.1:" + std::to_string(ne_port) + "/metrics");
+    if (scrape->status == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(scrape->status, 0) << scrape->err << ne.err();
+  const auto errors = samples(scrape->out, "node_textfile_scrape_error");
+  ASSERT_EQ(errors.size(), 1u) << scrape->out;
+  EXPECT_EQ(value_of(errors[0]), 0);
+}
+
 class Exporter : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = make_temp_dir("slableak-test"); }
@@ -90,19 +107,8 @@ TEST_F(Exporter, TextfileThroughNodeExporterAndOwnEndpoint) {
   }
 
   // Debian's node_exporter, textfile collector only, on a loopback port.
-  const int ne_port = free_port();
-  Child ne({NODE_EXPORTER_BIN, "--collector.disable-defaults", "--collector.textfile",
-            "--collector.textfile.directory=" + dir_, "--web.listen-address=127.0.0.1:" + std::to_string(ne_port)});
   RunResult scrape;
-  for (int i = 0; i < 50; ++i) {
-    scrape = curl("http://127.0.0.1:" + std::to_string(ne_port) + "/metrics");
-    if (scrape.status == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  ASSERT_EQ(scrape.status, 0) << scrape.err << ne.err();
-  const auto errors = samples(scrape.out, "node_textfile_scrape_error");
-  ASSERT_EQ(errors.size(), 1u) << scrape.out;
-  EXPECT_EQ(value_of(errors[0]), 0);
+  ASSERT_NO_FATAL_FAILURE(scrape_node_exporter(dir_, &scrape));
 
   for (const std::string& body :
        {scrape.out, curl("http://127.0.0.1:" + std::to_string(our_port) + "/metrics").out}) {
@@ -272,19 +278,8 @@ TEST_F(Exporter, TaskLabelsNeverRepeatASeries) {
     if (!line.empty() && line[0] != '#') ++series[line.substr(0, line.rfind(' '))];
   for (const auto& [s, n] : series) EXPECT_EQ(n, 1) << "twice: " << s;
 
-  const int ne_port = free_port();
-  Child ne({NODE_EXPORTER_BIN, "--collector.disable-defaults", "--collector.textfile",
-            "--collector.textfile.directory=" + textdir, "--web.listen-address=127.0.0.1:" + std::to_string(ne_port)});
   RunResult scrape;
-  for (int i = 0; i < 50; ++i) {
-    scrape = curl("http://127.0.0.1:" + std::to_string(ne_port) + "/metrics");
-    if (scrape.status == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  ASSERT_EQ(scrape.status, 0) << scrape.err << ne.err();
-  const auto errors = samples(scrape.out, "node_textfile_scrape_error");
-  ASSERT_EQ(errors.size(), 1u) << scrape.out;
-  EXPECT_EQ(value_of(errors[0]), 0);
+  ASSERT_NO_FATAL_FAILURE(scrape_node_exporter(textdir, &scrape));
   // Every held object is served: the netlink stack's rows add up to what
   // the holders keep (and what other processes hold there).
   const auto info = samples(scrape.out, "slableak_stack_info", {"cache=\"kmalloc-2k\"", "netlink_sendmsg+0x"});
