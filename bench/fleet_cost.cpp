@@ -17,6 +17,7 @@
 #include "pprof_profile.h"
 #include "prometheus_text.h"
 #include "snapshot.h"
+#include "../tests/support/sample_snapshot.h"
 
 using namespace slableak;
 
@@ -26,24 +27,15 @@ Snapshot synthetic(size_t stacks) {
   std::mt19937 rng(42);
   std::vector<std::string> names;
   for (int i = 0; i < 400; ++i) names.push_back("kernel_function_" + std::to_string(i) + "_handler");
-  Snapshot s;
-  s.unix_time = 1.7e9;
-  s.elapsed_s = 3600;
-  s.method = "kfunc";
-  s.arch = "x86_64";
-  s.kernel_release = "6.12.0-test";
-  s.sample_every = 64;
-  CacheHeader c;
-  c.name = "kmalloc-2k";
-  c.object_size = 2048;
-  s.caches.push_back(c);
+  Snapshot s = sample_snapshot("kfunc", 3600, 64);
+  const CacheHeader c = s.caches.back();
   for (size_t i = 0; i < stacks; ++i) {
     StackReport st;
     st.cache = c.name;
     char id[17];
-    std::snprintf(id, sizeof id, "%016zx", 0x5335cb855cb93659ull + i * 7919);
+    std::snprintf(id, sizeof id, "%016llx", 0x5335cb855cb93659ull + i * 7919ull);
     st.stack_id = id;
-    std::snprintf(id, sizeof id, "%016zx", 0x1234cb855cb93659ull + i * 104729);
+    std::snprintf(id, sizeof id, "%016llx", 0x1234cb855cb93659ull + i * 104729ull);
     st.stack_fn_id = id;
     std::vector<std::string> frames, functions;
     for (int f = 0; f < 12; ++f) {

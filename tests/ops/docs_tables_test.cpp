@@ -1,3 +1,4 @@
+
 // The tables the docs hold cannot drift from what slableak really has.
 //
 // ops.cli_reference checks options, defaults, limits and exit codes against
@@ -28,6 +29,7 @@
 #include "report.h"
 #include "snapshot.h"
 #include "tracer_counters.h"
+#include "../support/sample_snapshot.h"
 
 namespace {
 
@@ -121,22 +123,14 @@ std::vector<std::vector<std::string>> table_after(const std::string& text, const
 
 slableak::Snapshot synthetic_snapshot() {
   using namespace slableak;
-  Snapshot s;
-  s.unix_time = 1.7e9;
-  s.elapsed_s = 600;
-  s.method = "kfunc";
-  s.arch = "x86_64";
+  Snapshot s = sample_snapshot("kfunc", 600);
   s.stack_fingerprints = "on";
-  s.sample_every = 1;
-  CacheHeader c;
-  c.name = "kmalloc-2k";
-  c.object_size = 2048;
+  CacheHeader& c = s.caches.back();
   c.in_slabinfo = true;
   c.slab_active_start = 1000;
   c.slab_active_now = 2000;
   c.attributed_objects = 900;
   c.attributed_bytes = 900 * 2048;
-  s.caches.push_back(c);
   StackReport st;
   st.cache = "kmalloc-2k";
   st.stack_id = "5335cb855cb93659";

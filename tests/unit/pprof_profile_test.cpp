@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../support/pprof_tools.h"
+#include "../support/sample_snapshot.h"
 #include "report.h"
 
 using namespace slableak;
@@ -36,17 +37,8 @@ StackReport stack(const std::string& cache, std::vector<std::string> frames, int
 }
 
 Snapshot snapshot() {
-  Snapshot s;
+  Snapshot s = sample_snapshot("kfunc", 30);
   s.unix_time = 1700000000.5;
-  s.elapsed_s = 30;
-  s.method = "kfunc";
-  s.arch = "x86_64";
-  s.kernel_release = "6.12.0-test";
-  s.sample_every = 1;
-  CacheHeader c;
-  c.name = "kmalloc-2k";
-  c.object_size = 2048;
-  s.caches.push_back(c);
   s.stacks.push_back(stack("kmalloc-2k", {"leaky_fn+0x1a [leakmod]", "do_thing+0x20", "do_syscall_64+0x71"}, 40,
                            "1111111111111111", "aaaaaaaaaaaaaaaa"));
   // Same functions, other offsets (another kernel build): same functions and

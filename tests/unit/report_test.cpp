@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "target_arch.h"
+#include "../support/sample_snapshot.h"
 
 using namespace slableak;
 
@@ -31,20 +32,15 @@ StackReport stack(const std::string& cache, std::vector<std::string> functions, 
 }
 
 Snapshot snapshot() {
-  Snapshot s;
-  s.unix_time = 1700000000;
-  s.elapsed_s = 192;
-  s.method = "derived";
-  s.sample_every = 1;
-  CacheHeader c;
-  c.name = "kmalloc-2k";
-  c.object_size = 2048;
+  Snapshot s = sample_snapshot("derived", 192);
+  s.arch.clear();
+  s.kernel_release.clear();
+  CacheHeader& c = s.caches.back();
   c.in_slabinfo = true;
   c.slab_active_start = 1000;
   c.slab_active_now = 1100;
   c.attributed_objects = 50;
   c.attributed_bytes = 102400;
-  s.caches.push_back(c);
   CacheHeader m;
   m.name = "msg_msg-2k";
   m.object_size = 2048;
