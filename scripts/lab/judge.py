@@ -165,6 +165,26 @@ def kinds(doc, slabinfo, kind_list, count, tolerance):
     return _verdict("PASS", "kinds=%s" % "+".join(kind_list), **res)
 
 
+def fingerprints(doc, floor):
+    """(fp, failure) from a snapshot: fp is the share of tracked allocations whose
+    stack came from a verified fingerprint (bpf/stack_cache.h), "0.663", or
+    "off:<why>" where slableak reports them off (arm64: not proven there);
+    failure names the shortfall when they are on and the share is below FLOOR."""
+    state = (doc or {}).get("stack_fingerprints")
+    tracer = (doc or {}).get("tracer")
+    tracer = tracer if isinstance(tracer, dict) else {}
+    if isinstance(state, str) and state != "on":
+        return "off:" + state.split(":", 1)[-1].strip().replace(" ", "_"), None
+    tracked, served = tracer.get("allocs_tracked"), tracer.get("stacks_from_cache")
+    if not isinstance(tracked, int) or not isinstance(served, int) or tracked <= 0:
+        return "?", "fingerprints-on-but-no-tracked-allocations"
+    share = served / tracked
+    if share < floor:
+        return "%.3f" % share, "fingerprints-served-%d-of-%d-tracked(%.3f)-below-floor-%g(mismatches=%s)" % (
+            served, tracked, share, floor, tracer.get("fingerprint_mismatches"))
+    return "%.3f" % share, None
+
+
 COST_CONFIGS = ("untraced", "floor", "exact", "exact-nocache")
 
 
@@ -230,7 +250,8 @@ def matrix_run(p, console, data, qemu_rc, timed_out):
     guest = frames.said(console, "MATRIX-GUEST")
     attached = frames.said(console, "MATRIX-SLABLEAK")
     kver = info.get("kernel") or "unknown"
-    res = {"kernel": kver, "method": "-", "held": "-", "func": "-", "btf": info.get("btf", "-"),
+    res = {"kernel": kver, "method": "-", "held": "-", "func": "-", "fp": "-",
+           "btf": info.get("btf", "-"),
            "kfunc_sym": info.get("kfunc_sym", "-"), "boot": info.get("uptime", "?")}
     sl_state, sl_rc = guest.get("slableak", ""), guest.get("slableak_rc", "")
     stderr = data.get("slableak.stderr", b"").decode("utf-8", errors="replace")
@@ -260,6 +281,11 @@ def matrix_run(p, console, data, qemu_rc, timed_out):
             v = kinds(doc, slabs, p["kinds"], p["count"], p["tolerance"])
         else:
             v = named(doc, p["cache"], p["count"], p["tolerance"], p["func"])
+        if doc is not None and scen in ("hold", "named"):
+            v["fp"], short = fingerprints(doc, p.get("fp_floor", 0.0))
+            if short:
+                v["detail"] = short if v["status"] == "PASS" else v["detail"] + ";" + short
+                v["status"] = "FAIL"
     res.update(v)
     try:
         res["load"] = "%.1f" % (float(attached["attached"]) - float(attached["started"]))

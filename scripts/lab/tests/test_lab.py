@@ -24,8 +24,8 @@ def recorded(name):
 
 
 HOLD = dict(scenario="hold", method="auto", kinds=["kmalloc", "cg", "msg"], count=3000,
-            tolerance=2.0, cache="sock_inode_cache", func="__sys_socketpair", timeout=300,
-            attach_timeout=60)
+            tolerance=2.0, fp_floor=0.1, cache="sock_inode_cache", func="__sys_socketpair",
+            timeout=300, attach_timeout=60)
 NAMED = dict(HOLD, scenario="named", kinds=["sock"])
 
 
@@ -53,9 +53,40 @@ class MatrixRecorded(unittest.TestCase):
         for name in ("hold-5.10", "hold-6.18"):
             with self.subTest(name):
                 console, data = recorded(name)
-                v = judge.matrix_run(HOLD, console, data, 0, False)
+                v = judge.matrix_run(dict(HOLD, fp_floor=0.0), console, data, 0, False)
                 self.assertEqual(v["status"], "PASS", v)
                 self.assertRegex(v["held"], r"^kmalloc:kmalloc-2k:\d+/\d+,cg:")
+
+    def test_fingerprint_share_is_printed_and_floored(self):
+        # hold-5.10: 5.10.223 before one unwind site per program (9624119):
+        # every count right, no allocation ever served from a fingerprint.
+        console, data = recorded("hold-5.10")
+        v = judge.matrix_run(HOLD, console, data, 0, False)
+        self.assertEqual((v["status"], v["fp"]), ("FAIL", "0.000"), v)
+        self.assertEqual(v["detail"], "fingerprints-served-0-of-9002-tracked(0.000)-below-floor-0.1"
+                         "(mismatches=1)")
+        self.assertEqual(judge.matrix_run(dict(HOLD, fp_floor=0.0), console, data, 0, False)["status"],
+                         "PASS")
+        console, data = recorded("named-6.1")
+        v = judge.matrix_run(NAMED, console, data, 0, False)
+        self.assertEqual((v["status"], v["fp"]), ("PASS", "0.909"), v)
+        v = judge.matrix_run(dict(NAMED, fp_floor=0.95), console, data, 0, False)
+        self.assertEqual(v["status"], "FAIL")
+        self.assertIn("fingerprints-served-5457-of-6000", v["detail"])
+
+    def test_fingerprints_off_by_design_are_named_not_floored(self):
+        console, data = recorded("hold-6.18")
+        doc = json.loads(data["slableak.json"])
+        doc["stack_fingerprints"] = "off: not proven on arm64"
+        doc["tracer"]["stacks_from_cache"] = 0
+        data["slableak.json"] = json.dumps(doc).encode()
+        v = judge.matrix_run(HOLD, console, data, 0, False)
+        self.assertEqual((v["status"], v["fp"]), ("PASS", "off:not_proven_on_arm64"), v)
+        doc["stack_fingerprints"] = "on"
+        del doc["tracer"]["allocs_tracked"]
+        data["slableak.json"] = json.dumps(doc).encode()
+        v = judge.matrix_run(HOLD, console, data, 0, False)
+        self.assertEqual((v["status"], v["detail"]), ("FAIL", "fingerprints-on-but-no-tracked-allocations"))
 
     def test_hold_fails_when_a_kind_is_missing_from_the_report(self):
         console, data = recorded("hold-6.18")
