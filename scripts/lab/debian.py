@@ -180,7 +180,7 @@ class Kernel:
         The cloud kernels build virtio-net as a module; the package is fetched
         again (the version in the cache) the first time modules are asked for."""
         mdir = self.dir / "modules"
-        if not (mdir / "order").is_file():
+        if not (mdir / "release").is_file():
             with locked(kernel_cache() / ".lock"), tempfile.TemporaryDirectory(
                     dir=kernel_cache()) as work:
                 p = self.package
@@ -193,6 +193,11 @@ class Kernel:
                 _extract_modules(Path(work) / "x", names, mdir)
         order = (mdir / "order").read_text().split()
         return {"/lib/modules/lab/%02d-%s" % (i, n): mdir / n for i, n in enumerate(order)}
+
+    def release(self, log=print):
+        """The kernel's `uname -r` (read from its package's /lib/modules)."""
+        self.modules(log=log)
+        return (self.dir / "modules/release").read_text().strip()
 
     def __str__(self):
         return "%s %s" % (self.package.get("package", "?"), self.package.get("version", "?"))
@@ -251,37 +256,47 @@ def kernel(series, arch="amd64", refresh=False, log=print):
         return Kernel(kdir, arch)
 
 
+def _modinfo_depends(ko):
+    """The `depends=` of a module's .modinfo (the .deb ships no modules.dep:
+    depmod writes it when the package is installed)."""
+    i = ko.find(b"\0depends=")
+    if i < 0:
+        return []
+    return [d for d in ko[i + 9:ko.index(b"\0", i + 1)].decode().split(",") if d]
+
+
 def _extract_modules(root, names, mdir):
     import lzma
-    base = next((root / "lib/modules").iterdir(), None) if (root / "lib/modules").is_dir() else None
-    if base is None:
-        base = next((root / "usr/lib/modules").iterdir())
-    deps = {}
-    for line in (base / "modules.dep").read_text().splitlines():
-        mod, _, rest = line.partition(":")
-        deps[mod] = rest.split()
-    by_name = {re.sub(r"\.ko(\..*)?$", "", Path(m).name).replace("-", "_"): m for m in deps}
-    order = []
+    mods = root / "lib/modules" if (root / "lib/modules").is_dir() else root / "usr/lib/modules"
+    base = next(mods.iterdir())
+    by_name = {re.sub(r"\.ko(\..*)?$", "", p.name).replace("-", "_"): p for p in base.rglob("*.ko*")}
+    order, data = [], {}
 
-    def visit(mod):
-        for d in reversed(deps.get(mod, [])):
-            visit(d)
-        if mod not in order:
-            order.append(mod)
+    def load(n):
+        raw = by_name[n].read_bytes()
+        if by_name[n].name.endswith(".xz"):
+            raw = lzma.decompress(raw)
+        elif not by_name[n].name.endswith(".ko"):
+            raise LabError("cannot decompress module %s (xz or plain only)" % by_name[n])
+        return raw
+
+    def visit(n):
+        if n in data:
+            return
+        data[n] = load(n)
+        for d in _modinfo_depends(data[n]):
+            visit(d.replace("-", "_"))
+        order.append(n)
     for n in names:
         if n in by_name:  # else builtin
-            visit(by_name[n])
+            visit(n)
     new = Path(str(mdir) + ".new")
     shutil.rmtree(new, ignore_errors=True)
     new.mkdir()
-    for mod in order:
-        data = (base / mod).read_bytes()
-        if mod.endswith(".xz"):
-            data = lzma.decompress(data)
-        elif not mod.endswith(".ko"):
-            raise LabError("cannot decompress module %s (xz or plain only)" % mod)
-        (new / Path(mod).name.split(".ko")[0]).with_suffix(".ko").write_bytes(data)
-    (new / "order").write_text("".join(Path(m).name.split(".ko")[0] + ".ko\n" for m in order))
+    for n in order:
+        (new / (n + ".ko")).write_bytes(data[n])
+    (new / "order").write_text("".join(n + ".ko\n" for n in order))
+    (new / "release").write_text(base.name + "\n")
     shutil.rmtree(mdir, ignore_errors=True)
     new.rename(mdir)
 

@@ -10,7 +10,9 @@ blocks the guest emitted (frames.py), how qemu ended and how long it took.
 import dataclasses
 import gzip
 import os
+import re
 import shlex
+import socket
 import stat
 import struct
 import subprocess
@@ -174,6 +176,12 @@ class Guest:
     timeout: int = 300           # seconds of wall clock, then qemu is killed
     icount: bool = False         # guest time counts instructions (cost figures)
     nice: bool = False
+    keep_root: bool = False      # boot a private copy of image (out/root.img), kept after the run
+    control: bool = False        # a third UART (/dev/ttyS2) the host writes lines to: Running.send()
+
+    def root(self):
+        """The root image this guest boots and writes: its own copy with keep_root."""
+        return self.out / "root.img" if self.keep_root else self.image
 
     def argv(self):
         a = self.arch
@@ -192,11 +200,14 @@ class Guest:
         if a.data_uart:
             argv += ["-chardev", "file,id=labdata,path=%s" % _qarg(self.out / "data.log"),
                      "-serial", "chardev:labdata"]
-        disks = ([Disk(self.image)] if self.image else []) + list(self.disks)
+        if self.control:
+            argv += ["-chardev", "socket,id=labctl,server=on,wait=off,path=%s"
+                     % _qarg(self.out / "control.sock"), "-serial", "chardev:labctl"]
+        disks = ([Disk(self.root())] if self.image else []) + list(self.disks)
         if disks:
             argv += ["-device", "nvme,id=nvme0,serial=slableak-lab"]
         for i, d in enumerate(disks):
-            snap = ",snapshot=on" if self.image and i == 0 else ""
+            snap = ",snapshot=on" if self.image and i == 0 and not self.keep_root else ""
             ro = ",readonly=on" if d.readonly else ""
             argv += ["-drive", "if=none,id=d%d,format=raw%s%s,file=%s" % (i, snap, ro, _qarg(d.path)),
                      "-device", "nvme-ns,drive=d%d,bus=nvme0,nsid=%d" % (i, i + 1)]
@@ -206,6 +217,20 @@ class Guest:
         else:
             argv += ["-nic", "none"]
         return argv
+
+
+def free_ports(n):
+    """N distinct free TCP ports on 127.0.0.1 (bound, read, released)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def _qarg(p):
@@ -222,39 +247,97 @@ class Run:
     timed_out: bool
 
 
+class Running:
+    """A started guest: read its console while it runs, send it lines, wait for it."""
+
+    def __init__(self, g, log=None):
+        self.guest = g
+        g.out.mkdir(parents=True, exist_ok=True)
+        (g.out / "data.log").write_bytes(b"")
+        for f in ("control.sock",):
+            (g.out / f).unlink(missing_ok=True)
+        if g.keep_root:
+            # A sparse private copy: the cached image stays untouched, the host
+            # reads this one after the guest stopped (image.read_root).
+            subprocess.run(["cp", "--sparse=always", "--reflink=auto", str(g.image),
+                            str(g.out / "root.img")], check=True)
+        if log:
+            log("%s: booting (%d MiB, timeout %ds)" % (g.name, g.memory_mib, g.timeout))
+        self.t0 = time.monotonic()
+        with open(g.out / "console.log", "wb") as con, open(g.out / "qemu.stderr", "wb") as err:
+            self.proc = subprocess.Popen(g.argv(), stdin=subprocess.DEVNULL, stdout=con,
+                                         stderr=err, start_new_session=True)
+        self._ctl = None
+
+    def console(self):
+        return (self.guest.out / "console.log").read_bytes().decode("ascii", errors="replace")
+
+    def wait_for(self, pattern, timeout):
+        """Poll the console until the regex PATTERN appears: its match, or None
+        once TIMEOUT seconds passed or the guest stopped."""
+        end = time.monotonic() + timeout
+        rx = re.compile(pattern, re.M)
+        while True:
+            m = rx.search(self.console())
+            if m or self.proc.poll() is not None or time.monotonic() > end:
+                return m
+            time.sleep(0.5)
+
+    def send(self, line):
+        """One line to the guest's /dev/ttyS2 (Guest(control=True))."""
+        if self._ctl is None:
+            self._ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._ctl.connect(str(self.guest.out / "control.sock"))
+        self._ctl.sendall(line.encode() + b"\n")
+
+    def wait(self):
+        g, p = self.guest, self.proc
+        timed_out = False
+        try:
+            rc = p.wait(timeout=max(1, g.timeout - (time.monotonic() - self.t0)))
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            p.kill()
+            rc = p.wait()
+        secs = time.monotonic() - self.t0
+        if self._ctl:
+            self._ctl.close()
+        console = self.console().replace("\r", "")
+        (g.out / "console.log").write_text(console)
+        blocks = frames.blocks((g.out / "data.log").read_bytes(), console)
+        for name, data in blocks.items():
+            (g.out / name).write_bytes(data)
+        return Run(g, console, blocks, rc, secs, timed_out)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start(guests, log=None):
+    """Start every guest at once; a Running each, in order."""
+    running = []
+    try:
+        for g in guests:
+            running.append(Running(g, log))
+    except BaseException:
+        for r in running:
+            r.kill()
+        raise
+    return running
+
+
+def wait(running):
+    """Wait for every started guest (killing those past their limit): a Run each."""
+    try:
+        return [r.wait() for r in running]
+    finally:
+        for r in running:
+            r.kill()
+
+
 def boot(guests, log=None):
     """Boot every guest at once; wait for all; return a Run per guest, in order.
     The blocks are also written to guest.out/<name>."""
-    procs = []
-    for g in guests:
-        g.out.mkdir(parents=True, exist_ok=True)
-        (g.out / "data.log").write_bytes(b"")
-        if log:
-            log("%s: booting (%d MiB, timeout %ds)" % (g.name, g.memory_mib, g.timeout))
-        with open(g.out / "console.log", "wb") as con, open(g.out / "qemu.stderr", "wb") as err:
-            procs.append((g, time.monotonic(), subprocess.Popen(
-                g.argv(), stdin=subprocess.DEVNULL, stdout=con, stderr=err, start_new_session=True)))
-    runs = []
-    try:
-        for g, t0, p in procs:
-            timed_out = False
-            try:
-                rc = p.wait(timeout=max(1, g.timeout - (time.monotonic() - t0)))
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                p.kill()
-                rc = p.wait()
-            secs = time.monotonic() - t0
-            console = (g.out / "console.log").read_bytes().decode("ascii", errors="replace")
-            console = console.replace("\r", "")
-            (g.out / "console.log").write_text(console)
-            blocks = frames.blocks((g.out / "data.log").read_bytes(), console)
-            for name, data in blocks.items():
-                (g.out / name).write_bytes(data)
-            runs.append(Run(g, console, blocks, rc, secs, timed_out))
-    finally:
-        for _, _, p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    return runs
+    return wait(start(guests, log))

@@ -198,6 +198,18 @@ class Runner(unittest.TestCase):
         self.assertIn("root=/dev/nvme0n1", arm[arm.index("-append") + 1])
         self.assertNotIn("chardev:labdata", arm)
 
+    def test_own_root_copy_and_control_line(self):
+        shared = Guest(name="a", kernel=Path("/k"), out=Path("/o/a"), image=Path("/c/root.img")).argv()
+        self.assertIn("if=none,id=d0,format=raw,snapshot=on,file=/c/root.img", shared)
+        self.assertNotIn("chardev:labctl", shared)
+        own = Guest(name="b", kernel=Path("/k"), out=Path("/o/b"), image=Path("/c/root.img"),
+                    keep_root=True, control=True).argv()
+        self.assertIn("if=none,id=d0,format=raw,file=/o/b/root.img", own)
+        self.assertIn("socket,id=labctl,server=on,wait=off,path=/o/b/control.sock", own)
+        # the control UART comes after the data UART: the guest's /dev/ttyS2
+        serials = [own[i + 1] for i, x in enumerate(own) if x == "-serial"]
+        self.assertEqual(serials, ["mon:stdio", "chardev:labdata", "chardev:labctl"])
+
     def test_initramfs_holds_init_library_and_config(self):
         with tempfile.TemporaryDirectory() as t:
             bb = Path(t) / "busybox"
@@ -211,6 +223,24 @@ class Runner(unittest.TestCase):
             with self.assertRaises(LabError):
                 initramfs(Path(t) / "j.gz", ARCHES["amd64"], {"/init": b""},
                           Path(t) / "missing")
+
+    def test_modules_in_dependency_order_from_modinfo(self):
+        # A kernel .deb ships no modules.dep (depmod writes it on install):
+        # the order comes from each module's own depends=.
+        import lzma
+        with tempfile.TemporaryDirectory() as t:
+            base = Path(t) / "x/lib/modules/6.1.0-1-cloud-amd64/kernel"
+            (base / "net").mkdir(parents=True)
+            mod = lambda deps: b"\x7fELF junk\0license=GPL\0depends=" + deps + b"\0vermagic=6.1\0"
+            (base / "net/virtio_net.ko.xz").write_bytes(lzma.compress(mod(b"net_failover,virtio")))
+            (base / "net/net_failover.ko").write_bytes(mod(b"failover"))
+            (base / "net/failover.ko").write_bytes(mod(b""))
+            (base / "virtio.ko").write_bytes(mod(b""))
+            debian._extract_modules(Path(t) / "x", ("virtio_pci", "virtio_net"), Path(t) / "m")
+            self.assertEqual((Path(t) / "m/order").read_text().split(),
+                             ["failover.ko", "net_failover.ko", "virtio.ko", "virtio_net.ko"])
+            self.assertEqual((Path(t) / "m/release").read_text(), "6.1.0-1-cloud-amd64\n")
+            self.assertIn(b"depends=net_failover", (Path(t) / "m/virtio_net.ko").read_bytes())
 
     def test_mirror_and_series(self):
         entries = [(["deb"], ["http://sec.example/debian-security"], ["bookworm-security"]),
