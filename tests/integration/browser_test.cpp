@@ -144,12 +144,6 @@ TEST(Browser, HtmlReportOfHeldLeaks) {
   EXPECT_EQ(slableak_programs_after(seconds(5)), 0);
 }
 
-int free_port() {
-  const RunResult r = run_command({"/usr/bin/python3", "-c",
-                                   "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])"},
-                                  seconds(10));
-  return std::stoi(r.out);
-}
 
 TEST(Browser, LivePageShowsAHeldLeak) {
   REQUIRE_BPF();

@@ -33,13 +33,6 @@ RunResult run(const std::vector<std::string>& argv, seconds timeout = seconds(30
 RunResult curl(const std::string& url) { return run({"/usr/bin/curl", "-sS", "--max-time", "10", url}); }
 
 // A free loopback port: bind to 0 and ask.
-int free_port() {
-  Child c({"/usr/bin/python3", "-c",
-           "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])"});
-  c.close_stdin();
-  c.wait_exit(seconds(10));
-  return std::stoi(c.out());
-}
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 

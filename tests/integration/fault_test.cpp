@@ -118,18 +118,6 @@ std::string wait_for_write(const std::string& path, double after, seconds timeou
   return "";
 }
 
-int free_port() {
-  const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("free_port");
-  close(s);
-  return ntohs(a.sin_port);
-}
 
 // A raw TCP client on loopback.
 class Client {

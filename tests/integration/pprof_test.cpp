@@ -59,13 +59,6 @@ RunResult curl_to(const std::string& url, const std::string& file) {
   return run_command({"/usr/bin/curl", "-sS", "--max-time", "10", "-o", file, "-w", "%{http_code}", url});
 }
 
-int free_port() {
-  Child c({"/usr/bin/python3", "-c",
-           "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])"});
-  c.close_stdin();
-  c.wait_exit(seconds(10));
-  return std::stoi(c.out());
-}
 
 class Pprof : public ::testing::Test {
  protected:

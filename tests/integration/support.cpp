@@ -10,6 +10,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +28,19 @@
 namespace slableak::test {
 
 std::string slableak_bin() { return SLABLEAK_BIN; }
+
+int free_port() {
+  const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  const bool ok = s >= 0 && bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  if (s >= 0) close(s);
+  if (!ok) throw std::runtime_error("free_port: cannot bind a loopback port");
+  return ntohs(a.sin_port);
+}
 
 std::string make_temp_dir(const std::string& prefix) {
   std::string tmpl = "/tmp/" + prefix + ".XXXXXX";

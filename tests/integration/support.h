@@ -120,6 +120,8 @@ bool has_function(const nlohmann::json& stack, const std::string& fn);
 // @cache ("" = any cache).
 int64_t objects_under(const nlohmann::json& report, const std::string& fn, const std::string& cache = "");
 
+// A loopback TCP port free at the time of the call (bound, read, closed).
+int free_port();
 // A fresh 0755 directory under /tmp named @prefix.XXXXXX.
 std::string make_temp_dir(const std::string& prefix);
 // The whole file, or "" if it cannot be read.
