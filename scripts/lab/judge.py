@@ -275,13 +275,24 @@ def matrix_run(p, console, data, qemu_rc, timed_out):
         doc, problem = parse_snapshot(data.get("slableak.json", b""))
         if problem and doc is None:
             v = _verdict("FAIL", problem)
+        elif scen == "books":
+            v = books(doc, {k[len("traces.base."):]: t for k, t in data.items()
+                            if k.startswith("traces.base.")},
+                      {k[len("traces.end."):]: t for k, t in data.items()
+                       if k.startswith("traces.end.")})
+            kfence = frames.said(console, "MATRIX-BOOKS").get("kfence_sample_interval", "?")
+            v["kfence"] = kfence
+            if kfence not in ("0", "none"):
+                v["detail"] = ("" if v["status"] == "PASS" else v["detail"] + ";") + \
+                    "kfence-sample-interval-%s(its-objects-are-in-no-books)" % kfence
+                v["status"] = "FAIL"
         elif scen == "hold":
             slabs = {k[len("slabinfo."):]: t for k, t in data.items()
                      if k.startswith("slabinfo.") and k != "slabinfo.txt"}
             v = kinds(doc, slabs, p["kinds"], p["count"], p["tolerance"])
         else:
             v = named(doc, p["cache"], p["count"], p["tolerance"], p["func"])
-        if doc is not None and scen in ("hold", "named"):
+        if doc is not None and scen in ("hold", "named", "books"):
             v["fp"], short = fingerprints(doc, p.get("fp_floor", 0.0))
             if short:
                 v["detail"] = short if v["status"] == "PASS" else v["detail"] + ";" + short
@@ -307,7 +318,7 @@ def matrix_run(p, console, data, qemu_rc, timed_out):
             notes += ["| " + ln for ln in stderr.splitlines()[-200:]]
         elif data.get("slableak.json"):
             doc, _ = parse_snapshot(data["slableak.json"])
-            notes += top(doc, None if scen == "hold" else p["cache"])
+            notes += top(doc, None if scen in ("hold", "books") else p["cache"])
         elif not guest:
             notes.append("last console lines:")
             notes += ["| " + ln for ln in frames.clean(console)[-40:]]
@@ -320,3 +331,140 @@ def matrix_run(p, console, data, qemu_rc, timed_out):
                 notes += ["%s | %s" % (name, ln) for ln in lines]
     res["notes"] = notes
     return res
+
+
+# The kernel's books (slub_debug=U). alloc_traces (5.14+) lists the live
+# objects of a cache grouped by call site and allocation stack:
+#    3000 __alloc_skb+0x89/0x1a0 age=3492/3815/4218 pid=339       (6.18)
+#         __kmalloc_node_track_caller_noprof+0x46a/0x740  <- stackdepot: from
+#         kmalloc_reserve+0x64/0x100                         inside the allocator
+#         __alloc_skb+0x89/0x1a0       <- where slableak's stack begins
+#         netlink_sendmsg+0x155/0x480
+#         ...
+# alloc_calls (5.10) has the count lines only. SLUB saves at most 16 frames.
+BOOKS_LINE_RE = re.compile(r"^\s*(\d+)\s+(\S+)")
+BOOKS_FRAMES_MAX = 16
+# Frames inside the allocator on the kernel's side: slableak's own list
+# (userspace/symbols/symbolizer.cpp is_allocator_frame) plus SLUB's debug path,
+# which records the stack (set_track) on every debug allocation.
+BOOKS_ALLOCATOR = ("bpf_prog_", "bpf_trace_run", "__bpf_trace_", "__traceiter_", "trace_kmalloc",
+                   "trace_call_bpf", "perf_trace_", "__kmalloc", "kmalloc", "__do_kmalloc",
+                   "kmem_cache_alloc", "__kmem_cache_alloc", "slab_alloc", "___slab_alloc",
+                   "__slab_alloc", "kmalloc_trace", "__kvmalloc", "kvmalloc", "kmalloc_node",
+                   "__kmalloc_node", "kmalloc_large", "bpf_get_stack",
+                   "set_track", "alloc_debug_processing", "alloc_single_from", "stack_trace_save",
+                   "alloc_from_pcs", "__pcs_")
+
+
+def books_records(text):
+    """[(count, call site function, (caller frames...) or None)] from alloc_traces
+    or alloc_calls text; frames are function names without the allocator's
+    own (None: alloc_calls, call sites only)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    out, cur = [], None
+    for line in (text or "").splitlines():
+        m = BOOKS_LINE_RE.match(line)
+        if m and not line.startswith("        "):
+            cur = [int(m.group(1)), _base(frame_function(m.group(2))), [], False]
+            out.append(cur)
+        elif cur is not None and line.strip():
+            cur[3] = True
+            cur[2].append(_base(frame_function(line.strip())))
+    recs = []
+    for count, site, raw, traced in out:
+        if not traced:
+            recs.append((count, site, None))
+            continue
+        i = 0
+        while i < len(raw) and raw[i].startswith(BOOKS_ALLOCATOR):
+            i += 1
+        recs.append((count, site, tuple(raw[i:]) + (("...",) if len(raw) >= BOOKS_FRAMES_MAX else ())))
+    return recs
+
+
+def _books_key(funcs, keys, sites):
+    """The kernel's entry for one of slableak's stacks (FUNCS: its function
+    names): with stacks, the kernel stack that agrees frame by frame with the
+    most frames (a stack SLUB cut at 16 frames ends in "..." and agrees with
+    any longer one); with call sites only, the first of slableak's two
+    innermost frames that the kernel lists as a call site (the second: a
+    *_track_caller allocation, where SLUB records the caller's caller)."""
+    best = None
+    for k in keys:
+        body = k[:-1] if k and k[-1] == "..." else k
+        n = len(body)
+        ok = funcs[:n] == body if k and k[-1] == "..." else funcs == body
+        if ok and n and (best is None or n > len(best)):
+            best = k
+    if best is None and sites:
+        best = next(((f,) for f in funcs[:2] if f in sites), None)
+    return best
+
+
+def books(doc, base, end, tol_pct=1.0, tol_abs=2):
+    """slableak's held objects per stack against the kernel's books.
+
+    BASE/END: {cache: alloc_traces or alloc_calls text} read once slableak was
+    attached and again after its report. For each kernel stack, the objects
+    allocated after slableak attached and still live are between END - BASE
+    and END (what was live at attach can only have shrunk): slableak's count
+    under that stack must lie in that range, give or take TOL_PCT % of END or
+    TOL_ABS objects. Fails on a stack slableak holds that the kernel does not
+    list, and on a kernel stack slableak does not hold with more than the
+    tolerance allocated after attach."""
+    res = {"method": (doc or {}).get("cache_method") or "-", "stacks": 0, "worst": "-",
+           "books": "-", "slot": "-"}
+    problem = snapshot_problem(doc)
+    if problem:
+        return _verdict("FAIL", problem, **res)
+    held = {}
+    slots = {}
+    for s in doc["stacks"]:
+        held.setdefault(s["cache"], []).append(s)
+        if s["objects"]:
+            slots[s["cache"]] = s["bytes"] // s["objects"]
+    failures, compared, worst, kinds_of_books = [], 0, None, set()
+    for cache in sorted(set(held) | set(end)):
+        if cache not in end:
+            failures.append("no-kernel-books-for-%s(%d-stacks-held)" % (cache, len(held[cache])))
+            continue
+        recs_end, recs_base = books_records(end[cache]), books_records(base.get(cache, ""))
+        traced = any(r[2] is not None for r in recs_end)
+        kinds_of_books.add("traces" if traced else "calls")
+        key_of = (lambda r: r[2]) if traced else (lambda r: (r[1],))
+        kend, kbase = {}, {}
+        for r in recs_end:
+            kend[key_of(r)] = kend.get(key_of(r), 0) + r[0]
+        for r in recs_base:
+            kbase[key_of(r)] = kbase.get(key_of(r), 0) + r[0]
+        sites = None if traced else {k[0] for k in kend}
+        mine = {}
+        for s in held.get(cache, []):
+            funcs = tuple(_base(frame_function(f)) for f in s["frames"])
+            k = _books_key(funcs, kend, sites)
+            if k is None:
+                failures.append("%s-held-%d-under-a-stack-the-kernel-does-not-list:%s" % (
+                    cache, s["objects"], "<-".join(funcs[:6]) or "no-frames"))
+                continue
+            mine[k] = mine.get(k, 0) + s["objects"]
+        for k in sorted(set(kend) | set(mine)):
+            ke, kb, got = kend.get(k, 0), kbase.get(k, 0), mine.get(k, 0)
+            lo, tol = max(0, ke - kb), max(tol_abs, ke * tol_pct / 100.0)
+            off = lo - got if got < lo else max(0, got - ke)
+            where = "%s:%s" % (cache, "<-".join(k[:4]))
+            if got:
+                compared += 1
+                rel = off / ke if ke else 1.0
+                if worst is None or (off, rel) > worst[:2]:
+                    worst = (off, rel, where)
+            if off > tol:
+                failures.append("%s-slableak-%d-kernel-%d(at-attach-%d)" % (where, got, ke, kb))
+    res.update(stacks=compared, books="+".join(sorted(kinds_of_books)) or "-",
+               worst="%d(%.2f%%)@%s" % (worst[0], worst[1] * 100, worst[2]) if compared else "-",
+               slot=",".join("%s:%d" % kv for kv in sorted(slots.items())) or "-")
+    if not compared:
+        failures.append("no-stack-compared")
+    if failures:
+        return _verdict("FAIL", ";".join(failures), **res)
+    return _verdict("PASS", "stacks=%d" % compared, **res)

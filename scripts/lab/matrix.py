@@ -6,6 +6,10 @@
          /proc/slabinfo grew while its holder started
   named  3000 AF_UNIX socketpairs in sock_inode_cache under __sys_socketpair
          (before 6.0 with --method derived: the one-line refusal is the PASS)
+  books  hold's kinds plus sock, and `holder churn-kmalloc` churning the held
+         kmalloc path, on kernels booted with slub_debug=U on the followed
+         caches: slableak's objects per stack against the kernel's own
+         alloc_traces (alloc_calls on 5.10), judge.books
   (every scenario with a report prints fp=, the share of tracked allocations
   served from stack fingerprints, and FAILs below the scenario's fp_floor)
   cost   churn untraced / floor / exact / exact --no-stack-cache, rotated, under
@@ -30,6 +34,11 @@ SCENARIOS = {
                  kernels="5.10 6.1 6.12 6.18"),
     "named": dict(fp_floor=0.0, kinds="sock", caches="sock_inode_cache", kernels="5.10 6.1 6.12 6.18"),
     "cost": dict(kinds="", caches="msg_msg-2k", kernels="6.18", timeout=1800, icount=True),
+    # The kernel's own books (slub_debug=U: every object's allocation stack) on
+    # the caches slableak follows; KFENCE off, as its objects are in no books.
+    "books": dict(kinds="kmalloc cg msg sock",
+                  caches="kmalloc-2k kmalloc-cg-2k msg_msg-2k sock_inode_cache",
+                  kernels="5.10 6.1 6.12 6.18", books=True, fp_floor=0.1),
 }
 # arm64 under TCG is several times slower (pointer authentication in every
 # kernel function on 6.1+): boot 23 s and load+attach 12 s on 6.18 on a quiet
@@ -127,7 +136,8 @@ def run(a, log):
     logdir = Path(a.out).resolve() if a.out else t / "logs"
     guests = [Guest(name=s.split("@")[0], kernel=k.vmlinuz, out=logdir / s.split("@")[0],
                     arch=arch, initrd=initrd, memory_mib=a.memory, timeout=p["timeout"],
-                    icount=p.get("icount", False)) for s, k in kernels.items()]
+                    icount=p.get("icount", False), cmdline=books_cmdline(p))
+              for s, k in kernels.items()]
     failed, summary = [], []
     for i in range(0, len(guests), max(1, a.jobs)):
         for r in boot(guests[i:i + max(1, a.jobs)], log):
@@ -140,6 +150,13 @@ def run(a, log):
             summary.append("%-5s %-27s %-4s method=%-7s held=%s fp=%s load=%5ss total=%6.1fs" % (
                 r.guest.name, v["kernel"], v["status"], v["method"], v["held"], v["fp"], v["load"],
                 r.seconds))
+            if a.scenario == "books":
+                print("MATRIX-BOOKS arch=%s series=%s kernel=%s status=%s books=%s stacks=%s "
+                      "worst=%s slot=%s kfence=%s" % (a.arch, r.guest.name, v["kernel"], v["status"],
+                                                      v.get("books"), v.get("stacks"), v.get("worst"),
+                                                      v.get("slot"), v.get("kfence")))
+                summary[-1] += " books=%s stacks=%s worst=%s" % (v.get("books"), v.get("stacks"),
+                                                                 v.get("worst"))
             if v["status"] != "PASS":
                 failed.append(r.guest.name)
                 for n in v["notes"]:
@@ -156,12 +173,21 @@ def run(a, log):
     return 0
 
 
+def books_cmdline(p):
+    """Kernel parameters of the books scenario: SLUB keeps each object's
+    allocation stack in the followed caches (names the kernel lacks are
+    ignored), and KFENCE serves none of them."""
+    if not p.get("books"):
+        return ()
+    return ("slub_debug=U," + ",".join(p["caches"].split()), "kfence.sample_interval=0")
+
+
 def result_line(p, series, v, seconds):
     keys = ("kernel", "status", "method", "held", "func", "fp", "btf", "kfunc_sym")
     fields = ["arch=" + p["arch"], "series=" + series]
     fields += ["%s=%s" % (k, v.get(k, "-")) for k in keys]
     fields += ["expected=%d" % p["count"],
-               "expected_func=" + ("per-kind" if p["scenario"] == "hold" else p["func"]),
+               "expected_func=" + ("per-kind" if p["scenario"] in ("hold", "books") else p["func"]),
                "boot=%ss" % v["boot"], "load=%ss" % v["load"], "holder_ready=" + v["holder_ready"],
                "slableak_done=" + v["slableak_done"], "total=%.1fs" % seconds, "detail=" + v["detail"]]
     return "MATRIX-RESULT " + " ".join(fields)

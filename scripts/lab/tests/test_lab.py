@@ -27,6 +27,7 @@ HOLD = dict(scenario="hold", method="auto", kinds=["kmalloc", "cg", "msg"], coun
             tolerance=2.0, fp_floor=0.1, cache="sock_inode_cache", func="__sys_socketpair",
             timeout=300, attach_timeout=60)
 NAMED = dict(HOLD, scenario="named", kinds=["sock"])
+BOOKS = dict(HOLD, scenario="books", kinds=["kmalloc", "cg", "msg", "sock"])
 
 
 class Frames(unittest.TestCase):
@@ -176,6 +177,144 @@ class Judge(unittest.TestCase):
         self.assertEqual((v["status"], v["floor_added_ns"], v["exact_x_floor"]), ("PASS", "+100", "4.00"))
         self.assertEqual(judge.cost("untraced 1 cpu_ns_per_op 5\n")["detail"],
                          "no-rows-for:floor,exact,exact-nocache")
+
+
+SKB = ("__alloc_skb", "netlink_sendmsg", "__sys_sendto", "do_syscall_64")
+
+
+def traces(*recs):
+    """alloc_traces text: (count, frames from inside SLUB outwards)."""
+    out = ""
+    for n, frames_ in recs:
+        out += "%7d %s+0x8e/0x1d0 age=10 pid=50 cpus=0\n" % (n, frames_[2])
+        out += "".join("        %s+0x1/0x40\n" % f for f in frames_) + "\n"
+    return out
+
+
+class Books(unittest.TestCase):
+    """judge.books: slableak's objects per stack against SLUB's alloc_traces."""
+
+    def doc(self, *stacks):
+        return {"cache_method": "kfunc", "stacks": [
+            dict(cache=c, objects=n, bytes=n * 4096, frames=["%s+0x8e/0x1d0" % f for f in fr])
+            for c, n, fr in stacks]}
+
+    def books(self, doc, base, end):
+        return judge.books(doc, {"kmalloc-2k": base}, {"kmalloc-2k": end})
+
+    def test_stackdepot_frames_map_past_the_allocator(self):
+        slub = ("___slab_alloc", "__kmalloc_node_track_caller.cold", "kmalloc_reserve") + SKB
+        v = self.books(self.doc(("kmalloc-2k", 3000, SKB)), traces((1, slub)), traces((3001, slub)))
+        self.assertEqual((v["status"], v["stacks"], v["books"], v["slot"]),
+                         ("PASS", 1, "traces", "kmalloc-2k:4096"), v)
+        self.assertEqual(v["worst"], "0(0.00%)@kmalloc-2k:__alloc_skb<-netlink_sendmsg<-__sys_sendto"
+                         "<-do_syscall_64")
+
+    def test_per_stack_error_beyond_one_percent_or_two_objects_fails(self):
+        slub = ("___slab_alloc", "__kmalloc") + SKB
+        end = traces((3000, slub))
+        self.assertEqual(self.books(self.doc(("kmalloc-2k", 2970, SKB)), "", end)["status"], "PASS")
+        v = self.books(self.doc(("kmalloc-2k", 2969, SKB)), "", end)
+        self.assertEqual(v["status"], "FAIL")
+        self.assertIn("slableak-2969-kernel-3000(at-attach-0)", v["detail"])
+        small = traces((10, slub))
+        self.assertEqual(self.books(self.doc(("kmalloc-2k", 8, SKB)), "", small)["status"], "PASS")
+        self.assertEqual(self.books(self.doc(("kmalloc-2k", 7, SKB)), "", small)["status"], "FAIL")
+
+    def test_objects_live_before_attach_widen_the_range_only_downwards(self):
+        slub = ("___slab_alloc", "__kmalloc") + SKB
+        base, end = traces((40, slub)), traces((100, slub))
+        for got, status in ((57, "FAIL"), (58, "PASS"), (100, "PASS"), (103, "FAIL")):
+            with self.subTest(got):
+                self.assertEqual(self.books(self.doc(("kmalloc-2k", got, SKB)), base, end)["status"],
+                                 status)
+
+    def test_a_held_stack_the_kernel_does_not_list_fails(self):
+        slub = ("___slab_alloc", "__kmalloc") + SKB
+        other = ("load_msg", "do_msgsnd", "do_syscall_64")
+        v = self.books(self.doc(("kmalloc-2k", 3000, SKB), ("kmalloc-2k", 1, other)), "",
+                       traces((3000, slub)))
+        self.assertEqual(v["status"], "FAIL")
+        self.assertIn("held-1-under-a-stack-the-kernel-does-not-list:load_msg<-do_msgsnd", v["detail"])
+
+    def test_objects_the_kernel_lists_and_slableak_missed_fail(self):
+        slub = ("___slab_alloc", "__kmalloc") + SKB
+        msg = ("___slab_alloc", "__kmalloc", "load_msg", "do_msgsnd", "do_syscall_64")
+        v = self.books(self.doc(("kmalloc-2k", 3000, SKB)), traces((5, msg)),
+                       traces((3000, slub), (3005, msg)))
+        self.assertEqual(v["status"], "FAIL")
+        self.assertIn("kmalloc-2k:load_msg<-do_msgsnd<-do_syscall_64-slableak-0-kernel-3005", v["detail"])
+
+    def test_a_stack_slub_cut_at_16_frames_matches_the_longer_one(self):
+        deep = tuple("f%d" % i for i in range(20))
+        slub = ("___slab_alloc", "__kmalloc") + deep[:14]
+        v = self.books(self.doc(("kmalloc-2k", 500, deep), ("kmalloc-2k", 500, deep[:15] + ("g",))),
+                       "", traces((1000, slub)))
+        self.assertEqual((v["status"], v["stacks"]), ("PASS", 1), v)
+        # Uncut, the kernel's stack must be slableak's whole stack.
+        v = self.books(self.doc(("kmalloc-2k", 3000, SKB + ("x",))), "",
+                       traces((3000, ("___slab_alloc", "__kmalloc") + SKB)))
+        self.assertIn("does-not-list", v["detail"])
+
+    def test_call_sites_on_5_10(self):
+        calls = ("   3000 __alloc_skb+0x79/0x1d0 age=1/2/3 pid=40-41 cpus=0\n"
+                 "      2 load_msg+0x37/0x190 age=5 pid=1 cpus=0\n")
+        v = self.books(self.doc(("kmalloc-2k", 3000, ("kmalloc_reserve",) + SKB),
+                                ("kmalloc-2k", 1, ("load_msg", "do_msgsnd"))), "", calls)
+        self.assertEqual((v["status"], v["stacks"], v["books"]), ("PASS", 2, "calls"), v)
+        v = self.books(self.doc(("kmalloc-2k", 1, ("a", "b", "load_msg"))), "", calls)
+        self.assertIn("does-not-list", v["detail"])
+
+    def test_a_cache_without_books_fails(self):
+        v = judge.books(self.doc(("kmalloc-2k", 3, SKB)), {}, {})
+        self.assertEqual(v["detail"], "no-kernel-books-for-kmalloc-2k(1-stacks-held);no-stack-compared")
+
+
+class BooksRecorded(unittest.TestCase):
+    """judge.matrix_run on books runs recorded from qemu (slub_debug=U)."""
+
+    def skb_stack(self, doc):
+        return next(st for st in doc["stacks"] if st["cache"] == "kmalloc-2k" and st["frames"]
+                    and judge.frame_function(st["frames"][0]) == "__alloc_skb"
+                    and st["objects"] >= 3000)
+
+    def test_books_pass_per_stack_on_recorded_kernels(self):
+        # 6.18: KFENCE built, off by kfence.sample_interval=0; 5.10: not built.
+        for name, books, kfence, least in (("books-6.18", "traces", "0", 6),
+                                           ("books-5.10", "calls", "none", 5)):
+            with self.subTest(name):
+                console, data = recorded(name)
+                v = judge.matrix_run(BOOKS, console, data, 0, False)
+                self.assertEqual((v["status"], v["books"], v["kfence"]), ("PASS", books, kfence), v)
+                self.assertGreaterEqual(v["stacks"], least)
+                self.assertTrue(v["worst"].startswith("0(0.00%)@"), v["worst"])
+
+    def test_books_catch_lost_frees_and_wrong_stacks(self):
+        for name in ("books-6.18", "books-5.10"):
+            with self.subTest(name):
+                console, data = recorded(name)
+                doc = json.loads(data["slableak.json"])
+                skb = self.skb_stack(doc)
+                skb["objects"] += 31  # frees of the churning path that slableak missed
+                data["slableak.json"] = json.dumps(doc).encode()
+                v = judge.matrix_run(BOOKS, console, data, 0, False)
+                self.assertEqual(v["status"], "FAIL")
+                self.assertRegex(v["detail"], r"kmalloc-2k:[^;]*-slableak-%d-kernel-%d" % (
+                    skb["objects"], skb["objects"] - 31))
+                skb["objects"] -= 31
+                skb["frames"] = ["tcp_sendmsg+0x1"] + skb["frames"]  # filed under another stack
+                data["slableak.json"] = json.dumps(doc).encode()
+                v = judge.matrix_run(BOOKS, console, data, 0, False)
+                self.assertEqual(v["status"], "FAIL")
+                self.assertIn("kmalloc-2k-held-%d-under-a-stack-the-kernel-does-not-list:tcp_sendmsg"
+                              % skb["objects"], v["detail"])
+
+    def test_books_need_kfence_off(self):
+        console, data = recorded("books-6.18")
+        console = console.replace("kfence_sample_interval=0", "kfence_sample_interval=100")
+        v = judge.matrix_run(BOOKS, console, data, 0, False)
+        self.assertEqual(v["status"], "FAIL")
+        self.assertIn("kfence-sample-interval-100", v["detail"])
 
 
 class Runner(unittest.TestCase):
