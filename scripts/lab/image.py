@@ -162,14 +162,16 @@ def results(run):
     return {p.name: p.read_text(errors="replace") for p in into.iterdir() if p.is_file()}
 
 
-def tar_disk(path, files):
-    """FILES {name: host Path or bytes} as a tar file at PATH: a read-only disk."""
+def tar_disk(path, files, executable=("run.sh",)):
+    """FILES {name: host Path or bytes} as a tar file at PATH: a read-only disk.
+    Executable in it: the names in EXECUTABLE and host files that are."""
     with tarfile.open(path, "w") as t:
         for name, src in sorted(files.items()):
             data = src if isinstance(src, bytes) else Path(src).read_bytes()
             info = tarfile.TarInfo(name)
             info.size = len(data)
-            info.mode = 0o755 if isinstance(src, Path) and os.access(src, os.X_OK) else 0o644
+            info.mode = 0o755 if name in executable or (
+                isinstance(src, Path) and os.access(src, os.X_OK)) else 0o644
             t.addfile(info, io.BytesIO(data))
     return Disk(Path(path), readonly=True)
 

@@ -381,6 +381,15 @@ class Runner(unittest.TestCase):
             self.assertEqual((Path(t) / "m/release").read_text(), "6.1.0-1-cloud-amd64\n")
             self.assertIn(b"depends=net_failover", (Path(t) / "m/virtio_net.ko").read_bytes())
 
+    def test_payload_run_sh_is_executable(self):
+        import tarfile
+        from lab import image
+        with tempfile.TemporaryDirectory() as t:
+            (Path(t) / "s.sh").write_text("#!/bin/sh\n")  # 0644 in git, as scenario.sh
+            image.tar_disk(Path(t) / "p.tar", {"run.sh": Path(t) / "s.sh", "a.conf": b"A=1\n"})
+            with tarfile.open(Path(t) / "p.tar") as tf:
+                self.assertEqual({m.name: m.mode for m in tf}, {"run.sh": 0o755, "a.conf": 0o644})
+
     def test_mirror_and_series(self):
         entries = [(["deb"], ["http://sec.example/debian-security"], ["bookworm-security"]),
                    (["deb"], ["http://m.example/debian-ports/"], ["sid"]),
