@@ -74,12 +74,18 @@ TEST(Capture, SignalDuringAHeldLeakWritesAWholeCaptureThatCapturesListsAndDiffRe
 
   const auto caps = captures_in(cap, "sigusr1");
   ASSERT_EQ(caps.size(), 1u);
-  for (const char* f : {"report.json", "flamegraph.svg", "meminfo", "slabinfo", "metrics.prom", "capture.json"})
+  for (const char* f :
+       {"report.json", "flamegraph.svg", "profile.pb.gz", "meminfo", "slabinfo", "metrics.prom", "capture.json"})
     EXPECT_GT(fs::file_size(caps[0] / f), 0u) << f;
+  // The profile is gzip (magic 1f 8b) and the manifest lists it.
+  EXPECT_EQ(read_file(caps[0] / "profile.pb.gz").substr(0, 2), "\x1f\x8b");
   const auto report = nlohmann::json::parse(read_file(caps[0] / "report.json"));
   EXPECT_NEAR(objects_under(report, "netlink_sendmsg", "kmalloc-2k"), 2000, 40);
   const auto manifest = nlohmann::json::parse(read_file(caps[0] / "capture.json"));
   EXPECT_EQ(manifest["trigger"], "sigusr1");
+  EXPECT_NE(manifest["files"].dump().find("\"profile.pb.gz\""), std::string::npos) << manifest.dump();
+  EXPECT_GT(manifest["monotonic_s"].get<double>(), 0) << manifest.dump();
+  EXPECT_TRUE(manifest["oom_to_report_ms"].is_null()) << manifest.dump();
   EXPECT_EQ(manifest["top"]["cache"], "kmalloc-2k");
   EXPECT_GE(manifest["top"]["bytes"].get<int64_t>(), 1900 * 2048);
   EXPECT_NE(read_file(caps[0] / "metrics.prom").find("slableak_tracer_events_total"), std::string::npos);
@@ -90,6 +96,7 @@ TEST(Capture, SignalDuringAHeldLeakWritesAWholeCaptureThatCapturesListsAndDiffRe
   EXPECT_NE(listed.out.find("sigusr1"), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find("kmalloc-2k"), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find(caps[0].filename().string()), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("profile: " + (caps[0] / "profile.pb.gz").string()), std::string::npos) << listed.out;
 
   // The capture's report against a later snapshot, after the leak is freed.
   held.release();
@@ -196,6 +203,11 @@ TEST(Capture, TheOomKillerOfAMemoryCgroupTriggersACaptureNamingTheVictim) {
   const auto m = nlohmann::json::parse(read_file(ours[0] / "capture.json"));
   EXPECT_EQ(m["trigger"], "oom");
   EXPECT_EQ(m["victim"]["comm"], "python3");
+  // The kernel's time of the kill, and the report taken after it on the same clock.
+  EXPECT_GT(m["victim"]["monotonic_s"].get<double>(), 0) << m.dump();
+  ASSERT_TRUE(m["oom_to_report_ms"].is_number()) << m.dump();
+  EXPECT_GE(m["oom_to_report_ms"].get<double>(), 0) << m.dump();
+  std::cout << "OOM kill to report: " << m["oom_to_report_ms"] << " ms\n";
   std::cout << "victim cgroup: " << m["victim"]["cgroup"] << "\n";
   // From 6.8 (and 6.1.y backports) the tracepoint passes the task: its memory cgroup is named.
   utsname u{};

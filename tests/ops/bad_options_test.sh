@@ -40,6 +40,7 @@ cases=(
   "--ready-fd|snapshot --ready-fd 97"
   "--ready-fd|export --ready-fd 2000000"
   "--bogus|snapshot --bogus"
+  "export --capture-dir|captures /nonexistent/slableak-captures"
   "frobnicate|frobnicate"
 )
 run_case() {  # who, expected word, args...

@@ -139,5 +139,23 @@ TEST(CaptureStore, RefusesAPathThatIsNotADirectory) {
     EXPECT_EQ(e.code(), Exit::usage);
     EXPECT_NE(std::string(e.what()).find("--capture-dir"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(CaptureStore::list(d.path() + "/missing"), Error);
+}
+
+// `slableak captures DIR` on a DIR that is not there: a bad argument (exit
+// 2, as a missing file is to `diff`), in one line that names the fix.
+TEST(CaptureStore, ListingAMissingDirectoryIsAUsageError) {
+  ScratchDir d;
+  std::ofstream(fs::path(d.path()) / "file") << "x";
+  for (const std::string bad : {d.path() + "/missing", d.path() + "/file"}) {
+    try {
+      CaptureStore::list(bad);
+      FAIL() << "no error for " << bad;
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(e.code(), Exit::usage) << what;
+      EXPECT_NE(what.find(bad), std::string::npos) << what;
+      EXPECT_NE(what.find("export --capture-dir"), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  }
 }

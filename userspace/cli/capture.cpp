@@ -1,5 +1,7 @@
 #include "capture.h"
 
+#include <time.h>
+
 #include <iostream>
 #include <sstream>
 
@@ -20,6 +22,12 @@ double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
+double clock_s(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 std::string read_or_say(const std::string& path, size_t max) {
   try {
     return read_text_file(path, max);
@@ -38,14 +46,14 @@ std::string percent(double share) {
 // Every file of a capture, in the order they are written.
 std::vector<CaptureFile> capture_files(const Snapshot& report, const std::string& metrics) {
   std::vector<CaptureFile> files;
-  files.reserve(7);
-  std::ostringstream json, svg;
+  files.reserve(8);
+  std::ostringstream json, svg, pprof;
   write_json(json, report, 0);
   files.push_back({"report.json", std::move(json).str()});
   write_svg(svg, report, 0);
   files.push_back({"flamegraph.svg", std::move(svg).str()});
-  // Hook: the pprof profile ("profile.pb.gz") goes here once render/ has a
-  // pprof writer (`snapshot --format pprof`); captures need nothing else.
+  write_pprof(pprof, report, 0);
+  files.push_back({"profile.pb.gz", std::move(pprof).str()});
   files.push_back({"meminfo", read_or_say("/proc/meminfo", kMaxMeminfoBytes)});
   files.push_back({"slabinfo", read_or_say("/proc/slabinfo", kMaxSlabinfoBytes)});
   files.push_back({"metrics.prom", metrics});
@@ -152,6 +160,8 @@ void FlightRecorder::write(const Snapshot& taken, const PendingCapture& p, Expos
   sum.reason = p.reason;
   sum.victim = p.victim;
   sum.collect_ms = ms_since(p.noticed);
+  // The report's time on CLOCK_MONOTONIC, the clock of the OOM event.
+  sum.monotonic_s = report.unix_time - (clock_s(CLOCK_REALTIME) - clock_s(CLOCK_MONOTONIC));
   summarize_capture(report, &sum);
   auto files = capture_files(report, render_prometheus(report, *info));
   for (const auto& f : files) sum.files.push_back(f.name);

@@ -3,13 +3,13 @@
 //   report.json    the report, as `snapshot --format json` writes it (all
 //                  stacks), so `slableak diff` reads it
 //   flamegraph.svg the flame graph of the same report
+//   profile.pb.gz  the same report as a gzipped pprof profile (all stacks)
 //   meminfo        /proc/meminfo at the capture
 //   slabinfo       /proc/slabinfo at the capture
 //   metrics.prom   the Prometheus text at the capture: the tracer's health
 //                  (dropped events, map fill, kernel memory) with the rest
-//   capture.json   the manifest: trigger, reason, OOM victim, top stack
-// (a pprof profile joins them once the report has that format: see
-// capture_files() in capture.cpp).
+//   capture.json   the manifest: trigger, reason, OOM victim (and when the
+//                  kernel marked it), top stack, when the report was taken
 //
 // Triggers (model/capture_plan.h holds their state machines):
 //   sigusr1     SIGUSR1: capture now

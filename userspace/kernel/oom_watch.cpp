@@ -20,9 +20,9 @@ constexpr size_t kMaxPending = 64;
 
 std::string bounded_comm(const char* c) { return std::string(c, strnlen(c, SLK_OOM_COMM_LEN)); }
 
-double unix_now() {
+double clock_s(clockid_t id) {
   timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
+  clock_gettime(id, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
@@ -79,7 +79,10 @@ int OomWatch::on_event(void* ctx, void* data, size_t size) {
   const auto* e = static_cast<const slk_oom_event*>(data);
   OomVictim v;
   v.pid = e->pid;
-  v.unix_time = unix_now();
+  // The event's own time (bpf_ktime_get_ns: CLOCK_MONOTONIC), and on the
+  // wall clock through the offset between the two clocks now.
+  v.monotonic_s = static_cast<double>(e->time_ns) / 1e9;
+  v.unix_time = v.monotonic_s + (clock_s(CLOCK_REALTIME) - clock_s(CLOCK_MONOTONIC));
   if (e->flags & SLK_OOM_VICTIM_TASK) v.comm = bounded_comm(e->comm);
   if (v.comm.empty()) v.comm = first_line("/proc/" + std::to_string(e->pid) + "/comm");
   // /proc/PID/cgroup of a victim that already exited says "/": the name

@@ -259,4 +259,9 @@ void summarize_capture(const Snapshot& s, CaptureSummary* out) {
   out->top_bytes = top->bytes;
 }
 
+std::optional<double> oom_to_report_ms(const CaptureSummary& c) {
+  if (!c.victim || c.victim->monotonic_s <= 0 || c.monotonic_s <= 0) return std::nullopt;
+  return (c.monotonic_s - c.victim->monotonic_s) * 1000.0;
+}
+
 }  // namespace slableak

@@ -131,6 +131,12 @@ struct OomVictim {
   int32_t pid = 0;
   std::string comm;    // "" if unknown
   std::string cgroup;  // cgroup v2 path, or "id N"; "" if unknown
+  // When the kernel marked the victim: bpf_ktime_get_ns() in the event
+  // (CLOCK_MONOTONIC, the clock of dmesg's timestamps on a host that never
+  // suspended), and the same instant on the wall clock, converted with the
+  // CLOCK_REALTIME - CLOCK_MONOTONIC offset read when the event was read.
+  // 0 if unknown (a manifest written before these fields).
+  double monotonic_s = 0;
   double unix_time = 0;
 };
 
@@ -147,8 +153,14 @@ struct CaptureSummary {
   int64_t top_bytes = 0;
   int64_t total_bytes = 0;  // outstanding bytes attributed, all caches
   double collect_ms = 0;    // from the trigger to the report being taken
+  // CLOCK_MONOTONIC when the report was taken (unix_time on that clock);
+  // with victim->monotonic_s it gives the delay from the OOM kill. 0 if unknown.
+  double monotonic_s = 0;
   std::vector<std::string> files;
 };
+// Milliseconds from the kernel marking the OOM victim to the capture's
+// report, both on CLOCK_MONOTONIC; nullopt unless both times are known.
+std::optional<double> oom_to_report_ms(const CaptureSummary& c);
 // Fills the report part of a summary from a snapshot sorted by verdict.
 void summarize_capture(const Snapshot& s, CaptureSummary* out);
 

@@ -171,8 +171,10 @@ std::vector<std::pair<std::string, uint64_t>> CaptureStore::list(const std::stri
   UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) {
     const int e = errno;
-    throw env_error("capture directory " + dir + ": " + errno_text(e) +
-                    " (name the directory given to export --capture-dir)");
+    // A bad argument, as a missing file is to `diff`: exit 2.
+    throw usage_error("capture directory " + dir + ": " + errno_text(e) +
+                      ": give the directory that export --capture-dir writes (the unit's, "
+                      "/var/lib/slableak/captures, exists once the exporter has run with it)");
   }
   std::vector<std::pair<std::string, uint64_t>> out;
   for (const auto& n : entries(fd.get()))

@@ -49,7 +49,8 @@ class CaptureStore {
   uint64_t removed() const { return removed_; }
 
   // Every capture in @dir (names made by capture_name), oldest first, with
-  // the bytes of their files. Throws an environment Error if @dir cannot be read.
+  // the bytes of their files. Throws a usage Error (a bad argument: exit 2)
+  // if @dir cannot be opened as a directory.
   static std::vector<std::pair<std::string, uint64_t>> list(const std::string& dir);
   // One file of a capture, at most @max_bytes; throws an environment Error.
   static std::string read(const std::string& dir, const std::string& capture, const std::string& file,

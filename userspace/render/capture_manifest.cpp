@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <iomanip>
 
@@ -15,13 +18,15 @@ std::string render_capture_manifest(const CaptureSummary& c) {
   j["capture_version"] = kCaptureManifestVersion;
   j["name"] = c.name;
   j["unix_time"] = c.unix_time;
+  j["monotonic_s"] = c.monotonic_s;
   j["trigger"] = capture_trigger_name(c.trigger);
   j["reason"] = c.reason;
   if (c.victim) {
     j["victim"] = {{"pid", c.victim->pid},
                    {"comm", c.victim->comm},
                    {"cgroup", c.victim->cgroup},
-                   {"unix_time", c.victim->unix_time}};
+                   {"unix_time", c.victim->unix_time},
+                   {"monotonic_s", c.victim->monotonic_s}};
   } else {
     j["victim"] = nullptr;
   }
@@ -29,6 +34,10 @@ std::string render_capture_manifest(const CaptureSummary& c) {
               {"verdict", c.top_verdict}, {"bytes", c.top_bytes}};
   j["attributed_bytes"] = c.total_bytes;
   j["collect_ms"] = c.collect_ms;
+  if (const auto d = oom_to_report_ms(c))
+    j["oom_to_report_ms"] = *d;
+  else
+    j["oom_to_report_ms"] = nullptr;
   j["files"] = c.files;
   return j.dump(2) + "\n";
 }
@@ -42,6 +51,7 @@ CaptureSummary read_capture_manifest(const std::string& text, const std::string&
                           std::to_string(kCaptureManifestVersion) + ": read it with the slableak that wrote it");
     c.name = j.at("name").get<std::string>();
     c.unix_time = j.at("unix_time").get<double>();
+    c.monotonic_s = j.value("monotonic_s", 0.0);
     const auto t = parse_capture_trigger(j.at("trigger").get<std::string>());
     if (!t) throw runtime_error(what + ": unknown trigger " + j.at("trigger").dump());
     c.trigger = *t;
@@ -53,6 +63,7 @@ CaptureSummary read_capture_manifest(const std::string& text, const std::string&
       o.comm = v.at("comm").get<std::string>();
       o.cgroup = v.at("cgroup").get<std::string>();
       o.unix_time = v.at("unix_time").get<double>();
+      o.monotonic_s = v.value("monotonic_s", 0.0);
       c.victim = o;
     }
     const auto& top = j.at("top");
@@ -81,6 +92,19 @@ std::string utc(double t) {
   return buf;
 }
 
+// "21:14:05.123" (UTC), for times within a capture's second.
+std::string utc_ms(double t) {
+  const auto whole = static_cast<time_t>(t);
+  tm u{};
+  gmtime_r(&whole, &u);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &u);
+  const int ms = std::clamp(static_cast<int>((t - static_cast<double>(whole)) * 1000.0), 0, 999);
+  char out[40];
+  std::snprintf(out, sizeof out, "%s.%03d", buf, ms);
+  return out;
+}
+
 }  // namespace
 
 void write_captures_table(std::ostream& os, const std::string& dir, const std::vector<CaptureSummary>& captures) {
@@ -95,10 +119,16 @@ void write_captures_table(std::ostream& os, const std::string& dir, const std::v
        << (c.top_cache.empty() ? std::string("-") : format_bytes(static_cast<double>(c.top_bytes))) << "  " << std::left
        << std::setw(8) << (c.top_verdict.empty() ? "-" : c.top_verdict) << "  "
        << (c.top_frame.empty() ? "-" : c.top_frame) << "  / " << c.name << "\n";
-    if (c.victim)
+    if (c.victim) {
       os << "    OOM victim: pid " << c.victim->pid << " (" << (c.victim->comm.empty() ? "?" : c.victim->comm)
-         << ") in cgroup " << (c.victim->cgroup.empty() ? "?" : c.victim->cgroup) << "\n";
+         << ") in cgroup " << (c.victim->cgroup.empty() ? "?" : c.victim->cgroup);
+      if (c.victim->monotonic_s > 0) os << ", marked at " << utc_ms(c.victim->unix_time) << " UTC";
+      if (const auto d = oom_to_report_ms(c)) os << ", report taken " << static_cast<long>(std::lround(*d)) << " ms later";
+      os << "\n";
+    }
     if (!c.reason.empty()) os << "    " << c.reason << "\n";
+    if (std::find(c.files.begin(), c.files.end(), "profile.pb.gz") != c.files.end())
+      os << "    profile: " << dir << "/" << c.name << "/profile.pb.gz\n";
   }
 }
 

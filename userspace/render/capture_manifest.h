@@ -16,7 +16,9 @@ std::string render_capture_manifest(const CaptureSummary& c);
 CaptureSummary read_capture_manifest(const std::string& text, const std::string& what);
 
 // One line per capture, oldest first: time (UTC), trigger, the heaviest
-// stack's cache, top frame and bytes, the victim of an OOM capture.
+// stack's cache, top frame and bytes, the victim of an OOM capture (when
+// the kernel marked it and how much later the report was taken), and the
+// path of the capture's pprof profile.
 // Captures whose manifest could not be read carry their reason in `reason`
 // with an empty trigger summary.
 void write_captures_table(std::ostream& os, const std::string& dir, const std::vector<CaptureSummary>& captures);
