@@ -35,6 +35,14 @@ const volatile __u32 filter_bits = 18; /* log2(live_filter slots), >= 4 */
  * share the plain kmalloc-* caches. Derived method only. */
 const volatile bool cg_caches = true;
 
+/* The pseudo cache kmalloc-large: its followed-cache index (-1: not
+ * followed) and the largest kmalloc cache's size. A kmalloc asking for more
+ * is served by the page allocator (kmalloc_large / kmalloc_order), has no
+ * kmem_cache (the kfunc and the slab walk would find none), and its event
+ * reports bytes_alloc = PAGE_SIZE << order on every kernel we run on. */
+const volatile __s32 large_idx = -1;
+const volatile __u32 large_above = 0xffffffff;
+
 /* Changed by userspace while running: the epoch width grows with run time. */
 volatile __u32 epoch_shift = 30;
 /* Set by the loader where kmem_cache_alloc passes the cache (6.0+, see
@@ -285,7 +293,7 @@ static __always_inline int track_alloc(void *ctx, __u64 call_site, __u64 ptr, __
 
 static __always_inline bool in_size_window(__u64 bytes_req)
 {
-	return bytes_req > req_lo_min && bytes_req <= req_hi_max;
+	return (bytes_req > req_lo_min && bytes_req <= req_hi_max) || bytes_req > large_above;
 }
 
 /* How a program names the cache of an allocation. Every caller of on_alloc()
@@ -321,6 +329,9 @@ static __always_inline int cache_index(const enum slk_naming how, __u64 ptr, __u
 	struct kmem_cache *s;
 	int idx;
 
+	/* Before any naming: its own size says a kmalloc is not in a slab. */
+	if (how != SLK_NAME_EVENT && bytes_req > large_above)
+		return large_idx;
 	if (how == SLK_NAME_DERIVED)
 		return derived_index_of(bytes_req, arg);
 	if (how == SLK_NAME_KFUNC)

@@ -35,6 +35,9 @@ enum slk_kmalloc_type {
 	SLK_KMALLOC_RECLAIM = 1,
 	SLK_KMALLOC_CGROUP = 2,
 	SLK_KMALLOC_DMA = 3,
+	/* Not a kernel type: the pseudo cache "kmalloc-large", kmallocs above
+	 * the largest kmalloc cache, which the page allocator serves. */
+	SLK_KMALLOC_LARGE = 4,
 };
 
 /* One selected cache as configured by userspace (read-only in the kernel). */

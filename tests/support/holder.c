@@ -33,6 +33,16 @@
  *   sock-drip  like sock, one socketpair a millisecond: prints "ready 0"
  *            at once and grows for COUNT ms (a leak in progress, for
  *            triage) unless a stdin line or a signal comes first
+ *   large    COUNT "user" keys (add_key) of LARGE_KEY_BYTES (20000) each, in
+ *            the process keyring: user_preparse kmallocs the payload with
+ *            its 24-byte header, 20024 bytes, above kmalloc-8k: the page
+ *            allocator serves 32 KiB each                -> kmalloc-large
+ *            (root's key quota, kernel.keys.root_maxbytes, is 25 MB by
+ *            default: 1000 keys fit). Keys are freed by the kernel's key
+ *            garbage collector, some time after release or exit.
+ *   large-drip  like large, one key every 10 ms: prints "ready 0" at once
+ *            and grows for COUNT keys unless a stdin line or a signal
+ *            comes first (a leak in progress, for triage)
  *   skb      COUNT unread 64-byte netlink messages sent with sendmsg(2)
  *            (not sendto: a stack of its own, ____sys_sendmsg ->
  *            netlink_sendmsg -> __alloc_skb)               -> skbuff_head_cache
@@ -95,6 +105,7 @@
 #include <sys/msg.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
@@ -108,6 +119,9 @@
 #include <unistd.h>
 
 #define MSG_BYTES 1500       /* payload: lands in the 1025..2048 class */
+#define LARGE_KEY_BYTES 20000 /* user key payload: a kmalloc of 20024 bytes */
+#define KEY_SPEC_PROCESS_KEYRING_ (-2)
+#define KEYCTL_INVALIDATE_ 21
 #define PIPE_SLOTS 32        /* 32 * sizeof(struct pipe_buffer)=40 = 1280 */
 #define RCVBUF_FORCE (64 << 20)
 #define MAX_COUNT 10000000UL
@@ -134,6 +148,8 @@ static int *g_qids;          /* SysV queues (msg, churn) */
 static size_t g_nqids, g_capqids;
 
 static int g_drain_fds;            /* netlink: read queues before close */
+static int *g_keys;          /* user keys (large) */
+static size_t g_nkeys, g_capkeys;
 
 static void release_all(void)
 {
@@ -151,6 +167,9 @@ static void release_all(void)
 	for (size_t i = 0; i < g_nqids; i++)
 		msgctl(g_qids[i], IPC_RMID, NULL);
 	g_nqids = 0;
+	for (size_t i = 0; i < g_nkeys; i++)
+		syscall(SYS_keyctl, KEYCTL_INVALIDATE_, g_keys[i]);
+	g_nkeys = 0;
 }
 
 static void __attribute__((noreturn)) die(const char *fmt, ...)
@@ -640,6 +659,35 @@ static void *keep_worker(void *arg)
 	keep_msgs(*(unsigned long *)arg);
 }
 
+/* ---------------- kmalloc-large ---------------- */
+
+/* @drip: one key every 10 ms, "ready 0" first, until a stdin line. */
+static void alloc_large(unsigned long count, int drip)
+{
+	static char payload[LARGE_KEY_BYTES];
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	struct timespec pace = { 0, 10000000 };
+	char desc[32];
+
+	memset(payload, 'k', sizeof(payload));
+	if (drip) {
+		printf("ready 0\n");
+		fflush(stdout);
+	}
+	for (unsigned long i = 0; i < count; i++) {
+		if (g_stop || (drip && poll(&pfd, 1, 0) > 0))
+			return;
+		if (drip && i)
+			nanosleep(&pace, NULL);
+		snprintf(desc, sizeof(desc), "slk-large-%lu", i);
+		long id = syscall(SYS_add_key, "user", desc, payload, sizeof(payload), KEY_SPEC_PROCESS_KEYRING_);
+		if (id < 0)
+			die("add_key(user, %zu bytes) after %lu keys%s", sizeof(payload), i,
+			    errno == EDQUOT ? " (raise /proc/sys/kernel/keys/root_maxbytes)" : "");
+		push_int(&g_keys, &g_nkeys, &g_capkeys, (int)id);
+	}
+}
+
 /* ---------------- named caches ---------------- */
 
 static void alloc_sock(unsigned long count)
@@ -971,7 +1019,7 @@ int main(int argc, char **argv)
 	const int paths = argc == 4 && strcmp(argv[1], "paths") == 0;
 
 	if (argc != 3 && !(argc == 4 && strcmp(argv[1], "drip") == 0) && !paths) {
-		fprintf(stderr, "usage: holder {kmalloc|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|epoll|skb|churn|churn-kmalloc|"
+		fprintf(stderr, "usage: holder {kmalloc|large|large-drip|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|epoll|skb|churn|churn-kmalloc|"
 				"churn-named|churn-write|churn-acl} COUNT | holder drip COUNT [PER_SECOND] | holder paths FIRST COUNT\n");
 		return 2;
 	}
@@ -999,6 +1047,18 @@ int main(int argc, char **argv)
 		release_all();
 	} else if (strcmp(vec, "kmalloc") == 0) {
 		alloc_netlink(count, MSG_BYTES);
+	} else if (strcmp(vec, "large") == 0) {
+		alloc_large(count, 0);
+	} else if (strcmp(vec, "large-drip") == 0) {
+		alloc_large(count, 1);
+		if (g_stop)
+			finish();
+		for (;;) {
+			int r = read_line();
+			if (r <= 0)
+				finish();
+			command();
+		}
 	} else if (strcmp(vec, "skb") == 0) {
 		g_nl_sendmsg = 1;
 		alloc_netlink(count, 64);
@@ -1066,7 +1126,7 @@ int main(int argc, char **argv)
 				churn_op();
 	} else {
 		errno = 0;
-		die("unknown vector '%s' (kmalloc|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|epoll|skb|drip|churn|churn-kmalloc|"
+		die("unknown vector '%s' (kmalloc|large|large-drip|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|epoll|skb|drip|churn|churn-kmalloc|"
 		    "churn-named|churn-write|churn-acl)", vec);
 	}
 	if (g_stop)

@@ -120,3 +120,31 @@ TEST(CacheSelection, DuplicatesEmptyAndTooMany) {
   EXPECT_EQ(e->code(), Exit::usage);
   EXPECT_NE(std::string(e->what()).find("at most 64"), std::string::npos) << e->what();
 }
+
+TEST(CacheSelection, KmallocLargeIsEveryRequestAboveTheLargestKmallocCache) {
+  for (const bool exact : {true, false}) {
+    const auto sel = select_caches({"kmalloc-2k", "kmalloc-large"}, host_slabinfo(), exact);
+    ASSERT_EQ(sel.size(), 2u);
+    const CacheSelection& l = sel[1];
+    EXPECT_EQ(l.name, "kmalloc-large");
+    EXPECT_FALSE(l.named);
+    EXPECT_EQ(l.type, KmallocType::large);
+    EXPECT_EQ(l.req_lo, 8192u);  // the recorded host's largest is kmalloc-8k
+    EXPECT_EQ(l.req_hi, UINT32_MAX);
+    EXPECT_EQ(l.obj_size, 0u);  // bytes come from each event: the pages reserved
+  }
+  // A host whose largest kmalloc cache is 4 KiB sends 4097 bytes and up there.
+  std::vector<SlabCache> small;
+  for (const auto& c : host_slabinfo())
+    if (c.name != "kmalloc-8k") small.push_back(c);
+  EXPECT_EQ(select_caches({"kmalloc-large"}, small, true)[0].req_lo, 4096u);
+  // Not a glob's match: "kmalloc-*" means the slab caches.
+  for (const auto& c : select_caches({"kmalloc-*"}, host_slabinfo(), true)) EXPECT_NE(c.name, "kmalloc-large");
+  // A typo is pointed at it.
+  try {
+    select_caches({"kmalloc-larg"}, host_slabinfo(), true);
+    ADD_FAILURE() << "kmalloc-larg accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("kmalloc-large"), std::string::npos) << e.what();
+  }
+}

@@ -38,11 +38,15 @@ TEST(Slabinfo, ParsesHeaderAndSkipsMalformedLines) {
   EXPECT_EQ(caches[0].active_objs, 320u);
   EXPECT_EQ(caches[0].num_objs, 384u);
   EXPECT_EQ(caches[0].objsize, 2048u);
+  EXPECT_EQ(caches[0].pages_per_slab, 8u);
+  EXPECT_EQ(caches[0].num_slabs, 24u);
   EXPECT_EQ(caches[1].name, "kmalloc-cg-192");
   EXPECT_EQ(caches[1].active_objs, 230u);
   EXPECT_EQ(caches[1].objsize, 192u);
   EXPECT_EQ(caches[2].name, "kmalloc-8");
   EXPECT_EQ(caches[2].num_objs, 1536u);
+  EXPECT_EQ(caches[2].pages_per_slab, 0u);  // no slabdata on that line: no page count
+  EXPECT_EQ(slab_pages(caches), 24u * 8 + 18);
   EXPECT_EQ(find_cache(caches, "kmalloc-1k"), nullptr);
   EXPECT_EQ(find_cache(caches, "slabinfo"), nullptr);
 }

@@ -77,3 +77,35 @@ TEST(Triage, SUnreclaimFromMeminfo) {
   EXPECT_EQ(parse_sunreclaim("MemTotal:  100 kB\nSReclaimable:  20 kB\nSUnreclaim:   1234 kB\n"), 1234 * 1024);
   EXPECT_EQ(parse_sunreclaim("MemTotal:  100 kB\n"), -1);
 }
+
+TEST(Triage, LargeKmallocBytesAreSlabMinusTheCachesPages) {
+  const auto caches = recorded();
+  ASSERT_GT(slab_pages(caches), 0u);
+  TriageSample s{caches, -1};
+  EXPECT_EQ(large_kmalloc_bytes(s), -1);  // no Slab: figure
+  s.slab_bytes = static_cast<int64_t>(slab_pages(caches) * 4096) + (3 << 20);
+  EXPECT_EQ(large_kmalloc_bytes(s), 3 << 20);
+  s.slabinfo.push_back({"no-slabdata", 1, 1, 64, 0, 0});  // a line without page counts
+  EXPECT_EQ(large_kmalloc_bytes(s), -1);
+  EXPECT_EQ(parse_meminfo_bytes("MemTotal:  100 kB\nSlab:   2048 kB\nSReclaimable: 1 kB\n", "Slab:"), 2048 * 1024);
+}
+
+TEST(Triage, AGrowthOfLargeKmallocsIsFoundWithoutItsName) {
+  // 1000 held 20 KB kmallocs: 32 KiB each from the page allocator, seen
+  // only in Slab: (no slabinfo line moves).
+  TriageSample a{recorded(), 100 << 20}, b{recorded(), (100 << 20) + 1000 * 32768};
+  a.slab_bytes = static_cast<int64_t>(slab_pages(a.slabinfo) * 4096) + (1 << 20);
+  b.slab_bytes = a.slab_bytes + 1000 * 32768;
+  grow(b.slabinfo, "kmalloc-64", 100);  // noise
+  const TriageVerdict v = triage(a, b, 10, {}, 3);
+  ASSERT_TRUE(v.growing);
+  ASSERT_GE(v.picked.size(), 1u);
+  EXPECT_EQ(v.picked[0].name, "kmalloc-large");
+  EXPECT_EQ(v.picked[0].bytes, 1000 * 32768);
+  const std::string text = describe_triage(v);
+  EXPECT_NE(text.find("kmalloc-large"), std::string::npos) << text;
+  // The vmstat counters' lag alone is no growth.
+  b = a;
+  b.slab_bytes += 128 << 10;
+  EXPECT_FALSE(triage(a, b, 10, {}, 3).growing);
+}

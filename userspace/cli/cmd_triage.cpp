@@ -1,5 +1,7 @@
 // slableak triage: watch unreclaimable slab for a window, pick the caches
 // whose growth explains it (model/triage.h), follow them, report each.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "cache_naming.h"
@@ -16,7 +18,13 @@ namespace slableak {
 namespace {
 
 TriageSample sample_host() {
-  return TriageSample{read_host_slabinfo(), parse_sunreclaim(read_text_file("/proc/meminfo", kMaxMeminfoBytes))};
+  TriageSample s;
+  s.slabinfo = read_host_slabinfo();
+  const std::string meminfo = read_text_file("/proc/meminfo", kMaxMeminfoBytes);
+  s.sunreclaim_bytes = parse_sunreclaim(meminfo);
+  s.slab_bytes = parse_meminfo_bytes(meminfo, "Slab:");
+  s.page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return s;
 }
 
 // The part of @s about one cache: its header and its stacks.

@@ -162,7 +162,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   // The kmalloc programs watch the union of the kmalloc caches' size
   // classes; named caches come through kmem_cache_alloc instead.
   uint32_t lo = UINT32_MAX, hi = 0;
-  bool any_named = false;
+  bool any_named = false, any_large = false;
   for (size_t i = 0; i < cfg.caches.size(); ++i) {
     const auto& c = cfg.caches[i];
     slk_cache_sel sel{};
@@ -172,6 +172,12 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
     sel.kmalloc_type = static_cast<uint32_t>(c.type);
     sel.obj_size = c.obj_size;
     std::memcpy(const_cast<slk_cache_sel*>(&ro->caches[i]), &sel, sizeof sel);
+    if (c.type == KmallocType::large) {  // its own test, outside the window (bpf in_size_window)
+      ro->large_idx = static_cast<int32_t>(i);
+      ro->large_above = c.req_lo;
+      any_large = true;
+      continue;
+    }
     if (c.named) {
       any_named = true;
       continue;
@@ -179,8 +185,8 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
     lo = std::min(lo, sel.req_lo);
     hi = std::max(hi, sel.req_hi);
   }
-  const bool any_kmalloc = hi > 0;
-  ro->req_lo_min = any_kmalloc ? lo : 0;
+  const bool any_kmalloc = hi > 0 || any_large;
+  ro->req_lo_min = hi > 0 ? lo : 0;
   ro->req_hi_max = hi;
 
   auto& p = skel_->progs;

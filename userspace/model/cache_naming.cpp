@@ -50,9 +50,18 @@ std::string kmalloc_cache_name(KmallocType type, uint32_t size_class) {
     case KmallocType::dma: return "dma-kmalloc-" + s;
     case KmallocType::reclaim: return "kmalloc-rcl-" + s;
     case KmallocType::cgroup: return "kmalloc-cg-" + s;
+    case KmallocType::large: return std::string(kKmallocLarge);
     case KmallocType::normal: break;
   }
   return "kmalloc-" + s;
+}
+
+uint32_t largest_kmalloc_class(const std::vector<std::string>& known_caches) {
+  const std::set<std::string> names(known_caches.begin(), known_caches.end());
+  uint32_t largest = 0;
+  for (uint32_t c : kmalloc_size_classes())
+    if (names.count(kmalloc_cache_name(KmallocType::normal, c))) largest = c;
+  return largest ? largest : 8192;
 }
 
 namespace {
@@ -71,6 +80,7 @@ bool is_digits(std::string_view s) {
 
 CacheName classify_cache_name(std::string_view name, const std::vector<std::string>& known) {
   CacheName out;
+  if (name == kKmallocLarge) return CacheName{CacheName::Kind::large, 0, KmallocType::large};
   const auto dash = name.rfind('-');
   if (dash == std::string_view::npos) return out;
   const auto size = parse_size_suffix(name.substr(dash + 1));

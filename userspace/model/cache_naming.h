@@ -18,7 +18,19 @@ enum class KmallocType : uint32_t {
   reclaim = SLK_KMALLOC_RECLAIM,
   cgroup = SLK_KMALLOC_CGROUP,
   dma = SLK_KMALLOC_DMA,
+  large = SLK_KMALLOC_LARGE,  // the kmalloc-large pseudo cache
 };
+
+// The pseudo cache of kmallocs larger than the largest kmalloc cache: the
+// kernel serves them from the page allocator (kmalloc_large), so no slab
+// cache and no /proc/slabinfo line holds them. Their bytes count in
+// /proc/meminfo Slab:/SUnreclaim: (5.9+), see large_kmalloc_bytes().
+inline constexpr std::string_view kKmallocLarge = "kmalloc-large";
+
+// The largest kmalloc size class this host serves from a slab cache (the
+// largest kmalloc-N in @known_caches; 8192 if none is listed): requests
+// above it are kmalloc-large.
+uint32_t largest_kmalloc_class(const std::vector<std::string>& known_caches);
 
 // Every kmalloc size class a kernel may serve from slab caches (8 B .. 8 KiB
 // with 4 KiB pages). Not every kernel has them all: where the architecture's
@@ -50,6 +62,7 @@ struct CacheName {
     kmalloc,   // kmalloc-N, kmalloc-cg-N, kmalloc-rcl-N, dma-kmalloc-N
     random,    // kmalloc-rnd-NN-N (CONFIG_RANDOM_KMALLOC_CACHES, 6.6+)
     bucket,    // a kmem_buckets cache such as msg_msg-2k (CONFIG_SLAB_BUCKETS, 6.11+)
+    large,     // kmalloc-large: kmallocs above the largest kmalloc cache (page allocator)
     other,     // a named cache (dentry, ...): not fed by kmalloc events
   };
   Kind kind = Kind::other;

@@ -48,7 +48,7 @@ class Resolver {
   }
 
   Resolved resolve(const std::string& name) const {
-    if (find_cache(host_.slabinfo, name)) return {name, ""};
+    if (find_cache(host_.slabinfo, name) || name == kKmallocLarge) return {name, ""};
     const auto link = host_.links.find(name);
     if (link != host_.links.end()) {
       for (const auto& n : names_) {
@@ -59,7 +59,10 @@ class Resolver {
                         ") but no /proc/slabinfo line names the cache it was merged into; follow one of: " +
                         join(merged_names(name)));
     }
-    std::string hint = join(similar_names(name, all_names()));
+    // kmalloc-large is a hint but no glob's match: it is followed by name.
+    std::vector<std::string> known = all_names();
+    known.emplace_back(kKmallocLarge);
+    std::string hint = join(similar_names(name, known));
     throw usage_error("unknown cache '" + printable(name) + "'" + (hint.empty() ? "" : "; closest: " + hint) +
                       " ('slableak caches' lists them all)");
   }
@@ -167,8 +170,16 @@ std::vector<CacheSelection> select_caches(const std::vector<std::string>& reques
         c.family = family;
         c.shares_with = r.merged_names(m.kernel);
         c.named = cn.kind == CacheName::Kind::other;
-        c.obj_size = find_cache(host.slabinfo, m.kernel)->objsize;
-        if (!c.named) {
+        if (cn.kind == CacheName::Kind::large) {
+          // Any request above the largest kmalloc cache, whatever its gfp
+          // type; each object's bytes are the pages the event reports.
+          c.req_lo = largest_kmalloc_class(names);
+          c.req_hi = UINT32_MAX;
+          c.type = KmallocType::large;
+        } else {
+          c.obj_size = find_cache(host.slabinfo, m.kernel)->objsize;
+        }
+        if (!c.named && cn.kind != CacheName::Kind::large) {
           c.req_lo = size_class_lower_bound(cn.size_class, names);
           c.req_hi = cn.size_class;
           c.type = cn.type;

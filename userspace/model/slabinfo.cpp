@@ -40,9 +40,27 @@ std::vector<SlabCache> parse_slabinfo(std::string_view text) {
     c.name = std::string(name);
     if (!to_number(active, c.active_objs) || !to_number(num, c.num_objs) || !to_number(objsize, c.objsize))
       continue;
+    // <objperslab> <pagesperslab> : tunables l b s : slabdata <active> <num> <shared>
+    std::string_view f[12];
+    size_t n = 0;
+    while (n < 12 && next_field(line, f[n])) ++n;
+    if (n == 12 && f[2] == ":" && f[7] == ":" && f[8] == "slabdata") {
+      uint32_t pps = 0;
+      uint64_t slabs = 0;
+      if (to_number(f[1], pps) && to_number(f[10], slabs)) {
+        c.pages_per_slab = pps;
+        c.num_slabs = slabs;
+      }
+    }
     out.push_back(std::move(c));
   }
   return out;
+}
+
+uint64_t slab_pages(const std::vector<SlabCache>& caches) {
+  uint64_t pages = 0;
+  for (const auto& c : caches) pages += c.num_slabs * c.pages_per_slab;
+  return pages;
 }
 
 const SlabCache* find_cache(const std::vector<SlabCache>& caches, std::string_view name) {

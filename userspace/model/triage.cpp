@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "cache_naming.h"
 #include "units.h"
 
 namespace slableak {
@@ -23,6 +24,16 @@ TriageVerdict triage(const TriageSample& before, const TriageSample& after, doub
     if (!a) continue;
     const int64_t d = now - static_cast<int64_t>(a->active_objs);
     if (d > 0) grew.push_back({b.name, b.objsize, d, d * static_cast<int64_t>(b.objsize), 0});
+  }
+  // kmalloc-large has no slabinfo line: its figure is Slab: minus the slab
+  // caches' pages, per object unknown.
+  const int64_t large_before = large_kmalloc_bytes(before), large_after = large_kmalloc_bytes(after);
+  if (large_after >= 0) {
+    const std::string large(kKmallocLarge);
+    all.push_back({large, 0, 0, large_after, 0});
+    // The figure lags by the vmstat counters' per-CPU batches: less than
+    // the threshold is no growth of its own.
+    if (large_before >= 0 && large_after - large_before >= kTriageMinGrowthBytes) grew.push_back({large, 0, 0, large_after - large_before, 0});
   }
   for (const auto& g : grew) v.growth_bytes += g.bytes;
   auto by_bytes = [](const CacheGrowth& x, const CacheGrowth& y) {
@@ -59,8 +70,9 @@ std::string describe_triage(const TriageVerdict& v) {
        << format_bytes(static_cast<double>(v.growth_bytes)) << sunre << "); nothing to follow.\n"
        << "largest unreclaimable caches now:\n";
     for (const auto& c : v.largest) {
-      std::snprintf(line, sizeof line, "  %-28s %10lld objects  %10s\n", c.name.c_str(),
-                    static_cast<long long>(c.objects), format_bytes(static_cast<double>(c.bytes)).c_str());
+      const std::string objects = c.name == kKmallocLarge ? "-" : std::to_string(c.objects);
+      std::snprintf(line, sizeof line, "  %-28s %10s objects  %10s\n", c.name.c_str(), objects.c_str(),
+                    format_bytes(static_cast<double>(c.bytes)).c_str());
       os << line;
     }
     return os.str();
@@ -68,6 +80,12 @@ std::string describe_triage(const TriageVerdict& v) {
   os << "triage: unreclaimable caches grew +" << format_bytes(static_cast<double>(v.growth_bytes)) << " in "
      << format_duration(v.window_s) << sunre << "; following:\n";
   for (const auto& c : v.picked) {
+    if (c.name == kKmallocLarge) {
+      std::snprintf(line, sizeof line, "  %-28s +%s of pages (Slab minus the slab caches' pages, %.0f%% of the growth)\n",
+                    c.name.c_str(), format_bytes(static_cast<double>(c.bytes)).c_str(), 100 * c.share);
+      os << line;
+      continue;
+    }
     std::snprintf(line, sizeof line, "  %-28s +%lld objects (+%s, %.0f%% of the growth)\n", c.name.c_str(),
                   static_cast<long long>(c.objects), format_bytes(static_cast<double>(c.bytes)).c_str(),
                   100 * c.share);
@@ -76,15 +94,25 @@ std::string describe_triage(const TriageVerdict& v) {
   return os.str();
 }
 
-int64_t parse_sunreclaim(const std::string& meminfo) {
+int64_t parse_meminfo_bytes(const std::string& meminfo, const std::string& want) {
   std::istringstream in(meminfo);
   std::string key;
   long long kib = 0;
   while (in >> key) {
-    if (key == "SUnreclaim:" && in >> kib) return static_cast<int64_t>(kib) * 1024;
+    if (key == want && in >> kib) return static_cast<int64_t>(kib) * 1024;
     in.ignore(1 << 10, '\n');
   }
   return -1;
+}
+
+int64_t parse_sunreclaim(const std::string& meminfo) { return parse_meminfo_bytes(meminfo, "SUnreclaim:"); }
+
+int64_t large_kmalloc_bytes(const TriageSample& s) {
+  if (s.slab_bytes < 0 || s.slabinfo.empty()) return -1;
+  for (const auto& c : s.slabinfo)
+    if (c.pages_per_slab == 0) return -1;  // a line without slabdata: no page count
+  const int64_t in_caches = static_cast<int64_t>(slab_pages(s.slabinfo) * s.page_size);
+  return std::max<int64_t>(0, s.slab_bytes - in_caches);
 }
 
 }  // namespace slableak

@@ -15,12 +15,21 @@ namespace slableak {
 struct TriageSample {
   std::vector<SlabCache> slabinfo;
   int64_t sunreclaim_bytes = -1;  // /proc/meminfo SUnreclaim; -1 if unknown
+  int64_t slab_bytes = -1;        // /proc/meminfo Slab; -1 if unknown
+  uint64_t page_size = 4096;
 };
+
+// The bytes of kmalloc-large objects the kernel holds now: /proc/meminfo
+// Slab: (which counts large kmallocs' pages since 5.9, in SUnreclaim)
+// minus the pages of every /proc/slabinfo line. -1 when a figure is missing.
+// It counts every large kmalloc on the host, and moves with the per-CPU lag
+// of the kernel's vmstat counters (a few hundred KiB): compare deltas.
+int64_t large_kmalloc_bytes(const TriageSample& s);
 
 struct CacheGrowth {
   std::string name;
   uint32_t object_size = 0;
-  int64_t objects = 0;  // active_objs change (now: active_objs, for the largest list)
+  int64_t objects = 0;  // active_objs change (now: active_objs, for the largest list); 0 for kmalloc-large
   int64_t bytes = 0;    // objects * object_size
   double share = 0;     // of the unreclaimable growth, 0..1
 };
@@ -50,5 +59,7 @@ std::string describe_triage(const TriageVerdict& v);
 
 // SUnreclaim from the text of /proc/meminfo, in bytes; -1 if absent.
 int64_t parse_sunreclaim(const std::string& meminfo);
+// Any "Key:" of /proc/meminfo (kB) in bytes, e.g. "Slab:"; -1 if absent.
+int64_t parse_meminfo_bytes(const std::string& meminfo, const std::string& key);
 
 }  // namespace slableak
