@@ -57,6 +57,11 @@ ARCHES = {
 }
 
 
+# The root partition of every image (image.py writes it): the kernel finds it
+# without an initramfs, whatever name the disk gets.
+ROOT_PARTUUID = "51ab1eaf-01"
+
+
 class LabError(Exception):
     """A setup or usage problem: one line naming the fix, exit status 2."""
 
@@ -155,7 +160,10 @@ def shell_conf(values):
 
 @dataclasses.dataclass
 class Disk:
-    """A raw file as an NVMe namespace (nvme0n2, nvme0n3, ... in order)."""
+    """A raw file as an NVMe namespace: namespace ids 2, 3, ... in order (the
+    root image is 1). Find it in the guest by /sys/block/nvme0nX/nsid, not by
+    name: 6.12 scans namespaces in parallel and names them in the order they
+    come (nvme0n1 was the payload in one boot of three)."""
     path: Path
     readonly: bool = False
 
@@ -167,7 +175,7 @@ class Guest:
     out: Path                    # console.log, data.log, qemu.stderr and blocks go here
     arch: Arch = ARCHES["amd64"]
     initrd: Path = None          # an initramfs (initramfs()) ...
-    image: Path = None           # ... or a raw ext4 root image, booted snapshot=on (nvme0n1)
+    image: Path = None           # ... or a root image (image.py), booted snapshot=on (nsid 1)
     memory_mib: int = 1024
     cpus: int = 1
     cmdline: tuple = ()          # extra kernel parameters, e.g. ("slub_debug=U,kmalloc-2k",)
@@ -187,7 +195,7 @@ class Guest:
         a = self.arch
         append = ["console=" + a.console, "panic=-1", "quiet"]
         if self.image:
-            append += ["root=/dev/nvme0n1", "rootfstype=ext4", "rw"]
+            append += ["root=PARTUUID=" + ROOT_PARTUUID, "rootfstype=ext4", "rootwait", "rw"]
         append += list(self.cmdline)
         argv = ["nice"] if self.nice else []
         argv += [a.qemu, *a.machine, "-m", str(self.memory_mib), "-smp", str(self.cpus),

@@ -2,8 +2,10 @@
 recipe), and tar archives written raw onto extra disks (payload in, results out).
 
 The image boots with systemd as PID 1 (Guest(image=...)); a unit baked in by the
-recipe's hook reads /dev/nvme0n2 (the payload tar), runs its run.sh and writes
-its results tar to /dev/nvme0n3 (files/image/runner.sh). systemd_guest() builds
+recipe's hook reads NVMe namespace 2 (the payload tar), runs its run.sh and
+writes its results tar to namespace 3 (files/image/runner.sh). The image is a
+disk with one partition (MBR, PARTUUID guest.ROOT_PARTUUID) holding ext4 at
+1 MiB, so the kernel finds its root by PARTUUID whatever the disk is named. systemd_guest() builds
 such a Guest; results() reads what it left; read_root() reads its root file
 system after it stopped (Guest(keep_root=True)).
 """
@@ -12,6 +14,7 @@ import hashlib
 import io
 import os
 import shutil
+import struct
 import subprocess
 import tarfile
 import tempfile
@@ -19,7 +22,7 @@ import time
 from pathlib import Path
 
 from . import debian
-from .guest import FILES, Disk, Guest, LabError
+from .guest import FILES, ROOT_PARTUUID, Disk, Guest, LabError
 
 # The one full guest image every systemd scenario boots: Debian 12 with Debian's
 # prometheus and node_exporter, bpftool, and what the project's .deb depends on
@@ -84,9 +87,12 @@ def debian_image(suite, packages, hook, hook_files=(), kernels=(), rebuild=False
                                    "-f=${Package} ${Version}\n"], capture_output=True, text=True).stdout
             (work / "packages.txt").write_text(pkgs)
             subprocess.run(["truncate", "-s", size, str(work / "root.img")], check=True)
-            if subprocess.run(["nice", "mkfs.ext4", "-q", "-F", "-L", "slableak-root", "-d",
-                               str(work / "root"), str(work / "root.img")]).returncode:
+            nbytes = (work / "root.img").stat().st_size
+            if subprocess.run(["nice", "mkfs.ext4", "-q", "-F", "-L", "slableak-root", "-E",
+                               "offset=%d" % ROOT_OFFSET, "-d", str(work / "root"),
+                               str(work / "root.img"), "%dk" % ((nbytes - ROOT_OFFSET) >> 10)]).returncode:
                 raise LabError("mkfs.ext4 -d failed")
+            _write_mbr(work / "root.img", nbytes)
             shutil.rmtree(work / "root")
             (work / "image.txt").write_text("suite=%s\nmirror=%s\npackages=%s\nseconds=%.0f\n" % (
                 suite, mirror, ",".join(packages), time.monotonic() - t0))
@@ -96,6 +102,19 @@ def debian_image(suite, packages, hook, hook_files=(), kernels=(), rebuild=False
             shutil.rmtree(work, ignore_errors=True)
         log("guest image built in %.0f s: %s" % (time.monotonic() - t0, d))
         return d / "root.img"
+
+
+ROOT_OFFSET = 1 << 20  # the root partition starts at 1 MiB
+
+
+def _write_mbr(img, nbytes):
+    """One Linux partition from ROOT_OFFSET to the end; disk signature from ROOT_PARTUUID."""
+    sig = int(ROOT_PARTUUID.split("-")[0], 16)
+    first, count = ROOT_OFFSET // 512, (nbytes - ROOT_OFFSET) // 512
+    entry = struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", 0x83, b"\xfe\xff\xff", first, count)
+    with open(img, "r+b") as f:
+        f.seek(440)
+        f.write(struct.pack("<IH", sig, 0) + entry + b"\0" * 48 + b"\x55\xaa")
 
 
 def _install_modules(root, k, log):
@@ -115,13 +134,14 @@ def read_root(img, paths, into):
     for tool in ("e2fsck", "debugfs"):
         if not shutil.which(tool):
             raise LabError("%s is missing (e2fsprogs; scripts/setup.sh installs it)" % tool)
-    subprocess.run(["e2fsck", "-fy", str(img)], capture_output=True)  # 1: repaired is fine
+    fs = "%s?offset=%d" % (img, ROOT_OFFSET)
+    subprocess.run(["e2fsck", "-fy", fs], capture_output=True)  # 1: repaired is fine
     Path(into).mkdir(parents=True, exist_ok=True)
     found = []
     for p in paths:
-        if subprocess.run(["debugfs", "-R", "stat %s" % p, str(img)],
+        if subprocess.run(["debugfs", "-R", "stat %s" % p, fs],
                           capture_output=True, text=True).stdout.strip():
-            subprocess.run(["debugfs", "-R", "rdump %s %s" % (p, into), str(img)],
+            subprocess.run(["debugfs", "-R", "rdump %s %s" % (p, into), fs],
                            capture_output=True, check=True)
             found.append(p)
     return found

@@ -334,7 +334,7 @@ class Runner(unittest.TestCase):
                     image=Path("/root.img")).argv()
         self.assertEqual(arm[0], "qemu-system-aarch64")
         self.assertIn("none", arm)
-        self.assertIn("root=/dev/nvme0n1", arm[arm.index("-append") + 1])
+        self.assertIn("root=PARTUUID=51ab1eaf-01", arm[arm.index("-append") + 1])
         self.assertNotIn("chardev:labdata", arm)
 
     def test_own_root_copy_and_control_line(self):
@@ -389,6 +389,21 @@ class Runner(unittest.TestCase):
             image.tar_disk(Path(t) / "p.tar", {"run.sh": Path(t) / "s.sh", "a.conf": b"A=1\n"})
             with tarfile.open(Path(t) / "p.tar") as tf:
                 self.assertEqual({m.name: m.mode for m in tf}, {"run.sh": 0o755, "a.conf": 0o644})
+
+    def test_root_partition_found_by_partuuid(self):
+        import struct
+        from lab import image
+        with tempfile.TemporaryDirectory() as t:
+            img = Path(t) / "root.img"
+            img.write_bytes(b"\0" * (4 << 20))
+            image._write_mbr(img, 4 << 20)
+            head = img.read_bytes()[:512]
+        sig, = struct.unpack("<I", head[440:444])
+        kind, first, count = struct.unpack("<4xB3xII", head[446:462])
+        # the kernel's root=PARTUUID=SSSSSSSS-PP for an MBR disk
+        self.assertEqual("%08x-%02d" % (sig, 1), "51ab1eaf-01")
+        self.assertEqual((kind, first * 512, (first + count) * 512), (0x83, 1 << 20, 4 << 20))
+        self.assertEqual(head[510:], b"\x55\xaa")
 
     def test_mirror_and_series(self):
         entries = [(["deb"], ["http://sec.example/debian-security"], ["bookworm-security"]),

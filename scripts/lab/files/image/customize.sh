@@ -8,7 +8,9 @@ set -eu
 root=$1 here=$2
 echo slableak-guest > "$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tslableak-guest\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
-echo '/dev/nvme0n1 / ext4 rw,errors=remount-ro 0 1' > "$root/etc/fstab"
+# The root partition by its PARTUUID (scripts/lab/guest.py ROOT_PARTUUID): disk
+# names depend on the order the kernel finds them.
+echo 'PARTUUID=51ab1eaf-01 / ext4 rw,errors=remount-ro 0 1' > "$root/etc/fstab"
 : > "$root/etc/machine-id"   # generated at first boot
 install -m 0755 "$here/runner.sh" "$root/usr/local/sbin/slableak-lab-runner"
 install -m 0644 "$here/runner.service" "$root/etc/systemd/system/slableak-lab-runner.service"
