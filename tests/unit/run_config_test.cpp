@@ -172,7 +172,8 @@ TEST(RunConfig, ReadyFdIsTakenByEveryTracingCommand) {
     a.insert(a.begin() + 1, {"--ready-fd", "7"});
     EXPECT_EQ(parse(a).config->ready_fd, 7) << args.front();
   }
-  for (const char* bad : {"-1", "three", "1048576"}) {
+  // 0-2 carry the report and the log, and the descriptor is closed after the line.
+  for (const char* bad : {"-1", "0", "1", "2", "three", "1048576"}) {
     const std::string msg = usage_message({"snapshot", "--ready-fd", bad});
     EXPECT_NE(msg.find("--ready-fd"), std::string::npos) << msg;
   }

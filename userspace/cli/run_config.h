@@ -74,8 +74,11 @@ struct CapturesConfig {
   std::string dir = "/var/lib/slableak/captures";
 };
 
-// --ready-fd: the descriptor that gets one JSON line once tracing is on.
-inline constexpr Range kReadyFdRange{0, 1'048'575};
+// --ready-fd: the descriptor that gets one JSON line once tracing is on. It
+// is closed after that line, so 0-2 are refused: closing stdout would lose the
+// report, and a closed stderr is reused by the next open() or accept(), which
+// would then receive the log.
+inline constexpr Range kReadyFdRange{3, 1'048'575};
 
 struct RunConfig {
   Command command = Command::snapshot;
