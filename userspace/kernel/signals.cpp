@@ -36,7 +36,11 @@ void install_capture_signal() {
   struct sigaction sa {};
   sa.sa_handler = on_capture;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: the exporter's sleep ends, and the capture starts at once
+  // SA_RESTART: a capture request must not fail a blocking write() with EINTR
+  // (a stderr write to a full journald socket would set std::cerr's badbit and
+  // lose every later log line). The exporter still answers within its 100 ms
+  // wait slices: poll/epoll waits and nanosleep are never restarted.
+  sa.sa_flags = SA_RESTART;
   sigaction(SIGUSR1, &sa, nullptr);
 }
 
