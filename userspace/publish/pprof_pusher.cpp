@@ -13,6 +13,7 @@
 #include <random>
 
 #include "error.h"
+#include "printable.h"
 #include "repeated_failure.h"
 #include "unique_fd.h"
 
@@ -41,9 +42,11 @@ bool to_sockaddr(const HttpUrl& url, sockaddr_storage* ss, socklen_t* len) {
   return false;
 }
 
-// Waits for @events on @fd until @deadline: false on timeout.
-bool wait_fd(int fd, short events, Clock::time_point deadline) {
+// Waits for @events on @fd until @deadline: false on timeout, or when @stop
+// is set (checked every second, so the destructor waits at most that long).
+bool wait_fd(int fd, short events, Clock::time_point deadline, const std::atomic<bool>& stop) {
   for (;;) {
+    if (stop.load(std::memory_order_relaxed)) return false;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return false;
     pollfd p{fd, events, 0};
@@ -76,6 +79,7 @@ PprofPusher::~PprofPusher() {
     std::lock_guard<std::mutex> g(mu_);
     stop_ = true;
   }
+  stopping_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -111,7 +115,7 @@ std::string PprofPusher::attempt(const std::string& request) {
   auto deadline = Clock::now() + limits_.timeout;
   if (connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     if (errno != EINPROGRESS) return "connect to " + where + ": " + std::strerror(errno);
-    if (!wait_fd(fd.get(), POLLOUT, deadline)) return "connect to " + where + ": timed out";
+    if (!wait_fd(fd.get(), POLLOUT, deadline, stopping_)) return "connect to " + where + ": timed out";
     int err = 0;
     socklen_t el = sizeof err;
     getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &el);
@@ -126,7 +130,7 @@ std::string PprofPusher::attempt(const std::string& request) {
     }
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
       return "send to " + where + ": " + std::strerror(errno);
-    if (!wait_fd(fd.get(), POLLOUT, deadline)) return "send to " + where + ": timed out";
+    if (!wait_fd(fd.get(), POLLOUT, deadline, stopping_)) return "send to " + where + ": timed out";
   }
   deadline = Clock::now() + limits_.timeout;
   std::string answer;
@@ -140,13 +144,14 @@ std::string PprofPusher::attempt(const std::string& request) {
     if (n == 0) break;
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
       return "answer from " + where + ": " + std::strerror(errno);
-    if (!wait_fd(fd.get(), POLLIN, deadline)) return "answer from " + where + ": timed out";
+    if (!wait_fd(fd.get(), POLLIN, deadline, stopping_)) return "answer from " + where + ": timed out";
   }
   const int status = http_status(answer);
   if (status >= 200 && status < 300) return "";
   if (status == 0) return "no HTTP answer from " + where;
+  // The status line is the server's text: it reaches the log escaped.
   const std::string line = answer.substr(0, answer.find('\r'));
-  return where + " answered " + line;
+  return where + " answered " + printable(line);
 }
 
 void PprofPusher::run() {

@@ -32,7 +32,7 @@ class PprofPusher {
   // @url's host must be numeric (the binary is static: no name service);
   // throws a usage Error otherwise.
   explicit PprofPusher(const HttpUrl& url, PushLimits limits = {});
-  ~PprofPusher();  // stops at once: a waiting attempt or backoff is cut short
+  ~PprofPusher();  // stops within a second: a waiting attempt or backoff is cut short
   PprofPusher(const PprofPusher&) = delete;
   PprofPusher& operator=(const PprofPusher&) = delete;
 
@@ -56,6 +56,7 @@ class PprofPusher {
   std::deque<IngestPush> queue_;
   bool busy_ = false;
   bool stop_ = false;
+  std::atomic<bool> stopping_{false};  // stop_ for the socket waits, read without mu_
   std::atomic<uint64_t> delivered_{0}, failed_{0};
   std::thread thread_;
 };
