@@ -234,6 +234,18 @@ TEST(ByTask, CgroupNamesComeFromTheCgroup2MountOnly) {
     TaskNames names(TaskKey::cgroup, dir + "/mountinfo");
     EXPECT_EQ(names.name(kb), "/kubepods/a/b");
   }
+  // An id not found (its cgroup removed since) is not walked for again on
+  // every refresh: on a host with thousands of cgroups each walk is
+  // thousands of syscalls. Here the walk would now find it, and does not.
+  {
+    TaskNames names(TaskKey::cgroup, dir + "/mountinfo");
+    EXPECT_EQ(names.name(kx), "cgroup " + std::to_string(x.st_ino));
+    std::ofstream(dir + "/mountinfo") << "40 30 " << major(st.st_dev) << ":" << minor(st.st_dev) << " / " << dir
+                                      << " rw,relatime - cgroup2 cgroup2 rw\n";
+    EXPECT_EQ(names.name(kx), "cgroup " + std::to_string(x.st_ino)) << "walked again at once";
+    TaskNames fresh(TaskKey::cgroup, dir + "/mountinfo");
+    EXPECT_EQ(fresh.name(kx), "/cpu/x");
+  }
   // A mount point on another device than mountinfo says (something mounted
   // over it): nothing is named from it.
   std::ofstream(dir + "/mountinfo") << "40 30 0:9999 / " << dir << "/unified rw - cgroup2 cgroup2 rw\n";

@@ -54,9 +54,17 @@ std::string TaskNames::name(const slk_task_key& k) {
     case TaskKey::cgroup: {
       auto it = cgroup_paths_.find(k.id);
       if (it == cgroup_paths_.end()) {
-        wanted_[k.id] = true;
-        find_cgroups();
-        it = cgroup_paths_.find(k.id);
+        const auto now = std::chrono::steady_clock::now();
+        const auto miss = missing_.find(k.id);
+        if (miss == missing_.end() || now >= miss->second) {
+          wanted_[k.id] = true;
+          find_cgroups();
+          it = cgroup_paths_.find(k.id);
+          if (it == cgroup_paths_.end())
+            missing_[k.id] = now + kRetryMissing;
+          else
+            missing_.erase(k.id);
+        }
       }
       return it != cgroup_paths_.end() ? it->second : "cgroup " + std::to_string(k.id);
     }
@@ -111,23 +119,25 @@ void TaskNames::find_cgroups() {
   size_t seen = 0;
   // A directory of the cgroup2 mount only: a mount inside it (another
   // hierarchy, anything) numbers its directories alike.
-  const auto note = [&](const fs::path& p, const std::string& shown) {
+  const fs::path root = mount->mount_point;
+  // The shown path is built on a match only: most directories are not one.
+  const auto note = [&](const fs::path& p) {
     struct stat st{};
     if (::lstat(p.c_str(), &st) != 0 || st.st_dev != mount->dev) return false;
     auto it = wanted_.find(st.st_ino);
     if (it != wanted_.end()) {
+      const std::string shown = p == root ? mount->root : prefix + "/" + p.lexically_relative(root).string();
       cgroup_paths_[st.st_ino] = printable(shown, 200);
       wanted_.erase(it);
     }
     return true;
   };
-  const fs::path root = mount->mount_point;
-  if (note(root, mount->root)) {
+  if (note(root)) {
     for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
          !ec && it != end && !wanted_.empty() && seen < kMaxCgroupDirs; it.increment(ec)) {
       if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
       ++seen;
-      if (!note(it->path(), prefix + "/" + fs::relative(it->path(), root, ec).string())) it.disable_recursion_pending();
+      if (!note(it->path())) it.disable_recursion_pending();
     }
   }
   wanted_.clear();

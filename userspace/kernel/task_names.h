@@ -6,6 +6,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +45,11 @@ class TaskNames {
   std::string mountinfo_;
   std::unordered_map<uint64_t, std::string> cgroup_paths_;  // at most one per slot (255)
   std::unordered_map<uint64_t, bool> wanted_;
+  // Ids the last walk did not find (a cgroup removed since its task
+  // allocated): walked for again only after kRetryMissing, not on every
+  // refresh of every view. At most one per slot, like cgroup_paths_.
+  static constexpr std::chrono::seconds kRetryMissing{60};
+  std::unordered_map<uint64_t, std::chrono::steady_clock::time_point> missing_;
 };
 
 }  // namespace slableak
