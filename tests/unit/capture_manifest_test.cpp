@@ -84,3 +84,21 @@ TEST(CapturesTable, SaysWhenTheVictimWasMarkedAndWhereTheProfileIs) {
             std::string::npos)
       << out;
 }
+
+// A victim's name is whatever the process chose, cut by the kernel at 15
+// bytes (mid-character for most non-ASCII names): the manifest is still
+// written (it threw on invalid UTF-8 and ended the exporter), and the table
+// of `slableak captures` carries no raw control byte from any file.
+TEST(CaptureManifest, HostileNamesNeitherThrowNorReachTheTerminal) {
+  CaptureSummary c = oom_capture();
+  c.victim->comm = "\xd0\x9f\xd1\x80\xd0";   // Cyrillic cut mid-character
+  c.victim->cgroup = "/evil\x1b]52;c;AAAA\x07";
+  c.reason = "OOM killer marked pid 512 (\xff\x1b[2J)";
+  c.top_frame = "fn\x1b[31m";
+  std::string text;
+  ASSERT_NO_THROW(text = render_capture_manifest(c));
+  const CaptureSummary back = read_capture_manifest(text, "capture.json");
+  std::ostringstream table;
+  write_captures_table(table, "/var/lib/slableak/captures", {back, c});
+  for (const char ch : table.str()) EXPECT_FALSE(ch == '\x1b' || ch == '\x07') << table.str();
+}

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "error.h"
+#include "printable.h"
 #include "oom_event.h"
 #include "oom_watch.skel.h"
 
@@ -93,6 +94,10 @@ int OomWatch::on_event(void* ctx, void* data, size_t size) {
       !memcg.empty() && memcg != "/")
     v.cgroup = "memory cgroup " + memcg;
   if (v.cgroup.empty() && e->cgroup_id) v.cgroup = "id " + std::to_string(e->cgroup_id);
+  // Any process names itself: escaped here, once, before the names reach
+  // stderr, the manifest, the reason line and `slableak captures`.
+  v.comm = printable(v.comm, 64);
+  v.cgroup = printable(v.cgroup, 200);
   self->pending_.push_back(std::move(v));
   return 0;
 }

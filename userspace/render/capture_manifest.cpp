@@ -9,6 +9,7 @@
 #include <iomanip>
 
 #include "error.h"
+#include "printable.h"
 #include "units.h"
 
 namespace slableak {
@@ -39,7 +40,9 @@ std::string render_capture_manifest(const CaptureSummary& c) {
   else
     j["oom_to_report_ms"] = nullptr;
   j["files"] = c.files;
-  return j.dump(2) + "\n";
+  // Names come from the kernel and the host (a comm cut mid-character, any
+  // bytes a process named itself): never a reason to lose the capture.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 CaptureSummary read_capture_manifest(const std::string& text, const std::string& what) {
@@ -118,15 +121,17 @@ void write_captures_table(std::ostream& os, const std::string& dir, const std::v
        << "  " << std::setw(12) << (c.top_cache.empty() ? "-" : c.top_cache) << "  " << std::right << std::setw(10)
        << (c.top_cache.empty() ? std::string("-") : format_bytes(static_cast<double>(c.top_bytes))) << "  " << std::left
        << std::setw(8) << (c.top_verdict.empty() ? "-" : c.top_verdict) << "  "
-       << (c.top_frame.empty() ? "-" : c.top_frame) << "  / " << c.name << "\n";
+       << (c.top_frame.empty() ? "-" : printable(c.top_frame, 200)) << "  / " << printable(c.name, 200) << "\n";
+    // Read from files on disk: escaped, so a name cannot drive the terminal.
     if (c.victim) {
-      os << "    OOM victim: pid " << c.victim->pid << " (" << (c.victim->comm.empty() ? "?" : c.victim->comm)
-         << ") in cgroup " << (c.victim->cgroup.empty() ? "?" : c.victim->cgroup);
+      os << "    OOM victim: pid " << c.victim->pid << " ("
+         << (c.victim->comm.empty() ? "?" : printable(c.victim->comm, 64)) << ") in cgroup "
+         << (c.victim->cgroup.empty() ? "?" : printable(c.victim->cgroup, 200));
       if (c.victim->monotonic_s > 0) os << ", marked at " << utc_ms(c.victim->unix_time) << " UTC";
       if (const auto d = oom_to_report_ms(c)) os << ", report taken " << static_cast<long>(std::lround(*d)) << " ms later";
       os << "\n";
     }
-    if (!c.reason.empty()) os << "    " << c.reason << "\n";
+    if (!c.reason.empty()) os << "    " << printable(c.reason, 300) << "\n";
     if (std::find(c.files.begin(), c.files.end(), "profile.pb.gz") != c.files.end())
       os << "    profile: " << dir << "/" << c.name << "/profile.pb.gz\n";
   }
