@@ -4,10 +4,10 @@ import argparse
 import sys
 import time
 
-from . import matrix
+from . import matrix, oom
 from .guest import LabError
 
-SCENARIOS = {"matrix": matrix}
+SCENARIOS = {"matrix": matrix, "oom": oom}
 
 
 def main(argv=None):
