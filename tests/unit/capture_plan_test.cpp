@@ -157,6 +157,22 @@ TEST(GrowthTrigger, MemoryIsBoundedWhateverTheWindow) {
   EXPECT_FALSE(g.growth());
 }
 
+// A window of more intervals than the ring holds (`2G/6h` at the default
+// 15 s interval is 1,440) still fires: the ring keeps samples spread over the
+// whole window instead of the last 1,024 intervals, which never reached back
+// to the window's start.
+TEST(GrowthTrigger, AWindowLongerThanTheRingStillFires) {
+  const double window = 6 * 3600, interval = 15, rate = 1000;  // bytes a second
+  GrowthTrigger g(2 * window * rate / 3, window);
+  bool fired = false;
+  double t = 0;
+  for (; t <= 2 * window && !fired; t += interval) fired = g.update(t, rate * t);
+  EXPECT_TRUE(fired);
+  ASSERT_TRUE(g.growth());
+  EXPECT_NEAR(*g.growth(), window * rate, 2 * interval * rate);  // growth over the window, not less
+  EXPECT_LE(t, window + 2 * interval);
+}
+
 TEST(LeakingTrigger, FiresForEachStackTheFirstTimeOnly) {
   LeakingTrigger t;
   Snapshot s;

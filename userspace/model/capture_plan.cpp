@@ -105,9 +105,14 @@ GrowthTrigger::GrowthTrigger(double bytes, double window_s)
     : window_s_(window_s), level_(bytes, bytes / 2), samples_(kMaxSamples) {}
 
 bool GrowthTrigger::update(double t_s, double value) {
-  samples_.push_back({t_s, value});
+  // Samples closer together than window/(kMaxSamples-1) are not kept, so the
+  // fixed ring always spans the whole window: a window longer than
+  // kMaxSamples intervals (6 h at the default 15 s) still finds its base.
+  // The base is then at most one such step older than the window's start.
+  const double step = window_s_ / static_cast<double>(kMaxSamples - 1);
+  if (samples_.empty() || t_s - samples_.back().first >= step) samples_.push_back({t_s, value});
   // The oldest sample still at or before the window's start is the base;
-  // older ones go. With kMaxSamples full, the base is the oldest kept.
+  // older ones go.
   while (samples_.size() >= 2 && samples_[1].first <= t_s - window_s_) samples_.pop_front();
   const auto& base = samples_.front();
   if (t_s - base.first < window_s_) {
