@@ -98,6 +98,64 @@ def named(doc, cache, count, tolerance, func):
     return _verdict("PASS", extra, **res)
 
 
+# holder large: a 20000-byte user key payload is kmalloc'ed with its 24-byte
+# header (user_preparse), 20024 bytes: an order-3 block, 32 KiB with 4 KiB pages.
+LARGE_BYTES_EACH = 32768
+
+
+def _text(t):
+    return t.decode("utf-8", errors="replace") if isinstance(t, bytes) else (t or "")
+
+
+def large_kernel_bytes(slabinfo, meminfo, page_size=4096):
+    """The kernel's own figure for kmalloc-large: /proc/meminfo Slab: (which
+    counts large kmallocs' pages since 5.9) minus the pages of every
+    /proc/slabinfo line (num_slabs * pagesperslab). None if either is missing."""
+    slab = None
+    for line in _text(meminfo).splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[0] == "Slab:" and f[1].isdigit():
+            slab = int(f[1]) * 1024
+    pages, lines = 0, 0
+    for line in _text(slabinfo).splitlines():
+        f = line.split()
+        if line.startswith(("#", "slabinfo")) or len(f) < 16 or f[12] != "slabdata":
+            continue
+        if f[5].isdigit() and f[14].isdigit():
+            pages += int(f[5]) * int(f[14])
+            lines += 1
+    if slab is None or not lines:
+        return None
+    return slab - pages * page_size
+
+
+def large(doc, slabinfo, meminfo, count, tolerance, func):
+    """The large scenario: as named() for kmalloc-large, each object's bytes
+    the 32 KiB the page allocator reserved, and the kernel's own figure
+    (large_kernel_bytes) grown by COUNT such blocks within TOLERANCE % while
+    the holder started (SLABINFO, MEMINFO: {'base': text, 'large': text})."""
+    v = named(doc, "kmalloc-large", count, tolerance, func)
+    if v["status"] != "PASS":
+        return v
+    func_re = re.compile(func)
+    nbytes = sum(s["bytes"] for s in doc["stacks"] if s["cache"] == "kmalloc-large" and any(
+        func_re.fullmatch(_base(frame_function(fr))) for fr in s["frames"]))
+    if nbytes != v["held"] * LARGE_BYTES_EACH:
+        return _verdict("FAIL", "bytes-%d-not-%d-objects-x-%d" % (nbytes, v["held"], LARGE_BYTES_EACH),
+                        **{k: v[k] for k in ("method", "held", "func")})
+    before = large_kernel_bytes(slabinfo.get("base"), meminfo.get("base"))
+    after = large_kernel_bytes(slabinfo.get("large"), meminfo.get("large"))
+    if before is None or after is None:
+        return _verdict("FAIL", "no-slabinfo-or-meminfo-for-the-kernel-figure",
+                        **{k: v[k] for k in ("method", "held", "func")})
+    want = count * LARGE_BYTES_EACH
+    if abs((after - before) - want) > want * tolerance / 100.0:
+        return _verdict("FAIL", "kernel-figure-grew-%d-not-within-%g%%-of-%d" % (after - before, tolerance, want),
+                        **{k: v[k] for k in ("method", "held", "func")})
+    v["detail"] += ",bytes=%d,kernel_grew=%d" % (nbytes, after - before)
+    return v
+
+
 def slabinfo_2k(text):
     """{cache: active_objs} of the caches in the 2 KiB class (object size
     1025..2048: the class every holder kind allocates in)."""
@@ -290,6 +348,9 @@ def matrix_run(p, console, data, qemu_rc, timed_out):
             slabs = {k[len("slabinfo."):]: t for k, t in data.items()
                      if k.startswith("slabinfo.") and k != "slabinfo.txt"}
             v = kinds(doc, slabs, p["kinds"], p["count"], p["tolerance"])
+        elif scen == "large":
+            pick = lambda prefix: {k[len(prefix):]: t for k, t in data.items() if k.startswith(prefix)}
+            v = large(doc, pick("slabinfo."), pick("meminfo."), p["count"], p["tolerance"], p["func"])
         else:
             v = named(doc, p["cache"], p["count"], p["tolerance"], p["func"])
         if doc is not None and scen in ("hold", "named", "books"):

@@ -12,6 +12,9 @@
          alloc_traces (alloc_calls on 5.10), judge.books
   (every scenario with a report prints fp=, the share of tracked allocations
   served from stack fingerprints, and FAILs below the scenario's fp_floor)
+  large  3000 "user" keys of 20000 bytes: kmallocs above kmalloc-8k, followed as
+         kmalloc-large under user_preparse, and the kernel's own figure (Slab:
+         minus the slab caches' pages) grown by their pages
   cost   churn untraced / floor / exact / exact --no-stack-cache, rotated, under
          -icount: added ns per kmalloc+kfree pair and its ratio to the floor
 """
@@ -33,6 +36,8 @@ SCENARIOS = {
     "hold": dict(fp_floor=0.0, kinds="kmalloc cg msg", caches="kmalloc-2k kmalloc-cg-2k msg_msg-2k",
                  kernels="5.10 6.1 6.12 6.18"),
     "named": dict(fp_floor=0.0, kinds="sock", caches="sock_inode_cache", kernels="5.10 6.1 6.12 6.18"),
+    "large": dict(fp_floor=0.0, kinds="large", caches="kmalloc-large", cache="kmalloc-large", func="user_preparse",
+                  kernels="5.10 6.1 6.12 6.18"),
     "cost": dict(kinds="", caches="msg_msg-2k", kernels="6.18", timeout=1800, icount=True),
     # The kernel's own books (slub_debug=U: every object's allocation stack) on
     # the caches slableak follows; KFENCE off, as its objects are in no books.
@@ -105,7 +110,8 @@ def params(a):
     if bad:
         raise LabError("--kinds wants kmalloc, cg, msg, got '%s'" % " ".join(bad))
     p.update(scenario=a.scenario, arch=a.arch, method=a.method, count=a.count,
-             tolerance=a.tolerance, cache=a.cache, func=a.func, rounds=a.rounds, ops=a.ops)
+             tolerance=a.tolerance, cache=p.get("cache", a.cache), func=p.get("func", a.func),
+             rounds=a.rounds, ops=a.ops)
     return p
 
 
