@@ -123,6 +123,15 @@ class MatrixRecorded(unittest.TestCase):
         self.assertEqual(v["status"], "FAIL")
         self.assertIn("slableak failed to load on kernel 5.10", v["notes"][0])
 
+    def test_large_kernel_figure_is_slab_minus_cache_pages(self):
+        si = ("slabinfo - version: 2.1\n# name <active_objs> ...\n"
+              "kmalloc-2k 320 384 2048 16 8 : tunables 0 0 0 : slabdata 24 24 0\n"
+              "filp 100 120 256 16 1 : tunables 0 0 0 : slabdata 7 8 0\n")
+        mi = "MemTotal: 1000 kB\nSlab: 2048 kB\nSUnreclaim: 1024 kB\n"
+        self.assertEqual(judge.large_kernel_bytes(si, mi), 2048 * 1024 - (24 * 8 + 8) * 4096)
+        self.assertIsNone(judge.large_kernel_bytes(si, "MemTotal: 1 kB\n"))
+        self.assertIsNone(judge.large_kernel_bytes("kmalloc-8 1 2 8\n", mi))
+
     def test_timeout_and_silent_guest(self):
         v = judge.matrix_run(HOLD, "booting...\n", {}, -9, True)
         self.assertEqual((v["status"], v["detail"]), ("FAIL", "timeout-after-300s"))
