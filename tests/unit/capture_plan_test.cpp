@@ -82,6 +82,19 @@ TEST(CaptureRetention, SizeCapRemovesOldestFirstButNeverTheNewest) {
   for (const auto& n : gone) EXPECT_NE(n, capture_name(3000, CaptureTrigger::oom));
 }
 
+// The OOM capture of the night is kept while later ones come and go: ten
+// SIGUSR1 or leaking captures after it do not delete it.
+TEST(CaptureRetention, TheNewestOomCaptureOutlastsLaterCaptures) {
+  std::vector<StoredCapture> s = {{capture_name(1000, CaptureTrigger::oom), 1}};
+  for (int i = 1; i <= 12; ++i) s.push_back({capture_name(1000 + 60 * i, CaptureTrigger::leaking), 1});
+  const auto gone = captures_to_remove(s, 10, 1 << 20);
+  ASSERT_EQ(gone.size(), 3u);
+  for (const auto& n : gone) EXPECT_NE(n, capture_name(1000, CaptureTrigger::oom));
+  EXPECT_EQ(gone[0], capture_name(1060, CaptureTrigger::leaking));
+  // With only it and the newest left over the cap, it goes too.
+  EXPECT_EQ(captures_to_remove({s.front(), s.back()}, 1, 1 << 20), std::vector<std::string>{s.front().name});
+}
+
 TEST(CaptureRetention, IgnoresNamesThatAreNotCaptures) {
   std::vector<StoredCapture> s = {{"README", 5}, {".tmp-x", 5}, {capture_name(1000, CaptureTrigger::signal), 1}};
   EXPECT_TRUE(captures_to_remove(s, 1, 1).empty());

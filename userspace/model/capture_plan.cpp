@@ -81,9 +81,19 @@ std::vector<std::string> captures_to_remove(std::vector<StoredCapture> stored, s
   std::sort(stored.begin(), stored.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   uint64_t total = 0;
   for (const auto& c : stored) total += c.bytes;
+  // The newest stays. The newest OOM capture goes last: later captures
+  // (SIGUSR1, a leaking verdict every few minutes) must not push out the
+  // evidence of the night the box died before anyone read it.
+  std::vector<size_t> order;
+  size_t newest_oom = stored.size();
+  for (size_t i = 0; i + 1 < stored.size(); ++i)
+    if (parse_capture_name(stored[i].name)->trigger == CaptureTrigger::oom) newest_oom = i;
+  for (size_t i = 0; i + 1 < stored.size(); ++i)
+    if (i != newest_oom) order.push_back(i);
+  if (newest_oom < stored.size()) order.push_back(newest_oom);
   std::vector<std::string> out;
   size_t left = stored.size();
-  for (size_t i = 0; i + 1 < stored.size(); ++i) {  // the newest stays
+  for (const size_t i : order) {
     if (left <= keep && total <= max_bytes) break;
     out.push_back(stored[i].name);
     total -= stored[i].bytes;

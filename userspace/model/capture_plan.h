@@ -45,7 +45,8 @@ struct StoredCapture {
   uint64_t bytes = 0;
 };
 // Which captures to delete, oldest first, so that at most @keep remain and
-// their bytes sum to at most @max_bytes. The newest capture is never chosen
+// their bytes sum to at most @max_bytes; the newest OOM capture is chosen
+// only when nothing else is left to choose. The newest capture is never chosen
 // (a capture larger than the cap still replaces all older ones rather than
 // deleting itself). Names that are not captures are never chosen.
 std::vector<std::string> captures_to_remove(std::vector<StoredCapture> stored, size_t keep, uint64_t max_bytes);
