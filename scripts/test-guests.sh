@@ -40,10 +40,13 @@ stage books scripts/slk-lab matrix --scenario books --slableak build-static/slab
 # libraries and qemu). See docs/kernels.md for its run time.
 stage cross-setup scripts/setup-cross-arm64.sh
 stage matrix-arm64 scripts/slk-lab matrix --arch arm64
-# Deployment: the .deb packaged from build/ installed with apt in a Debian 12
-# guest (systemd as PID 1, Debian's prometheus and node_exporter, the project's
-# alert rules), then the exporter killed, its textfile directory removed,
+# Deployment (scripts/slk-lab deploy; docs/operations.md "Deployment test"): the
+# .deb packaged from build/ installed with apt in a Debian 12 guest on 6.1
+# (systemd as PID 1, Debian's prometheus and node_exporter, the project's alert
+# rules), then the exporter killed, its textfile directory removed,
 # node_exporter stopped, a second unit started, the package removed; fails if
 # any check fails. The guest image is built once into /var/cache/slableak-deploy
-# (2-4.5 min). See docs/operations.md ("Deployment test").
-stage deploy scripts/deploy-test.sh
+# (4-8 min). --no-fleet: without the second guest of the fleet test, whose
+# checks fail today (the leak's path gets one stack_fn_id per kernel:
+# docs/operations.md "Fleet test").
+stage deploy scripts/slk-lab deploy --no-fleet

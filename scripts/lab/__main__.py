@@ -4,10 +4,10 @@ import argparse
 import sys
 import time
 
-from . import matrix, oom
+from . import deploy, matrix, oom
 from .guest import LabError
 
-SCENARIOS = {"matrix": matrix, "oom": oom}
+SCENARIOS = {"matrix": matrix, "deploy": deploy, "oom": oom}
 
 
 def main(argv=None):

@@ -1,8 +1,8 @@
 #!/bin/sh
-# The deployment scenario, run as run.sh inside the guest by slableak-deploy-runner
-# (scripts/deploy-test.sh). It does what an operator does and records what the
+# The deployment scenario, run as run.sh inside the guest by slableak-lab-runner
+# (scripts/slk-lab deploy). It does what an operator does and records what the
 # system shows into the results directory $1; it decides nothing: the PASS/FAIL
-# verdict is taken on the host by scripts/deploy/check.py from these files.
+# verdict is taken on the host by scripts/lab/judge_deploy.py from these files.
 # Waits are bounded (a condition that never comes is recorded as "timeout" and
 # the scenario goes on), so one failure still leaves evidence of the rest.
 #
@@ -13,6 +13,10 @@ set -u
 OUT=$1
 PAY=$(pwd)
 . "$PAY/scenario.conf"
+# role.conf (written by the host per guest): LAB_ROLE=deploy runs every step;
+# LAB_ROLE=fleet stops after the fleet phase. LAB_FLEET=yes: the fleet phase runs.
+LAB_ROLE=deploy LAB_FLEET=no
+[ -r "$PAY/role.conf" ] && . "$PAY/role.conf"
 UNIT=slableak-exporter.service
 TEXTDIR=/var/lib/prometheus/node-exporter
 TEXTFILE=$TEXTDIR/slableak.prom
@@ -117,6 +121,11 @@ step install rc=$rc_install status="$(cut -d' ' -f1-3 "$OUT/dpkg-status.txt" | t
 
 # ------------------------------------------------------------------ enable --now
 echo "SLABLEAK_OPTS=\"$SLABLEAK_OPTS\"" > /etc/default/slableak
+# Serving --listen to another host (the host's Prometheus, through qemu's port
+# forward from 10.0.2.2) is the drop-in the unit file names.
+mkdir -p /etc/systemd/system/$UNIT.d
+printf '[Service]\nIPAddressAllow=10.0.2.0/24\n' > /etc/systemd/system/$UNIT.d/listen.conf
+systemctl daemon-reload
 t_enable=$(date +%s)
 systemctl enable --now $UNIT > "$OUT/enable.txt" 2>&1
 rc_enable=$?
@@ -126,6 +135,48 @@ show $UNIT "$OUT/started.txt"
 scraped=timeout
 wait_until 120 nonempty_result up-slableak 'slableak_last_update_timestamp_seconds' && scraped=yes
 step enable rc=$rc_enable textfile=$written scraped=$scraped state="$(prop $UNIT ActiveState)" enabled="$(systemctl is-enabled $UNIT 2>&1)"
+
+# ------------------------------------------------------------------ fleet (host-driven)
+# The host (scripts/lab/fleet.py) scrapes this guest's exporter through a port
+# forward and says what to do next, one line at a time on /dev/ttyS2; each line
+# is answered on the console ("LAB-GUEST fleet ..."). A paced leak (holder drip,
+# sendmsg: a stack of its own) runs from "drip" to "stop", is then held still
+# while the host reads the profiles, and is freed on "done".
+# One reader keeps the control line open and appends every line the host sends
+# to a file (a reader per line could take the next one's bytes with it).
+host_line() { # host_line N SECS: the host's Nth line (empty after SECS)
+	wait_until "$2" sh -c "[ \$(wc -l < /run/host.lines) -ge $1 ]"
+	sed -n "${1}p" /run/host.lines
+}
+if [ "$LAB_FLEET" = yes ]; then
+	: > /run/host.lines
+	{ stty raw -echo && exec cat; } < /dev/ttyS2 > /run/host.lines 2> "$OUT/control.err" &
+	host_reader=$!
+	echo "LAB-GUEST fleet waiting" > /dev/ttyS0
+	c1=$(host_line 1 1500)
+	mkfifo /run/drip.in
+	sleep 100000 > /run/drip.in &
+	drip_sleep=$!
+	"$PAY/holder" drip 0 "$FLEET_RATE" < /run/drip.in > "$OUT/drip.out" 2> "$OUT/drip.err" &
+	drip_pid=$!
+	wait_until 60 grep -q '^ready' "$OUT/drip.out"
+	echo "LAB-GUEST fleet dripping" > /dev/ttyS0
+	c2=$(host_line 2 900)
+	echo stop > /run/drip.in
+	wait_until 60 grep -q '^held' "$OUT/drip.out"
+	held=$(sed -n 's/^held //p' "$OUT/drip.out")
+	echo "LAB-GUEST fleet held=$held" > /dev/ttyS0
+	c3=$(host_line 3 900)
+	kill "$drip_sleep"
+	wait "$drip_pid"
+	kill "$host_reader"
+	step fleet commands="$c1,$c2,$c3" held="$held" freed="$(cat "$OUT/drip.out" | tr '\n' ' ' | tr -s ' ' _)"
+fi
+if [ "$LAB_ROLE" = fleet ]; then
+	journal_unit $UNIT "$OUT/journal-slableak.txt"
+	step done
+	exit 0
+fi
 
 # ------------------------------------------------------------------ a held leak, growing
 grep '^kmalloc-2k ' /proc/slabinfo > "$OUT/slabinfo-before.txt"
