@@ -276,6 +276,7 @@ class Running:
             self.proc = subprocess.Popen(g.argv(), stdin=subprocess.DEVNULL, stdout=con,
                                          stderr=err, start_new_session=True)
         self._ctl = None
+        self.ended = None  # monotonic time qemu was seen gone (wait())
 
     def console(self):
         return (self.guest.out / "console.log").read_bytes().decode("ascii", errors="replace")
@@ -307,7 +308,7 @@ class Running:
             timed_out = True
             p.kill()
             rc = p.wait()
-        secs = time.monotonic() - self.t0
+        secs = (self.ended or time.monotonic()) - self.t0
         if self._ctl:
             self._ctl.close()
         console = self.console().replace("\r", "")
@@ -337,8 +338,17 @@ def start(guests, log=None):
 
 
 def wait(running):
-    """Wait for every started guest (killing those past their limit): a Run each."""
+    """Wait for every started guest (killing those past their limit): a Run each.
+    Each Run's seconds end when its own qemu ended, not when the others did."""
     try:
+        while True:
+            now = time.monotonic()
+            for r in running:
+                if r.ended is None and r.proc.poll() is not None:
+                    r.ended = now
+            if all(r.ended or now - r.t0 >= r.guest.timeout for r in running):
+                break
+            time.sleep(0.2)
         return [r.wait() for r in running]
     finally:
         for r in running:

@@ -5,7 +5,9 @@ import base64
 import gzip
 import json
 import os
+import subprocess
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -357,6 +359,23 @@ class Runner(unittest.TestCase):
         # the control UART comes after the data UART: the guest's /dev/ttyS2
         serials = [own[i + 1] for i, x in enumerate(own) if x == "-serial"]
         self.assertEqual(serials, ["mon:stdio", "chardev:labdata", "chardev:labctl"])
+
+    def test_each_guest_is_timed_to_its_own_end(self):
+        # The first guest outlives the second: the second's time is its own.
+        from lab import guest
+        with tempfile.TemporaryDirectory() as t:
+            rs, t0 = [], time.monotonic()
+            for name, argv in (("long", ["sleep", "1"]), ("short", ["true"])):
+                r = object.__new__(guest.Running)
+                r.guest = Guest(name=name, kernel=Path("/k"), out=Path(t) / name, timeout=60)
+                r.guest.out.mkdir()
+                for f in ("console.log", "data.log"):
+                    (r.guest.out / f).write_bytes(b"")
+                r.t0, r._ctl, r.ended = t0, None, None
+                r.proc = subprocess.Popen(argv)
+                rs.append(r)
+            long_run, short_run = guest.wait(rs)
+        self.assertLess(short_run.seconds, long_run.seconds)
 
     def test_initramfs_holds_init_library_and_config(self):
         with tempfile.TemporaryDirectory() as t:
