@@ -159,3 +159,19 @@ TEST(CaptureStore, ListingAMissingDirectoryIsAUsageError) {
     }
   }
 }
+
+// A second exporter on the same directory leaves the first one's capture in
+// progress alone (it used to delete every ".tmp-" directory on start); what
+// a killed writer left behind still goes.
+TEST(CaptureStore, StartRemovesOnlyWhatDeadWritersLeft) {
+  ScratchDir d;
+  const std::string live = d.path() + "/.tmp-" + std::to_string(getppid()) + "-20261206T211405.250Z-oom";
+  const std::string dead = d.path() + "/.tmp-999999999-20261206T211405.250Z-oom";
+  const std::string old = d.path() + "/.tmp-20261206T211405.250Z-signal";
+  for (const auto& p : {live, dead, old}) ASSERT_EQ(mkdir(p.c_str(), 0750), 0) << p;
+  CaptureStore store(d.path(), 10, 1 << 20);
+  struct stat st {};
+  EXPECT_EQ(stat(live.c_str(), &st), 0) << "a live writer's capture in progress was removed";
+  EXPECT_NE(stat(dead.c_str(), &st), 0);
+  EXPECT_NE(stat(old.c_str(), &st), 0);
+}

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +72,21 @@ bool write_all(int fd, const std::string& s, int* err) {
   return true;
 }
 
+// A temporary directory ".tmp-PID-NAME" whose writer is gone (killed
+// mid-capture): removed on start. One whose writer still runs (a second
+// exporter on this directory, say an operator's `export --once`) is that
+// writer's capture in progress and stays. Other ".tmp-" names (a probe, an
+// older version's) have no writer to wait for.
+bool left_by_a_dead_writer(const std::string& n) {
+  const std::string rest = n.substr(kTempPrefix.size());
+  const size_t dash = rest.find('-');
+  if (dash == 0 || dash == std::string::npos || dash > 9 ||
+      !std::all_of(rest.begin(), rest.begin() + static_cast<long>(dash), [](char c) { return c >= '0' && c <= '9'; }))
+    return true;
+  const pid_t pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+  return pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
 }  // namespace
 
 CaptureStore::CaptureStore(std::string dir, size_t keep, uint64_t max_bytes)
@@ -87,7 +103,7 @@ CaptureStore::CaptureStore(std::string dir, size_t keep, uint64_t max_bytes)
     throw usage_error("capture directory " + dir_ + " is not writable (" + why +
                       "): fix its permissions or pass another --capture-dir");
   for (const auto& n : entries(fd.get()))
-    if (n.compare(0, kTempPrefix.size(), kTempPrefix) == 0) remove_capture_dir(fd.get(), n);
+    if (n.compare(0, kTempPrefix.size(), kTempPrefix) == 0 && left_by_a_dead_writer(n)) remove_capture_dir(fd.get(), n);
 }
 
 UniqueFd CaptureStore::open_dir(std::string* error) const {
@@ -123,7 +139,7 @@ bool CaptureStore::write(const std::string& name, const std::vector<CaptureFile>
     *error = why + ": capture " + name + " not written";
     return false;
   }
-  const std::string tmp = kTempPrefix + name;
+  const std::string tmp = kTempPrefix + std::to_string(getpid()) + "-" + name;
   remove_capture_dir(dir.get(), tmp);  // a leftover of ours, if any
   const auto fail = [&](const std::string& what, int e) {
     remove_capture_dir(dir.get(), tmp);
