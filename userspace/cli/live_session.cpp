@@ -80,18 +80,7 @@ std::vector<SlabCache> read_host_slabinfo() {
 std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   require_bpf_privileges();
   const KernelFeatures kf = probe_kernel_features();
-  if (opt.method == CacheMethod::kfunc && !kf.has_kmem_cache_kfunc)
-    throw env_error("--method kfunc needs bpf_get_kmem_cache (Linux 6.13+); this kernel (" + kf.release +
-                    ") lacks it: use --method slab");
-  // auto: the kernel's own kfunc where it exists, else the walk to the
-  // object's slab (bpf/slab_walk.h; proven in the kernel matrix on x86-64 and
-  // arm64). The walk assumes 4 KiB pages; an arm64 kernel built with 16 or
-  // 64 KiB pages keeps the size+flags guess (its calibration would fail).
-  const bool walk_fits = sysconf(_SC_PAGESIZE) == 4096;
-  const CacheMethod method = opt.method != CacheMethod::automatic ? opt.method
-                             : kf.has_kmem_cache_kfunc           ? CacheMethod::kfunc
-                             : walk_fits                         ? CacheMethod::slab
-                                                                 : CacheMethod::derived;
+  const CacheMethod method = resolve_method(kf, opt.method);
   const bool exact = method != CacheMethod::derived;
 
   // The live map is preallocated: refuse one the host cannot hold rather
@@ -123,12 +112,13 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   s.slab_start = read_host_slabinfo();
   TracerSetup setup;
   setup.caches = select_caches(opt.caches, HostCaches{s.slab_start, read_slab_links()},
-                               NamingAbility{exact, kf.alloc_event_has_cache || method == CacheMethod::slab, kf.release});
-  setup.programs = method == CacheMethod::kfunc  ? ProgramSet::kfunc
-                   : method == CacheMethod::slab ? ProgramSet::slab
-                                                 : ProgramSet::derived;
-  setup.kmalloc_node_event = kf.has_kmalloc_node_event;
-  setup.alloc_event_has_cache = kf.alloc_event_has_cache;
+                               NamingAbility{exact, names_alloc_event_cache(kf, method), kf.release});
+  PlanRequest want;
+  want.method = method;
+  want.kmalloc_caches = std::any_of(setup.caches.begin(), setup.caches.end(), [](const auto& c) { return !c.named; });
+  want.named_caches = std::any_of(setup.caches.begin(), setup.caches.end(), [](const auto& c) { return c.named; });
+  want.filter_tasks = opt.filter_tasks;
+  setup.plan = plan_programs(kf, want);
   setup.cg_caches = std::any_of(s.slab_start.begin(), s.slab_start.end(),
                                 [](const SlabCache& c) { return c.name.rfind("kmalloc-cg-", 0) == 0; });
   for (const auto& c : setup.caches) s.caches.push_back(c.name);

@@ -95,8 +95,8 @@ bool is_zero_duration(const std::string& s) {
   return false;
 }
 
-template <typename E>
-E one_of(const std::string& text, const char* option, std::initializer_list<std::pair<const char*, E>> values) {
+template <typename E, size_t N>
+E one_of(const std::string& text, const char* option, const std::pair<const char*, E> (&values)[N]) {
   std::string names;
   for (const auto& [name, value] : values) {
     if (text == name) return value;
@@ -122,9 +122,7 @@ TraceOptions trace_options(const Raw& raw, bool exporter) {
     if (std::find(t.caches.begin(), t.caches.begin() + static_cast<long>(i), name) != t.caches.begin() + static_cast<long>(i))
       throw usage_error("--cache '" + name + "' given twice");
   }
-  t.method = one_of<CacheMethod>(raw.method, "--method",
-                                 {{"auto", CacheMethod::automatic}, {"kfunc", CacheMethod::kfunc},
-                                  {"slab", CacheMethod::slab}, {"derived", CacheMethod::derived}});
+  t.method = one_of<CacheMethod>(raw.method, "--method", kCacheMethodNames);
   // The exporter's own defaults are in its Raw (raw_exp below).
   (void)exporter;
   t.max_tracked = parse_in_range(raw.max_tracked, "--max-tracked", kMaxTrackedRange);

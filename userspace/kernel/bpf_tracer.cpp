@@ -142,7 +142,8 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   if (opt.max_tracked == 0 || opt.max_tracked > UINT32_MAX)
     throw usage_error("--max-tracked must be between 1 and 4294967295");
 
-  skel_.reset(open_skeleton(cfg.programs == ProgramSet::kfunc));
+  const ProgramPlan& plan = cfg.plan;
+  skel_.reset(open_skeleton(plan.kfunc_object));
   if (!skel_) throw runtime_error(std::string("cannot open the BPF object: ") + std::strerror(errno));
 
   auto* ro = skel_->rodata;
@@ -150,7 +151,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   ro->sample_every = opt.sample_every ? opt.sample_every : 1;
   ro->stack_cache = opt.stack_cache && kStackFingerprintsProven;  // compiled out too (bpf/stack_cache.h)
   ro->cg_caches = cfg.cg_caches;
-  ro->alloc_event_has_cache = cfg.alloc_event_has_cache;
+  ro->alloc_event_has_cache = plan.alloc_event_has_cache;
   ro->filter_tasks = opt.filter_tasks;
   static_assert(kByLimitRange.max == SLK_MAX_TASK_SLOTS, "--by-limit is bounded by the slot byte");
   ro->by_mode = opt.by == TaskKey::comm ? SLK_BY_COMM
@@ -162,7 +163,6 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   // The kmalloc programs watch the union of the kmalloc caches' size
   // classes; named caches come through kmem_cache_alloc instead.
   uint32_t lo = UINT32_MAX, hi = 0;
-  bool any_named = false, any_large = false;
   for (size_t i = 0; i < cfg.caches.size(); ++i) {
     const auto& c = cfg.caches[i];
     slk_cache_sel sel{};
@@ -175,51 +175,26 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
     if (c.type == KmallocType::large) {  // its own test, outside the window (bpf in_size_window)
       ro->large_idx = static_cast<int32_t>(i);
       ro->large_above = c.req_lo;
-      any_large = true;
       continue;
     }
-    if (c.named) {
-      any_named = true;
-      continue;
-    }
+    if (c.named) continue;
     lo = std::min(lo, sel.req_lo);
     hi = std::max(hi, sel.req_hi);
   }
-  const bool any_kmalloc = hi > 0 || any_large;
   ro->req_lo_min = hi > 0 ? lo : 0;
   ro->req_hi_max = hi;
 
-  auto& p = skel_->progs;
-  const bool kf = cfg.programs == ProgramSet::kfunc, dv = cfg.programs == ProgramSet::derived,
-             sl = cfg.programs == ProgramSet::slab;
-  const bool node = cfg.kmalloc_node_event;
-  // Only the events the selection needs: following dentry adds nothing to
-  // kmalloc, following kmalloc-2k nothing to kmem_cache_alloc.
-  bpf_program__set_autoload(p.kmalloc_kfunc, kf && any_kmalloc);
-  bpf_program__set_autoload(p.kfree_kfunc, kf);
-  bpf_program__set_autoload(p.kmem_cache_free_kfunc, kf);
-  bpf_program__set_autoload(p.kmalloc_slab, sl && any_kmalloc);
-  bpf_program__set_autoload(p.kmalloc_node_slab, sl && any_kmalloc && node);
-  bpf_program__set_autoload(p.kmalloc_derived, dv && any_kmalloc);
-  bpf_program__set_autoload(p.kmalloc_node_derived, dv && any_kmalloc && node);
-  // The raw_tp free programs need no cache name: shared by slab and derived.
-  bpf_program__set_autoload(p.kfree_derived, dv || sl);
-  bpf_program__set_autoload(p.kmem_cache_free_derived, dv || sl);
-  const bool named = (kf || dv || sl) && any_named;
-  bpf_program__set_autoload(p.task_filter_fork, opt.filter_tasks);
-  bpf_program__set_autoload(p.task_filter_exit, opt.filter_tasks);
-  bpf_program__set_autoload(p.kmem_cache_alloc_named, named);
-  bpf_program__set_autoload(p.kmem_cache_alloc_node_named, named && node);
-  // The slab walk's calibration (slab_walk.h), only where a program walks:
-  // the kmalloc programs, and kmem_cache_alloc's before 6.0 (no cache in the
-  // event). Attached by calibrate_slab_walk() for a moment.
-  const bool calib = sl && (any_kmalloc || (named && !cfg.alloc_event_has_cache));
-  bpf_program__set_autoload(p.calib_page_alloc, calib);
-  bpf_program__set_autoload(p.calib_kmalloc, calib);
-  bpf_program__set_autoload(p.calib_kmalloc_node, calib && node);
-  bpf_program__set_autoattach(p.calib_page_alloc, false);
-  bpf_program__set_autoattach(p.calib_kmalloc, false);
-  bpf_program__set_autoattach(p.calib_kmalloc_node, false);
+  // The plan (model/program_plan.cpp) says which programs load and which
+  // attach with the others; every other program of the object stays out.
+  for (const PlannedProgram& want : plan.programs)
+    if (!bpf_object__find_program_by_name(skel_->obj, std::string(want.name).c_str()))
+      throw runtime_error("the BPF object has no program " + std::string(want.name));
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    const PlannedProgram* want = plan.find(bpf_program__name(prog));
+    bpf_program__set_autoload(prog, want != nullptr);
+    bpf_program__set_autoattach(prog, want && want->attach == Attach::with_tracing);
+  }
 
   cap_ = {opt.max_tracked, opt.max_aggregates, opt.max_stacks};
   bpf_map__set_max_entries(skel_->maps.live, static_cast<uint32_t>(opt.max_tracked));
@@ -261,7 +236,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
                           "): follow them in separate runs");
   }
   // The skeleton's owner detaches and unloads everything if this throws.
-  if (calib) calibrate_slab_walk(node);
+  if (plan.calibrates()) calibrate_slab_walk(plan);
   err = slableak_bpf__attach(skel_.get());
   if (err) {
     const int e = -err;
@@ -274,16 +249,15 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
 // Finds page_delta for the slab walk (bpf/slab_walk.h): provokes large
 // kmallocs, whose struct page (mm_page_alloc) and address (kmalloc) the
 // calibration programs pair up, and keeps the delta most pairs agree on.
-void BpfTracer::calibrate_slab_walk(bool kmalloc_node_event) {
-  auto& p = skel_->progs;
+void BpfTracer::calibrate_slab_walk(const ProgramPlan& plan) {
   std::vector<bpf_link*> links;
   auto detach = [&] {
     for (auto* l : links) bpf_link__destroy(l);
     links.clear();
   };
-  for (bpf_program* prog : {p.calib_page_alloc, p.calib_kmalloc, kmalloc_node_event ? p.calib_kmalloc_node : nullptr}) {
-    if (!prog) continue;
-    bpf_link* l = bpf_program__attach(prog);
+  for (const PlannedProgram& calib : plan.programs) {
+    if (calib.attach != Attach::calibration) continue;
+    bpf_link* l = bpf_program__attach(bpf_object__find_program_by_name(skel_->obj, std::string(calib.name).c_str()));
     if (!l) {
       const int e = errno;
       detach();
@@ -427,6 +401,8 @@ KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
   // is reused: those misses make the counts upper bounds.
   r.free_recursion_misses = misses.frees;
 
+  // After the stats: the kernel bumps a cache's implicit frees before the
+  // total (bpf/slableak.bpf.c retire_reused), so the total never exceeds them.
   std::vector<slk_cache_frees> frees(static_cast<size_t>(ncpus_));
   if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.cache_frees), &zero, frees.data()) == 0)
     for (const auto& c : frees)

@@ -13,6 +13,7 @@
 #include "cache_selection.h"
 #include "kernel_read.h"
 #include "prog_stats.h"
+#include "program_plan.h"
 #include "trace_config.h"
 #include "trace_source.h"
 
@@ -20,15 +21,9 @@ struct slableak_bpf;
 
 namespace slableak {
 
-// Which programs name the cache of an allocation: kfunc, slab: exact
-// (bpf_get_kmem_cache / the object's own slab); derived: size class + gfp flags.
-enum class ProgramSet { kfunc, slab, derived };
-
 struct TracerSetup {
   std::vector<CacheSelection> caches;
-  ProgramSet programs = ProgramSet::kfunc;
-  bool kmalloc_node_event = false;     // separate *_node events (< 6.1)
-  bool alloc_event_has_cache = false;  // kmem_cache_alloc passes its kmem_cache (6.0+)
+  ProgramPlan plan;       // which programs load and attach (model/program_plan.h)
   bool cg_caches = true;  // kmalloc-cg-* exist (5.14+): derived method files accounted kmallocs there
 };
 
@@ -72,7 +67,7 @@ class BpfTracer final : public TraceSource {
   int ncpus_ = 1;
   unsigned calib_votes_ = 0;
 
-  void calibrate_slab_walk(bool kmalloc_node_event);
+  void calibrate_slab_walk(const ProgramPlan& plan);
 };
 
 }  // namespace slableak

@@ -58,6 +58,8 @@ KernelFeatures probe_kernel_features() {
   KernelFeatures f;
   utsname u{};
   if (uname(&u) == 0) f.release = u.release;
+  const long page = sysconf(_SC_PAGESIZE);
+  if (page > 0) f.page_size = static_cast<uint32_t>(page);
   const std::string path = "/sys/kernel/btf/vmlinux";
   if (access(path.c_str(), R_OK) != 0)
     throw env_error("no kernel BTF at " + path + ": slableak needs a kernel built with "

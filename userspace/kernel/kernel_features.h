@@ -3,14 +3,9 @@
 #pragma once
 #include <string>
 
-namespace slableak {
+#include "program_plan.h"  // struct KernelFeatures
 
-struct KernelFeatures {
-  bool has_kmem_cache_kfunc = false;  // bpf_get_kmem_cache (6.13+)
-  bool has_kmalloc_node_event = false;  // separate kmalloc_node tracepoint (< 6.1)
-  bool alloc_event_has_cache = false;   // kmem_cache_alloc passes struct kmem_cache * (6.0+)
-  std::string release;                  // uname -r
-};
+namespace slableak {
 
 // Root, or CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN.
 void require_bpf_privileges();

@@ -18,12 +18,8 @@ double CacheHeader::explained_ratio() const {
 }
 
 std::string method_name(CacheMethod m) {
-  switch (m) {
-    case CacheMethod::automatic: return "auto";
-    case CacheMethod::kfunc: return "kfunc";
-    case CacheMethod::slab: return "slab";
-    case CacheMethod::derived: return "derived";
-  }
+  for (const auto& [name, method] : kCacheMethodNames)
+    if (method == m) return name;
   return "auto";
 }
 

@@ -5,11 +5,19 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace slableak {
 
+// How the cache of an allocation is named (model/program_plan.h picks the
+// programs): the kernel's bpf_get_kmem_cache, the object's own slab, or a
+// guess from size class and gfp flags; automatic: the best the kernel has.
 enum class CacheMethod { automatic, kfunc, slab, derived };
+// The one name of each method: --method takes it, reports print it.
+inline constexpr std::pair<const char*, CacheMethod> kCacheMethodNames[] = {
+    {"auto", CacheMethod::automatic}, {"kfunc", CacheMethod::kfunc},
+    {"slab", CacheMethod::slab},      {"derived", CacheMethod::derived}};
 
 // --by: who allocated joins the aggregation key (bpf/task_key.h).
 enum class TaskKey { none, comm, pid, cgroup };
