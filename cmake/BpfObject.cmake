@@ -1,7 +1,10 @@
-# bpf_object(NAME SRC [ARCH x86|arm64] HEADERS ... [DEFINES SYM ...] VMLINUX_DIR dir)
+# bpf_object(NAME SRC [ARCH x86|arm64] [DEFINES SYM ...] VMLINUX_DIR dir)
 # Compiles SRC with clang -target bpf, generates NAME.skel.h with bpftool, and
 # defines an INTERFACE target NAME_skel carrying the include path. The skeleton
 # embeds the BPF object, so the final binary needs no file at run time.
+# The object depends on every header SRC includes, as clang lists them in a
+# depfile (-MD): an edit to any of them, bpf/*.h, vmlinux.h or libbpf's,
+# rebuilds it (checked by the ops test bpf_object_dependencies).
 #
 # ARCH (default SLABLEAK_BPF_ARCH, itself derived from the target processor, so a
 # cross build with cmake/toolchains/aarch64-linux-gnu.cmake gets arm64) selects
@@ -23,7 +26,7 @@ set(SLABLEAK_BPF_ARCH ${_default_bpf_arch} CACHE STRING
 set_property(CACHE SLABLEAK_BPF_ARCH PROPERTY STRINGS x86 arm64)
 
 function(bpf_object name src)
-  cmake_parse_arguments(BO "" "VMLINUX_DIR;ARCH" "HEADERS;DEFINES" ${ARGN})
+  cmake_parse_arguments(BO "" "VMLINUX_DIR;ARCH" "DEFINES" ${ARGN})
   set(_arch ${BO_ARCH})
   if(NOT _arch)
     set(_arch ${SLABLEAK_BPF_ARCH})
@@ -39,21 +42,18 @@ function(bpf_object name src)
   set(_src ${CMAKE_CURRENT_SOURCE_DIR}/${src})
   set(_obj ${CMAKE_CURRENT_BINARY_DIR}/bpf/${name}.bpf.o)
   set(_skel ${CMAKE_CURRENT_BINARY_DIR}/bpf/${name}.skel.h)
-  set(_deps)
   set(_defs)
   foreach(_d ${BO_DEFINES})
     list(APPEND _defs -D${_d})
-  endforeach()
-  foreach(_h ${BO_HEADERS})
-    list(APPEND _deps ${CMAKE_CURRENT_SOURCE_DIR}/${_h})
   endforeach()
   add_custom_command(
     OUTPUT ${_obj}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/bpf
     COMMAND ${BPF_CLANG} -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_${_arch} ${_defs}
             -I${BO_VMLINUX_DIR}/${_arch} -I${CMAKE_CURRENT_SOURCE_DIR}/bpf
-            -c ${_src} -o ${_obj}
-    DEPENDS ${_src} ${_deps} ${BO_VMLINUX_DIR}/${_arch}/vmlinux.h
+            -MD -MF ${_obj}.d -c ${_src} -o ${_obj}
+    DEPFILE ${_obj}.d
+    DEPENDS ${_src} ${BO_VMLINUX_DIR}/${_arch}/vmlinux.h
     COMMENT "BPF ${name}.bpf.o")
   add_custom_command(
     OUTPUT ${_skel}
