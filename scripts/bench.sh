@@ -128,7 +128,7 @@ stop_pid() {
     log "bench: pid $pid ignored SIGINT for ${limit}s: SIGTERM"
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 300; i++)); do alive "$pid" || break; sleep 0.01; done
-    alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+    if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
   fi
   STOP_MS=$(ms_since "$t0")
   STOP_RC=0
@@ -145,7 +145,7 @@ cleanup() {
     if alive "$pid"; then
       kill -INT "$pid" 2>/dev/null || true
       sleep 0.5
-      alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+      if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
     fi
   done
 }
@@ -163,11 +163,11 @@ ms_between() {
   local d=$(((10#${2/./} - 10#${1/./}) / 100))
   printf '%d.%d\n' $((d / 10)) $((d % 10))
 }
-# Waits until file $1 has a line matching ERE $2 while $3 is alive. Sets WAIT_MS.
+# Waits until file $1 has a line matching ERE $2 while $3 is alive. Sets WAIT_T.
 wait_line() {
-  local file=$1 re=$2 pid=$3 limit=${4:-60} t0=$EPOCHREALTIME i
+  local file=$1 re=$2 pid=$3 limit=${4:-60} i
   for ((i = 0; i < limit * 200; i++)); do
-    if grep -qE "$re" "$file" 2>/dev/null; then WAIT_T=$EPOCHREALTIME; WAIT_MS=$(ms_since "$t0"); return 0; fi
+    if grep -qE "$re" "$file" 2>/dev/null; then WAIT_T=$EPOCHREALTIME; return 0; fi
     alive "$pid" || { log "bench: pid $pid exited before '$re':"; tail -5 "$file" "$file".err 2>/dev/null >&2; return 1; }
     sleep 0.005
   done
@@ -240,7 +240,7 @@ foreign_pids() {
 }
 if [[ -n $FOREIGN ]]; then
   echo "WARNING: other BPF programs are attached to kmem events; every figure includes their cost:"
-  echo "$FOREIGN" | sed 's/^/  /'
+  printf '  %s\n' "${FOREIGN//$'\n'/$'\n'  }"
 fi | tee -a "$OUT/machine.txt"
 LOAD=$(cut -d' ' -f1 /proc/loadavg)
 echo "load average at start: $LOAD" | tee -a "$OUT/machine.txt"
@@ -354,7 +354,9 @@ if want overhead; then
         if [[ $c != bt-* ]]; then rss=$(status_kib "$TPID" VmRSS); hwm=$(status_kib "$TPID" VmHWM); fi
         # bpftrace 0.17 has been seen to ignore a SIGINT (2 of 48 runs here):
         # it gets SIGTERM after 10 s; the churn figure is already taken.
-        stop_pid "$TPID" $([[ $c == bt-* ]] && echo 10 || echo 60)
+        stop_after=60
+        [[ $c != bt-* ]] || stop_after=10
+        stop_pid "$TPID" "$stop_after"
         sm=$STOP_MS
         # bench/floor prints no report (it is not slableak since it moved out).
         if [[ $c != bt-* && $c != floor* ]]; then
@@ -521,14 +523,17 @@ if want naming; then
     # Only the programs of our tracer ($1): another slableak on the machine
     # has programs of the same names (bpftool here cannot show pids, so the
     # ids come from the tracer's own fds).
-    kmalloc_stats() { bpftool prog show -j 2>/dev/null | python3 -c '
+    kmalloc_stats() {
+      local ids
+      mapfile -t ids < <(awk '/^prog_id:/ { print $2 }' /proc/"$1"/fdinfo/* 2>/dev/null)
+      bpftool prog show -j 2>/dev/null | python3 -c '
 import json, sys
 ids = {int(x) for x in sys.argv[1:]}
 t = k = 0
 for p in json.load(sys.stdin):
     if p.get("id") in ids and p.get("name", "") in ("kmalloc_kfunc", "kmalloc_slab"):
         t += p.get("run_time_ns", 0); k += p.get("run_cnt", 0)
-print(t, k)' $(awk '/^prog_id:/ { print $2 }' /proc/"$1"/fdinfo/* 2>/dev/null); }
+print(t, k)' "${ids[@]}"; }
     : >"$OUT/naming.txt"
     NAMING=(untraced kfunc slab kfunc-other slab-other)
     for ((r = 0; r < NAMING_ROUNDS; r++)); do

@@ -20,6 +20,7 @@ packages=(
   systemd                                                             # systemd-analyze verify of the unit
   libclang-rt-14-dev                                                  # libFuzzer and sanitizer runtimes for clang
   strace curl groff-base man-db dpkg-dev                              # ops tests: unit sandbox check, scrapes, man page, .deb
+  shellcheck                                                          # ops test: every shell script
   chromium fonts-dejavu-core nodejs tmux                              # browser tests (headless), top through tmux
   xfsprogs e2fsprogs                                                  # calibration test: XFS and ext4 (ea_inode) images
   golang-go golang-github-google-pprof-dev protobuf-compiler          # pprof tests: go tool pprof, protoc + profile.proto

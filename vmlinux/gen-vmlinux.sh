@@ -35,7 +35,7 @@ if [ -z "$btf" ] && [ -z "$image" ]; then
 	else
 		kdir=$("$here/../scripts/slk-lab" matrix --arch "$deb_arch" --kernels "$series" \
 			--fetch-only | awk -v s="$series" '$1 == s { print $2; exit }')
-		[ -n "$kdir" ] && [ -s "$kdir/vmlinuz" ] ||
+		{ [ -n "$kdir" ] && [ -s "$kdir/vmlinuz" ]; } ||
 			{ echo "gen-vmlinux: no $deb_arch $series kernel from scripts/slk-lab matrix" >&2; exit 1; }
 		image=$kdir/vmlinuz
 		from="$(sed -n 's/^package=//p;s/^version=//p' "$kdir/package.txt" | paste -sd' ')"

@@ -7,19 +7,28 @@ _slableak_caches()
 {
     # Cache names from /proc/slabinfo when readable (root), and the merged
     # names /sys/kernel/slab lists: slableak follows any of them.
-    local names
+    local -a names=()
+    local n
     if [[ -r /proc/slabinfo ]]; then
-        names=$(awk 'NR > 2 { print $1 }' /proc/slabinfo 2>/dev/null)
-        names+=" $(ls /sys/kernel/slab 2>/dev/null | grep -v '^:')"
-    fi
-    if [[ -z $names ]]; then
-        local s
-        for s in 8 16 32 64 96 128 192 256 512 1k 2k 4k 8k; do
-            names+=" kmalloc-$s kmalloc-cg-$s kmalloc-rcl-$s"
+        mapfile -t names < <(awk 'NR > 2 { print $1 }' /proc/slabinfo 2>/dev/null)
+        for n in /sys/kernel/slab/*; do
+            n=${n##*/}
+            [[ $n == :* || $n == '*' ]] || names+=("$n")
         done
-        names+=" msg_msg-2k memdup_user-2k"
     fi
-    printf '%s\n' $names
+    if ((${#names[@]} == 0)); then
+        for n in 8 16 32 64 96 128 192 256 512 1k 2k 4k 8k; do
+            names+=("kmalloc-$n" "kmalloc-cg-$n" "kmalloc-rcl-$n")
+        done
+        names+=(msg_msg-2k memdup_user-2k)
+    fi
+    printf '%s\n' "${names[@]}"
+}
+
+# COMPREPLY from compgen ARGS... for the word being completed ($cur).
+_slableak_reply()
+{
+    mapfile -t COMPREPLY < <(compgen "$@" -- "$cur")
 }
 
 _slableak()
@@ -48,46 +57,46 @@ _slableak()
     # Values of options.
     case $prev in
         -c | --cache)
-            COMPREPLY=($(compgen -W "$(_slableak_caches)" -- "$cur")); return ;;
+            _slableak_reply -W "$(_slableak_caches)"; return ;;
         --method)
-            COMPREPLY=($(compgen -W "auto kfunc slab derived" -- "$cur")); return ;;
+            _slableak_reply -W "auto kfunc slab derived"; return ;;
         --by)
-            COMPREPLY=($(compgen -W "none comm pid cgroup" -- "$cur")); return ;;
+            _slableak_reply -W "none comm pid cgroup"; return ;;
         -f | --format)
-            COMPREPLY=($(compgen -W "table json folded svg html pprof" -- "$cur")); return ;;
+            _slableak_reply -W "table json folded svg html pprof"; return ;;
         --sort)
-            COMPREPLY=($(compgen -W "verdict bytes objects age growth" -- "$cur")); return ;;
+            _slableak_reply -W "verdict bytes objects age growth"; return ;;
         -d | --duration | --min-age | -i | --interval | -w | --window | --stack-idle | --push-interval)
-            COMPREPLY=($(compgen -W "10s 30s 1m 5m 10m 30m 1h" -- "$cur")); return ;;
+            _slableak_reply -W "10s 30s 1m 5m 10m 30m 1h"; return ;;
         --max-tracked)
-            COMPREPLY=($(compgen -W "64k 256k 1M 4M" -- "$cur")); return ;;
+            _slableak_reply -W "64k 256k 1M 4M"; return ;;
         --sample-every)
-            COMPREPLY=($(compgen -W "1 8 16 64 256" -- "$cur")); return ;;
+            _slableak_reply -W "1 8 16 64 256"; return ;;
         --max-stacks | --max-aggregates | --top | --top-stacks | --max-caches | --by-limit | --ready-fd)
             return ;;
         --textfile-dir | --capture-dir)
-            COMPREPLY=($(compgen -d -- "$cur")); return ;;
+            _slableak_reply -d; return ;;
         --capture-keep)
-            COMPREPLY=($(compgen -W "5 10 30" -- "$cur")); return ;;
+            _slableak_reply -W "5 10 30"; return ;;
         --capture-max-bytes)
-            COMPREPLY=($(compgen -W "64M 256M 1G" -- "$cur")); return ;;
+            _slableak_reply -W "64M 256M 1G"; return ;;
         --capture-when-sunreclaim)
-            COMPREPLY=($(compgen -W "20% 30% 50%" -- "$cur")); return ;;
+            _slableak_reply -W "20% 30% 50%"; return ;;
         --capture-when-growth)
-            COMPREPLY=($(compgen -W "256M/10m 512M/10m 1G/1h" -- "$cur")); return ;;
+            _slableak_reply -W "256M/10m 512M/10m 1G/1h"; return ;;
         --listen)
-            COMPREPLY=($(compgen -W "127.0.0.1:" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
+            _slableak_reply -W "127.0.0.1:"; compopt -o nospace 2>/dev/null; return ;;
         --push-pprof)
-            COMPREPLY=($(compgen -W "http://127.0.0.1:" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
+            _slableak_reply -W "http://127.0.0.1:"; compopt -o nospace 2>/dev/null; return ;;
     esac
 
     local opts
     case $cmd in
         "")
             if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "--help -h --version" -- "$cur"))
+                _slableak_reply -W "--help -h --version"
             else
-                COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+                _slableak_reply -W "$commands"
             fi
             return ;;
         snapshot) opts="$tracing --duration -d --min-age --top --format -f --sort --help -h" ;;
@@ -98,14 +107,14 @@ _slableak()
         triage)   opts="${tracing/--cache -c /} --window -w --max-caches --duration -d --top --format -f --sort --help -h" ;;
         run)      opts="$tracing --settle --only-command --min-age --top --format -f --sort --help -h" ;;
         diff)
-            if [[ $cur != -* ]]; then COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur")); return; fi
+            if [[ $cur != -* ]]; then mapfile -t COMPREPLY < <(compgen -f -X '!*.json' -- "$cur"; compgen -d -- "$cur"); return; fi
             opts="--format -f --top --help -h" ;;
         captures)
-            if [[ $cur != -* ]]; then COMPREPLY=($(compgen -d -- "$cur")); return; fi
+            if [[ $cur != -* ]]; then _slableak_reply -d; return; fi
             opts="--help -h" ;;
         caches)   opts="--help -h" ;;
         check)    opts="$tracing --help -h" ;;
     esac
-    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    _slableak_reply -W "$opts"
 } &&
 complete -F _slableak slableak

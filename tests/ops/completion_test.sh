@@ -30,7 +30,8 @@ registered=$(bash --norc --noprofile -c '. "$1"; complete -p slableak' _ "$file"
 
 mapfile -t cmds < <(slableak_subcommands "$bin")
 expect_all "slableak <TAB>" "$(complete_words slableak '')" "${cmds[@]}"
-expect_all "slableak -<TAB>" "$(complete_words slableak -)" $(slableak_options "$bin")
+mapfile -t top_opts < <(slableak_options "$bin")
+expect_all "slableak -<TAB>" "$(complete_words slableak -)" "${top_opts[@]}"
 for cmd in "${cmds[@]}"; do
   mapfile -t opts < <(slableak_options "$bin" "$cmd")
   expect_all "slableak $cmd -<TAB>" "$(complete_words slableak "$cmd" -)" "${opts[@]}"

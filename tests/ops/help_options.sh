@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the ops tests: what the slableak binary says it accepts.
 #   slableak_subcommands BIN       one subcommand per line
 #   slableak_options BIN [CMD]     one option (-x or --long) per line

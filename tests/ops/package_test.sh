@@ -69,6 +69,7 @@ out=$("$bin" --version) || fail "installed slableak --version failed"
 [ "$out" = "slableak $version" ] || fail "installed slableak --version: '$out'"
 echo "ok: dpkg -x root: $out"
 unit="$tmp/root/usr/lib/systemd/system/slableak-exporter.service"
+# shellcheck disable=SC2016 # the unit's literal text, not an expansion
 grep -qx 'ExecStart=/usr/sbin/slableak export --capture-dir /var/lib/slableak/captures $SLABLEAK_OPTS' "$unit" || fail "unit ExecStart: $(grep ExecStart= "$unit")"
 gzip -t "$tmp/root/usr/share/man/man8/slableak.8.gz" || fail "man page is not gzip"
 zcat "$tmp/root/usr/share/man/man8/slableak.8.gz" | groff -man -Tutf8 2>/dev/null | grep -q 'slableak' || fail "man page does not render"

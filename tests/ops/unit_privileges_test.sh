@@ -109,8 +109,9 @@ echo "ok: export --once with $caps wrote $prom (mode $mode)"
 if grep -q 'no OOM trigger' "$tmp/export.err"; then fail "the OOM watcher did not load with only $caps"; fi
 n=$(find "$tmp/captures" -mindepth 1 -maxdepth 1 -name '*-sigusr1' | wc -l)
 [ "$n" -eq 1 ] || fail "SIGUSR1 under $caps: $n captures in $tmp/captures (want 1)"
+capture=$(find "$tmp/captures" -mindepth 1 -maxdepth 1 -name '*-sigusr1')
 for f in report.json flamegraph.svg meminfo slabinfo metrics.prom capture.json; do
-  [ -s "$tmp/captures"/*-sigusr1/"$f" ] || fail "capture lacks $f"
+  [ -s "$capture/$f" ] || fail "capture lacks $f"
 done
 echo "ok: with $caps the OOM watcher loaded and SIGUSR1 wrote a whole capture"
 

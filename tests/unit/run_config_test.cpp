@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "error.h"
 
 using namespace slableak;
@@ -78,6 +80,24 @@ struct Bad {
 
 class BadOption : public testing::TestWithParam<Bad> {};
 
+// The arguments as a test name ctest can show: letters and digits, runs of
+// anything else as one '_', each argument cut to 24 characters.
+std::string test_name_of(const std::vector<std::string>& args) {
+  std::string name;
+  for (const auto& a : args) {
+    std::string word;
+    for (char c : a.substr(0, 24)) {
+      if (std::isalnum(static_cast<unsigned char>(c)))
+        word += c;
+      else if (!word.empty() && word.back() != '_')
+        word += '_';
+    }
+    while (!word.empty() && word.back() == '_') word.pop_back();
+    if (!word.empty()) name += (name.empty() ? "" : "_") + word;
+  }
+  return name.empty() ? "no_arguments" : name;
+}
+
 TEST_P(BadOption, IsAOneLineUsageErrorNamingTheOption) {
   const std::string msg = usage_message(GetParam().args);
   EXPECT_NE(msg.find(GetParam().names), std::string::npos) << msg;
@@ -108,7 +128,8 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{{"snapshot", "-c", "\x1b[31mred"}, "--cache"}, Bad{{"snapshot", "-c", ""}, "--cache"},
         Bad{{"export", "--listen", "localhost"}, "--listen"}, Bad{{"export", "--listen", "1.2.3.4:99999"}, "--listen"},
         Bad{{"export", "--no-textfile"}, "--no-textfile"}, Bad{{"export", "--textfile-dir", ""}, "--textfile-dir"},
-        Bad{{"export", "-i", "1y"}, "--interval"}, Bad{{"export", "--show-addresses"}, "--show-addresses"}));
+        Bad{{"export", "-i", "1y"}, "--interval"}, Bad{{"export", "--show-addresses"}, "--show-addresses"}),
+    [](const testing::TestParamInfo<Bad>& info) { return test_name_of(info.param.args); });
 
 TEST(RunConfig, HostileNamesAreNotEchoedRaw) {
   const std::string msg = usage_message({"snapshot", "-c", "\x1b]0;owned\x07\nx"});

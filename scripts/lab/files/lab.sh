@@ -22,6 +22,7 @@ mount -t debugfs nodev /sys/kernel/debug 2>/dev/null
 echo 1 > /proc/sys/kernel/printk 2>/dev/null
 # The host says (LAB_DATA_DEV in /lab.conf) whether there is a second UART: an
 # arm64 kernel has /dev/ttyS1 nodes without a UART behind them.
+# shellcheck source=/dev/null # written into the initramfs by scripts/lab
 [ -r /lab.conf ] && . /lab.conf
 LAB_DATA=${LAB_DATA_DEV:-/dev/console}
 [ -c "$LAB_DATA" ] && (: > "$LAB_DATA") 2>/dev/null || LAB_DATA=/dev/console

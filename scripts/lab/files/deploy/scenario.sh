@@ -82,7 +82,7 @@ active_with_new_pid() { # active_with_new_pid UNIT OLDPID
 }
 settled_pair() { # both units left "activating"/"reloading": one active, the other not
 	a=$(prop "$UNIT" ActiveState) b=$(prop slableak-exporter-second.service ActiveState)
-	case "$a $b" in *activating* | *deactivating*) return 1 ;; esac
+	case "$a $b" in *activating*) return 1 ;; esac # deactivating too
 	[ "$(prop "$UNIT" SubState)" != auto-restart ] && [ "$(prop slableak-exporter-second.service SubState)" != auto-restart ] &&
 		{ [ "$a" = active ] || [ "$b" = active ]; } &&
 		{ [ "$a" = failed ] || [ "$b" = failed ] || [ "$a" = inactive ] || [ "$b" = inactive ]; }
@@ -94,7 +94,7 @@ uname -r > "$OUT/kernel.txt"
 timeout 180 systemctl is-system-running --wait > "$OUT/system-state.txt" 2>&1
 systemctl --failed --no-legend --plain > "$OUT/failed-units.txt" 2>&1
 dpkg-query -W -f='${Package} ${Version}\n' systemd prometheus prometheus-node-exporter bpftool apt > "$OUT/versions.txt"
-step boot kernel="$(uname -r)" btf=$btf pid1="$(cat /proc/1/comm)" state="$(cat "$OUT/system-state.txt")"
+step boot kernel="$(uname -r)" btf="$btf" pid1="$(cat /proc/1/comm)" state="$(cat "$OUT/system-state.txt")"
 
 # ------------------------------------------------------------------ Prometheus on loopback
 cp "$PAY/prometheus.yml" /etc/prometheus/prometheus.yml
@@ -112,10 +112,10 @@ step prometheus check_rc=$rc_check ready=$ready config=$config node_exporter="$(
 
 # ------------------------------------------------------------------ apt install ./slableak_*.deb
 deb=$(ls "$PAY"/slableak_*.deb)
-cp "$deb" /root/ && cd /root
+cp "$deb" /root/ && { cd /root || exit 1; }
 apt install -y "./$(basename "$deb")" > "$OUT/apt-install.txt" 2>&1
 rc_install=$?
-cd "$PAY"
+cd "$PAY" || exit 1
 dpkg-query -W -f='${Status} ${Version}\n' slableak > "$OUT/dpkg-status.txt" 2>&1
 step install rc=$rc_install status="$(cut -d' ' -f1-3 "$OUT/dpkg-status.txt" | tr ' ' _)" enabled="$(systemctl is-enabled $UNIT 2>&1)"
 
@@ -180,7 +180,7 @@ fi
 
 # ------------------------------------------------------------------ a held leak, growing
 grep '^kmalloc-2k ' /proc/slabinfo > "$OUT/slabinfo-before.txt"
-HOLDER_PIDS= SLEEP_PIDS=
+HOLDER_PIDS='' SLEEP_PIDS=''
 i=1
 while [ "$i" -le "$HOLDERS" ]; do
 	# stdin held open by a sleep writing into a FIFO (two jobs, two known PIDs):
@@ -228,7 +228,7 @@ wait_until 240 textfile_newer_than "$t_kill" && rewritten=yes
 bpftool -j prog show > "$OUT/progs-after.json" 2>&1
 show $UNIT "$OUT/kill-after.txt"
 journal_unit $UNIT "$OUT/journal-kill.txt"
-step kill old_pid=$old_pid new_pid="$(prop $UNIT MainPID)" restarted=$restarted old_programs_gone=$gone textfile=$rewritten old_ids="$(echo $old_ids | tr ' ' ,)"
+step kill old_pid="$old_pid" new_pid="$(prop $UNIT MainPID)" restarted=$restarted old_programs_gone=$gone textfile=$rewritten old_ids="$(echo "$old_ids" | xargs | tr ' ' ,)"
 
 # ------------------------------------------------------------------ the textfile directory disappears
 show $UNIT "$OUT/rmdir-before.txt"
@@ -260,7 +260,7 @@ p=$(prop $UNIT MainPID)
 } > "$OUT/rmdir-namespace.txt" 2>&1
 curl -sS --max-time 10 "http://$LISTEN/metrics" > "$OUT/metrics-after-rmdir.txt" 2>&1
 journalctl -u $UNIT --no-pager -o short-monotonic --since "@$t_rm" > "$OUT/journal-rmdir.txt" 2>&1
-step rmdir pid_before=$pid pid_during="$(prop $UNIT MainPID)" pid_after="$(prop $UNIT MainPID)" dir_during=$dir_during recovered=$recovered state="$(prop $UNIT ActiveState)"
+step rmdir pid_before="$pid" pid_during="$(prop $UNIT MainPID)" pid_after="$(prop $UNIT MainPID)" dir_during="$dir_during" recovered=$recovered state="$(prop $UNIT ActiveState)"
 # The later steps need a working exporter: an operator would restart it.
 if [ $recovered != yes ]; then
 	systemctl restart $UNIT
@@ -278,7 +278,7 @@ sleep "$BAD_WAIT"
 advanced=timeout
 wait_until 60 textfile_newer_than "$t_stop" && advanced=yes
 show $UNIT "$OUT/nodeexp-during.txt"
-step node-exporter-stopped pid_before=$pid pid_during="$(prop $UNIT MainPID)" textfile_advanced=$advanced state="$(prop $UNIT ActiveState)" node_exporter="$(prop prometheus-node-exporter.service ActiveState)"
+step node-exporter-stopped pid_before="$pid" pid_during="$(prop $UNIT MainPID)" textfile_advanced=$advanced state="$(prop $UNIT ActiveState)" node_exporter="$(prop prometheus-node-exporter.service ActiveState)"
 systemctl start prometheus-node-exporter.service
 
 # ------------------------------------------------------------------ two units at once
@@ -319,7 +319,7 @@ sleep 2
 [ -f "$TEXTFILE" ] && after=present || after=absent
 systemctl show $UNIT -p LoadState,ActiveState > "$OUT/remove-after.txt" 2>&1
 bpftool -j prog show > "$OUT/progs-removed.json" 2>&1
-step remove rc=$rc_remove textfile_before=$before textfile_after=$after load="$(prop $UNIT LoadState)" state="$(prop $UNIT ActiveState)" programs_left="$(slableak_prog_ids | wc -l)"
+step remove rc=$rc_remove textfile_before="$before" textfile_after="$after" load="$(prop $UNIT LoadState)" state="$(prop $UNIT ActiveState)" programs_left="$(slableak_prog_ids | wc -l)"
 journal_unit $UNIT "$OUT/journal-slableak.txt"
 journal_unit prometheus.service "$OUT/journal-prometheus.txt"
-step done
+step 'done'
