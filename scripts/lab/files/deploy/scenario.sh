@@ -16,6 +16,7 @@ PAY=$(pwd)
 # role.conf (written by the host per guest): LAB_ROLE=deploy runs every step;
 # LAB_ROLE=fleet stops after the fleet phase. LAB_FLEET=yes: the fleet phase runs.
 LAB_ROLE=deploy LAB_FLEET=no
+# shellcheck source=/dev/null # written by the host
 [ -r "$PAY/role.conf" ] && . "$PAY/role.conf"
 UNIT=slableak-exporter.service
 TEXTDIR=/var/lib/prometheus/node-exporter
@@ -170,11 +171,11 @@ if [ "$LAB_FLEET" = yes ]; then
 	kill "$drip_sleep"
 	wait "$drip_pid"
 	kill "$host_reader"
-	step fleet commands="$c1,$c2,$c3" held="$held" freed="$(cat "$OUT/drip.out" | tr '\n' ' ' | tr -s ' ' _)"
+	step fleet commands="$c1,$c2,$c3" held="$held" freed="$(tr '\n' ' ' < "$OUT/drip.out" | tr -s ' ' _)"
 fi
 if [ "$LAB_ROLE" = fleet ]; then
 	journal_unit $UNIT "$OUT/journal-slableak.txt"
-	step done
+	step "done"
 	exit 0
 fi
 

@@ -29,7 +29,7 @@ step() { # step NAME key=value...
 	echo "OOM-GUEST step $* t=$(up)" > /dev/ttyS0 2>/dev/null || true
 }
 oom_kills() { awk '$1 == "oom_kill" { print $2 }' /proc/vmstat; }
-step start kernel=$(uname -r) mem_total_kib=$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)
+step start kernel="$(uname -r)" mem_total_kib="$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)"
 
 dpkg -i "$PAY"/slableak_*.deb > "$OUT/dpkg.txt" 2>&1
 step installed rc=$?
@@ -43,7 +43,7 @@ for _ in $(seq 180); do
 	fi
 	sleep 1
 done
-step exporter ready=$ready pid=$(systemctl show -P MainPID slableak-exporter.service)
+step exporter ready=$ready pid="$(systemctl show -P MainPID slableak-exporter.service)"
 
 # Prometheus and node_exporter are not part of this test: stopped, so that
 # the memory the leak takes is the guest's, not a TSDB's.
@@ -54,9 +54,10 @@ sh -c 'echo -1000 > /proc/self/oom_score_adj; exec "$0" drip 0 "$1"' "$PAY/holde
 	< /run/holder.in > "$OUT/holder.txt" 2>&1 &
 holder=$!
 exec 3> /run/holder.in
-step leak pid=$holder rate=$RATE oom_kill=$base
+step leak pid=$holder rate="$RATE" oom_kill="$base"
 sleep "$LEAK_SECONDS"
-step push oom_kill=$(oom_kills) $(awk '/^(MemAvailable|SUnreclaim):/ { printf "%s=%s ", $1, $2 }' /proc/meminfo)
+# shellcheck disable=SC2046 # the awk prints several k=v words
+step push oom_kill="$(oom_kills)" $(awk '/^(MemAvailable|SUnreclaim):/ { printf "%s=%s ", $1, $2 }' /proc/meminfo)
 sh -c 'echo 1000 > /proc/self/oom_score_adj; exec perl -e "my @a; while (1) { push @a, q(x) x (1 << 20) }"' &
 push=$!
 end=$(($(date +%s) + LEAK_LIMIT))
@@ -67,16 +68,16 @@ while [ "$(date +%s)" -lt "$end" ]; do
 		outcome=oom
 		break
 	fi
-	kill -0 "$holder" 2> /dev/null || { outcome=holder-exited; break; }
+	kill -0 "$holder" 2> /dev/null || { outcome="holder-exited"; break; }
 	sleep 0.5
 done
 set -x
 kill -9 "$push" 2> /dev/null
 echo stop >&3
-step leak-stopped outcome=$outcome oom_kill=$(oom_kills)
+step leak-stopped outcome=$outcome oom_kill="$(oom_kills)"
 sleep "$SETTLE"
-step settled oom_kill=$(oom_kills) exporter=$(systemctl is-active slableak-exporter.service) \
-	nrestarts=$(systemctl show -P NRestarts slableak-exporter.service)
+step settled oom_kill="$(oom_kills)" exporter="$(systemctl is-active slableak-exporter.service)" \
+	nrestarts="$(systemctl show -P NRestarts slableak-exporter.service)"
 slableak captures > "$OUT/captures.txt" 2>&1
 step listed rc=$?
 grep -E '^(MemTotal|MemFree|MemAvailable|Slab|SUnreclaim):' /proc/meminfo > "$OUT/meminfo.txt"
@@ -84,7 +85,7 @@ journalctl -u slableak-exporter.service --no-pager -o short-monotonic > "$OUT/ex
 # The captures stay on the root disk, which the host reads after power-off; the
 # exporter is stopped first so that nothing writes there any more.
 systemctl stop slableak-exporter.service
-step done
+step "done"
 # A copy on the root disk too: the host reads it after power-off (scripts/lab/oom.py).
 mkdir -p /root/oom-results
 cp "$OUT"/* /root/oom-results/
