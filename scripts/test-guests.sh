@@ -26,6 +26,13 @@ stage matrix scripts/slk-lab matrix
 # kernels: counted exactly on all four (5.10: the object's slab names the cache;
 # with --method derived it is refused in one line). Reuses the static slableak.
 stage named scripts/slk-lab matrix --scenario named --slableak build-static/slableak
+# kmalloc-large on the same four kernels: 3000 held 20000-byte "user" keys
+# (kmallocs above kmalloc-8k, served by the page allocator) counted within 2 %
+# under user_preparse at 32 KiB each, their freed kvmalloc copies not held, and
+# /proc/meminfo Slab: minus the slab caches' pages grown by the same bytes.
+# Reuses the static slableak. 47.5 s of guests for the four (8.8-14.2 s each,
+# measured 2026-12-06 under load); see docs/kernels.md.
+stage large scripts/slk-lab matrix --scenario large --slableak build-static/slableak
 # The kernel's own books: the four kernels booted with slub_debug=U on the followed
 # caches, four kinds held and one path churned; slableak's objects per stack must
 # match the kernel's alloc_traces (call sites in alloc_calls on 5.10) within 1 % or
