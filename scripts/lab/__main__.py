@@ -4,10 +4,10 @@ import argparse
 import sys
 import time
 
-from . import deploy, matrix, oom
+from . import deploy, matrix, modules, oom
 from .guest import LabError
 
-SCENARIOS = {"matrix": matrix, "deploy": deploy, "oom": oom}
+SCENARIOS = {"matrix": matrix, "deploy": deploy, "modules": modules, "oom": oom}
 
 
 def main(argv=None):

@@ -178,8 +178,10 @@ class Kernel:
         """The kernel modules NAMES and what they depend on, decompressed, in load
         order (builtin ones left out): {guest path: Path} for an initramfs.
         The cloud kernels build virtio-net as a module; the package is fetched
-        again (the version in the cache) the first time modules are asked for."""
-        mdir = self.dir / "modules"
+        again (the version in the cache) the first time a set of names is asked
+        for; each set other than the default is cached in a directory of its own."""
+        default = tuple(names) == ("virtio_pci", "virtio_net")
+        mdir = self.dir / ("modules" if default else "modules-" + "+".join(sorted(names)))
         if not (mdir / "release").is_file():
             with locked(kernel_cache() / ".lock"), tempfile.TemporaryDirectory(
                     dir=kernel_cache()) as work:

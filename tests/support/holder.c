@@ -30,6 +30,10 @@
  *            added to an epoll and removed, a netlink message sent and
  *            read with sendmsg as skb does (-> skbuff_head_cache); holds
  *            nothing
+ *   tun      COUNT opens of /dev/net/tun: a tun_file socket each, kmalloc'd
+ *            by sk_alloc from the tun module's open (sk_prot_alloc <- sk_alloc
+ *            <- tun_chr_open [tun]); for the module-symbolization guest test
+ *            (the cache is the guest's to find: its size moves between kernels)
  *   sock-drip  like sock, one socketpair a millisecond: prints "ready 0"
  *            at once and grows for COUNT ms (a leak in progress, for
  *            triage) unless a stdin line or a signal comes first
@@ -705,6 +709,20 @@ static void alloc_sock(unsigned long count)
 	}
 }
 
+static void alloc_tun(unsigned long count)
+{
+	raise_nofile(count + 2);
+	for (unsigned long i = 0; i < count; i++) {
+		if (g_stop)
+			return;
+		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+		if (fd < 0)
+			die("open(/dev/net/tun) after %lu (is the tun module loaded?)", i);
+		push_fd(fd);
+	}
+}
+
 static void alloc_sock_drip(unsigned long count)
 {
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
@@ -1019,7 +1037,7 @@ int main(int argc, char **argv)
 	const int paths = argc == 4 && strcmp(argv[1], "paths") == 0;
 
 	if (argc != 3 && !(argc == 4 && strcmp(argv[1], "drip") == 0) && !paths) {
-		fprintf(stderr, "usage: holder {kmalloc|large|large-drip|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|epoll|skb|churn|churn-kmalloc|"
+		fprintf(stderr, "usage: holder {kmalloc|large|large-drip|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|tun|epoll|skb|churn|churn-kmalloc|"
 				"churn-named|churn-write|churn-acl} COUNT | holder drip COUNT [PER_SECOND] | holder paths FIRST COUNT\n");
 		return 2;
 	}
@@ -1068,6 +1086,8 @@ int main(int argc, char **argv)
 		alloc_msg(count);
 	} else if (strcmp(vec, "sock") == 0) {
 		alloc_sock(count);
+	} else if (strcmp(vec, "tun") == 0) {
+		alloc_tun(count);
 	} else if (strcmp(vec, "sock-drip") == 0) {
 		alloc_sock_drip(count);
 		if (g_stop)
@@ -1126,7 +1146,7 @@ int main(int argc, char **argv)
 				churn_op();
 	} else {
 		errno = 0;
-		die("unknown vector '%s' (kmalloc|large|large-drip|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|epoll|skb|drip|churn|churn-kmalloc|"
+		die("unknown vector '%s' (kmalloc|large|large-drip|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|tun|epoll|skb|drip|churn|churn-kmalloc|"
 		    "churn-named|churn-write|churn-acl)", vec);
 	}
 	if (g_stop)
