@@ -196,3 +196,22 @@ TEST(Report, ParseFormat) {
     }
   }
 }
+
+// kmalloc-large's objects are in no slab cache: whatever the run's method,
+// the header says they were told apart by size, not named by it.
+TEST(Report, HeaderSaysKmallocLargeIsToldApartBySize) {
+  Snapshot s = snapshot();
+  s.method = "kfunc";
+  std::ostringstream without;
+  write_table(without, s, 0);
+  EXPECT_EQ(without.str().find("kmalloc-large by requested size"), std::string::npos);
+  CacheHeader large;
+  large.name = "kmalloc-large";
+  s.caches.push_back(large);
+  std::ostringstream with;
+  write_table(with, s, 0);
+  EXPECT_NE(with.str().find("exact: bpf_get_kmem_cache() names the cache of every object; kmalloc-large by requested "
+                            "size (above the largest kmalloc cache)"),
+            std::string::npos)
+      << with.str();
+}

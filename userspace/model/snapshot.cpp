@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cache_naming.h"
 #include "trace_config.h"
 
 namespace slableak {
@@ -28,6 +29,13 @@ std::string method_description(const std::string& method) {
   if (method == "slab") return "exact: the slab of every object names its cache (struct page walk)";
   if (method == "derived") return "derived: cache inferred from size class and gfp flags (a guess: see the caches it cannot tell apart)";
   return method;
+}
+
+std::string method_description(const Snapshot& s) {
+  std::string d = method_description(s.method);
+  if (std::any_of(s.caches.begin(), s.caches.end(), [](const CacheHeader& c) { return c.name == kKmallocLarge; }))
+    d += "; kmalloc-large by requested size (above the largest kmalloc cache)";
+  return d;
 }
 
 }  // namespace slableak

@@ -105,6 +105,10 @@ struct Snapshot {
 };
 
 std::string method_description(const std::string& method);
+// The run's method as reports state it: method_description, plus how
+// kmalloc-large was told apart when it is followed (by size, whatever the
+// method: its objects are in no slab cache to name).
+std::string method_description(const Snapshot& s);
 
 // A glob or random-kmalloc family: the sum over its member caches.
 struct FamilyTotal {

@@ -191,7 +191,7 @@ std::string build_pprof_profile(const Snapshot& s, size_t top) {
   std::vector<int64_t> comments = {
       t.str("slableak: kernel slab objects allocated since start and not freed"),
       t.str("kernel " + (s.kernel_release.empty() ? std::string("unknown") : s.kernel_release) + " (" + s.arch + ")"),
-      t.str("cache method " + s.method + ": " + method_description(s.method)),
+      t.str("cache method " + s.method + ": " + method_description(s)),
   };
   if (s.estimated())
     comments.push_back(t.str("estimates: 1 in " + std::to_string(s.sample_every) +

@@ -130,7 +130,7 @@ HtmlPage render_html(const Snapshot& s, size_t top, const HtmlOptions& opt) {
   os << "<h1>slableak: kernel stacks holding slab memory</h1>\n<p class=\"meta\" id=\"meta\">"
      << (opt.refresh_s > 0 ? "live view, reloads every " + format_duration(opt.refresh_s) + "; " : "")
      << "taken " << utc_time(s.unix_time) << " after " << format_duration(s.elapsed_s) << " traced; cache method: "
-     << markup_escape(method_description(s.method));
+     << markup_escape(method_description(s));
   if (s.estimated())
     os << "; sampling 1 in " << s.sample_every << " allocations: counts are estimates (x" << s.sample_every << ")";
   os << "</p>\n";

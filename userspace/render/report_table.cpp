@@ -21,7 +21,7 @@ std::string signed_count(int64_t v) { return (v > 0 ? "+" : "") + std::to_string
 }  // namespace
 
 void write_table(std::ostream& os, const Snapshot& s, size_t top) {
-  os << "slableak: " << format_duration(s.elapsed_s) << " traced; cache method: " << method_description(s.method)
+  os << "slableak: " << format_duration(s.elapsed_s) << " traced; cache method: " << method_description(s)
      << "\n";
   if (s.estimated())
     os << "sampling: 1 in " << s.sample_every << " allocations tracked; counts below are estimates (x"
