@@ -210,7 +210,7 @@ void add_export_options(CLI::App* exp, Raw& raw) {
   exp->add_option("--textfile-dir", raw.textfile_dir,
                   "node_exporter textfile directory (slableak.prom is written there)")
       ->capture_default_str();
-  exp->add_flag("--no-textfile", raw.no_textfile, "do not write the textfile (use with --listen)");
+  exp->add_flag("--no-textfile", raw.no_textfile, "do not write the textfile (with --listen or --push-pprof)");
   exp->add_flag("--once", raw.once, "collect for one interval, write, and exit");
   exp->add_option("--listen", raw.listen,
                   "also serve GET /metrics on HOST:PORT (127.0.0.1:PORT is the sane choice)");
