@@ -23,6 +23,10 @@ namespace {
 void check_classification(const std::string& name, const CacheName& cn) {
   const auto& classes = kmalloc_size_classes();
   if (cn.kind == CacheName::Kind::other) return;
+  if (cn.kind == CacheName::Kind::large) {  // the pseudo cache: no size class of its own
+    FUZZ_CHECK(name == kKmallocLarge);
+    return;
+  }
   FUZZ_CHECK(std::find(classes.begin(), classes.end(), cn.size_class) != classes.end());
   const std::string suffix = "-" + size_suffix(cn.size_class);
   FUZZ_CHECK(name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0);

@@ -25,6 +25,11 @@ inline void check_selection(const std::vector<std::string>& requested, const std
         FUZZ_CHECK(found);
       }
       for (size_t i = 0; i < sel.size(); ++i) {
+        if (sel[i].name == kKmallocLarge) {  // the pseudo cache: every request above the largest class
+          FUZZ_CHECK(sel[i].type == KmallocType::large && sel[i].req_hi == UINT32_MAX && sel[i].req_lo > 0);
+          for (size_t j = 0; j < i; ++j) FUZZ_CHECK(sel[j].name != sel[i].name);
+          continue;
+        }
         FUZZ_CHECK(find_cache(caches, sel[i].name) != nullptr);
         for (size_t j = 0; j < i; ++j) FUZZ_CHECK(sel[j].name != sel[i].name);  // each kernel cache once
         if (sel[i].named) {
