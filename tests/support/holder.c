@@ -989,6 +989,18 @@ static void command(void)
 	}
 }
 
+/* Answers commands on stdin until it closes or a stop signal: then finish(). */
+static void __attribute__((noreturn)) serve_commands(void)
+{
+	if (g_stop)
+		finish();
+	for (;;) {
+		if (read_line() <= 0)
+			finish();
+		command();
+	}
+}
+
 /* churn COUNT=0: churn until stdin has something or a signal arrives. */
 static void churn_forever(void)
 {
@@ -1069,14 +1081,7 @@ int main(int argc, char **argv)
 		alloc_large(count, 0);
 	} else if (strcmp(vec, "large-drip") == 0) {
 		alloc_large(count, 1);
-		if (g_stop)
-			finish();
-		for (;;) {
-			int r = read_line();
-			if (r <= 0)
-				finish();
-			command();
-		}
+		serve_commands();
 	} else if (strcmp(vec, "skb") == 0) {
 		g_nl_sendmsg = 1;
 		alloc_netlink(count, 64);
@@ -1090,14 +1095,7 @@ int main(int argc, char **argv)
 		alloc_tun(count);
 	} else if (strcmp(vec, "sock-drip") == 0) {
 		alloc_sock_drip(count);
-		if (g_stop)
-			finish();
-		for (;;) {
-			int r = read_line();
-			if (r <= 0)
-				finish();
-			command();
-		}
+		serve_commands();
 	} else if (strcmp(vec, "epoll") == 0) {
 		alloc_epoll(count);
 	} else if (strcmp(vec, "msg-keep") == 0) {
@@ -1119,12 +1117,7 @@ int main(int argc, char **argv)
 		drip(count, rate);
 		if (count == 0 && !g_stop) {
 			say("held %lu\n", g_held);
-			for (;;) {
-				int r = read_line();
-				if (r <= 0)
-					finish();
-				command();
-			}
+			serve_commands();
 		}
 	} else if (strcmp(vec, "churn-acl") == 0) {
 		if (count == 0) {
@@ -1153,11 +1146,5 @@ int main(int argc, char **argv)
 		finish();
 	if (count != 0 || strncmp(vec, "churn", 5) != 0)
 		say("ready %lu\n", count);
-
-	for (;;) {
-		int r = read_line();
-		if (r <= 0)
-			finish();
-		command();
-	}
+	serve_commands();
 }
