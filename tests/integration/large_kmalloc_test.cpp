@@ -18,21 +18,6 @@ namespace {
 constexpr unsigned kHeld = 1000;  // 20 MB of payload: under root's 25 MB key quota
 constexpr int64_t kPagesEach = 32768;
 
-struct Under {
-  int64_t objects = 0;
-  int64_t bytes = 0;
-};
-
-Under under(const Snapshot& s, const std::string& cache, const std::string& fn) {
-  Under u;
-  for (const auto& st : s.stacks)
-    if (st.cache == cache && has_function(st, fn)) {
-      u.objects += st.objects;
-      u.bytes += st.bytes;
-    }
-  return u;
-}
-
 std::string dump(const Snapshot& s) {
   std::string out;
   for (const auto& st : s.stacks) {

@@ -21,21 +21,6 @@ namespace {
 
 constexpr unsigned kHeld = 2000;
 
-struct Under {
-  int64_t objects = 0;
-  uint64_t allocs = 0;
-};
-
-Under under(const Snapshot& s, const std::string& cache, const std::string& fn) {
-  Under u;
-  for (const auto& st : s.stacks)
-    if (st.cache == cache && has_function(st, fn)) {
-      u.objects += st.objects;
-      u.allocs += st.allocs;
-    }
-  return u;
-}
-
 std::string dump(const Snapshot& s) {
   std::string out;
   for (const auto& st : s.stacks) {

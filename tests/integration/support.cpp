@@ -380,6 +380,17 @@ bool has_function(const nlohmann::json& stack, const std::string& fn) {
   return false;
 }
 
+Under under(const Snapshot& s, const std::string& cache, const std::string& fn) {
+  Under u;
+  for (const auto& st : s.stacks)
+    if (st.cache == cache && has_function(st, fn)) {
+      u.objects += st.objects;
+      u.bytes += st.bytes;
+      u.allocs += st.allocs;
+    }
+  return u;
+}
+
 int64_t objects_under(const nlohmann::json& report, const std::string& fn, const std::string& cache) {
   int64_t n = 0;
   for (const auto& s : report.at("stacks"))

@@ -119,6 +119,14 @@ bool has_function(const nlohmann::json& stack, const std::string& fn);
 // Objects held by the stacks of a JSON report that pass through @fn, in
 // @cache ("" = any cache).
 int64_t objects_under(const nlohmann::json& report, const std::string& fn, const std::string& cache = "");
+// The same for a Snapshot, in one @cache: objects, bytes and allocations of
+// the stacks that pass through @fn.
+struct Under {
+  int64_t objects = 0;
+  int64_t bytes = 0;
+  uint64_t allocs = 0;
+};
+Under under(const Snapshot& s, const std::string& cache, const std::string& fn);
 
 // A loopback TCP port free at the time of the call (bound, read, closed).
 int free_port();
