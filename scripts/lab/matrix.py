@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import build, debian, judge
+from . import build, debian, judge, summary
 from .guest import ARCHES, Guest, LabError, boot, initramfs, shell_conf, FILES
 
 # Scenario definitions: what differs between them is data. fp_floor: the least
@@ -144,7 +144,7 @@ def run(a, log):
                     arch=arch, initrd=initrd, memory_mib=a.memory, timeout=p["timeout"],
                     icount=p.get("icount", False), cmdline=books_cmdline(p))
               for s, k in kernels.items()]
-    failed, summary = [], []
+    failed, lines = [], []
     for i in range(0, len(guests), max(1, a.jobs)):
         for r in boot(guests[i:i + max(1, a.jobs)], log):
             v = judge.matrix_run(p, r.console, r.blocks, r.returncode, r.timed_out)
@@ -153,7 +153,7 @@ def run(a, log):
                 print("MATRIX-COST arch=%s series=%s kernel=%s rounds=%d ops=%d cache=%s %s" % (
                     a.arch, r.guest.name, v["kernel"], a.rounds, a.ops, p["caches"],
                     " ".join("%s=%s" % (k, v[k]) for k in v if k.endswith(("_ns", "_floor")))))
-            summary.append("%-5s %-27s %-4s method=%-7s held=%s fp=%s load=%5ss total=%6.1fs" % (
+            lines.append("%-5s %-27s %-4s method=%-7s held=%s fp=%s load=%5ss total=%6.1fs" % (
                 r.guest.name, v["kernel"], v["status"], v["method"], v["held"], v["fp"], v["load"],
                 r.seconds))
             if a.scenario == "books":
@@ -161,7 +161,7 @@ def run(a, log):
                       "worst=%s slot=%s kfence=%s" % (a.arch, r.guest.name, v["kernel"], v["status"],
                                                       v.get("books"), v.get("stacks"), v.get("worst"),
                                                       v.get("slot"), v.get("kfence")))
-                summary[-1] += " books=%s stacks=%s worst=%s" % (v.get("books"), v.get("stacks"),
+                lines[-1] += " books=%s stacks=%s worst=%s" % (v.get("books"), v.get("stacks"),
                                                                  v.get("worst"))
             if v["status"] != "PASS":
                 failed.append(r.guest.name)
@@ -169,14 +169,8 @@ def run(a, log):
                     print("  " + n)
                 print("  logs: %s" % r.guest.out if a.out else
                       "  (rerun with --out DIR to keep console.log, dmesg.txt, slableak.json)")
-    print("\nkernel matrix summary (%s, %s; %d objects per kind):" % (a.arch, a.scenario, a.count))
-    for s in summary:
-        print("  " + s)
-    if failed:
-        print("FAILED: " + " ".join(failed))
-        return 1
-    print("all %d kernels passed" % len(summary))
-    return 0
+    title = "kernel matrix summary (%s, %s; %d objects per kind)" % (a.arch, a.scenario, a.count)
+    return summary.per_kernel(title, lines, failed)
 
 
 def books_cmdline(p):

@@ -11,7 +11,7 @@ judge_modules.modules_run; one boot per kernel.
 import tempfile
 from pathlib import Path
 
-from . import build, debian, judge_modules
+from . import build, debian, judge_modules, summary
 from .guest import ARCHES, FILES, Guest, boot, initramfs, shell_conf
 
 # The tun_file's size moves between kernels (about 2 KiB here): every class it
@@ -44,7 +44,7 @@ def run(a, log):
     bb = debian.busybox(a.arch, False, log)
     logdir = Path(a.out).resolve() if a.out else t / "logs"
     p = {"count": a.count, "tolerance": a.tolerance, "timeout": timeout}
-    failed, summary = [], []
+    failed, lines = [], []
     for series, k in kernels.items():
         name = series.split("@")[0]
         files = {"/init": FILES / "modules-init", "/lab.conf": shell_conf(conf),
@@ -60,18 +60,12 @@ def run(a, log):
             print("MODULES-RESULT arch=%s series=%s %s total=%.1fs" % (
                 a.arch, name, " ".join("%s=%s" % (key, v.get(key, "-")) for key in (
                     "kernel", "status", "cache", "held", "frame", "addresses", "detail")), r.seconds))
-            summary.append("%-5s %-27s %-4s %s total=%6.1fs" % (name, v["kernel"], v["status"],
-                                                                  v["detail"], r.seconds))
+            lines.append("%-5s %-27s %-4s %s total=%6.1fs" % (name, v["kernel"], v["status"],
+                                                               v["detail"], r.seconds))
             if v["status"] != "PASS":
                 failed.append(name)
                 for n in v["notes"]:
                     print("  " + n)
                 print("  logs: %s" % g.out if a.out else "  (rerun with --out DIR to keep the logs)")
-    print("\nmodule symbolization summary (%s, %d objects per round):" % (a.arch, a.count))
-    for s in summary:
-        print("  " + s)
-    if failed:
-        print("FAILED: " + " ".join(failed))
-        return 1
-    print("all %d kernels passed" % len(summary))
-    return 0
+    title = "module symbolization summary (%s, %d objects per round)" % (a.arch, a.count)
+    return summary.per_kernel(title, lines, failed)
