@@ -105,6 +105,13 @@ TEST_P(Calibration, LeavesNoAttributeOnAnyFilesystem) {
       if (!dev.empty()) run_command({"/usr/sbin/losetup", "-d", dev}, seconds(30));
     }
   } detach{loop};
+  // The build may sit under /tmp (a clone in mktemp -d), which the
+  // filesystem under test is about to cover: slableak runs from its
+  // directory bound on /mnt, in the namespace only.
+  const std::filesystem::path bin(slableak_bin());
+  r = in_ns({"/usr/bin/mount", "--bind", bin.parent_path().string(), "/mnt"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string bin_in_ns = "/mnt/" + bin.filename().string();
   r = loop.empty() ? in_ns({"/usr/bin/mount", "-t", "tmpfs", "-o", "size=64m", "none", "/tmp"})
                    : in_ns({"/usr/bin/mount", loop, "/tmp"});
   ASSERT_EQ(r.status, 0) << r.err;
@@ -134,7 +141,7 @@ TEST_P(Calibration, LeavesNoAttributeOnAnyFilesystem) {
   };
   for (const auto& args : commands) {
     SCOPED_TRACE(args[0]);
-    std::vector<std::string> argv{slableak_bin()};
+    std::vector<std::string> argv{bin_in_ns};
     argv.insert(argv.end(), args.begin(), args.end());
     r = in_ns(argv);
     EXPECT_EQ(r.status, 0) << r.out << r.err;  // the calibration succeeded
