@@ -79,7 +79,6 @@ PprofPusher::~PprofPusher() {
     std::lock_guard<std::mutex> g(mu_);
     stop_ = true;
   }
-  stopping_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -115,7 +114,7 @@ std::string PprofPusher::attempt(const std::string& request) {
   auto deadline = Clock::now() + limits_.timeout;
   if (connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     if (errno != EINPROGRESS) return "connect to " + where + ": " + std::strerror(errno);
-    if (!wait_fd(fd.get(), POLLOUT, deadline, stopping_)) return "connect to " + where + ": timed out";
+    if (!wait_fd(fd.get(), POLLOUT, deadline, stop_)) return "connect to " + where + ": timed out";
     int err = 0;
     socklen_t el = sizeof err;
     getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &el);
@@ -130,7 +129,7 @@ std::string PprofPusher::attempt(const std::string& request) {
     }
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
       return "send to " + where + ": " + std::strerror(errno);
-    if (!wait_fd(fd.get(), POLLOUT, deadline, stopping_)) return "send to " + where + ": timed out";
+    if (!wait_fd(fd.get(), POLLOUT, deadline, stop_)) return "send to " + where + ": timed out";
   }
   deadline = Clock::now() + limits_.timeout;
   std::string answer;
@@ -144,7 +143,7 @@ std::string PprofPusher::attempt(const std::string& request) {
     if (n == 0) break;
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
       return "answer from " + where + ": " + std::strerror(errno);
-    if (!wait_fd(fd.get(), POLLIN, deadline, stopping_)) return "answer from " + where + ": timed out";
+    if (!wait_fd(fd.get(), POLLIN, deadline, stop_)) return "answer from " + where + ": timed out";
   }
   const int status = http_status(answer);
   if (status >= 200 && status < 300) return "";
@@ -176,7 +175,7 @@ void PprofPusher::run() {
     for (int i = 0; i < limits_.attempts; ++i) {
       if (i > 0) {
         std::unique_lock<std::mutex> g(mu_);
-        if (cv_.wait_for(g, backoff, [this] { return stop_; })) return;
+        if (cv_.wait_for(g, backoff, [this] { return stop_.load(); })) return;
         backoff *= 2;
       }
       err = attempt(request);

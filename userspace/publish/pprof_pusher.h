@@ -55,8 +55,9 @@ class PprofPusher {
   std::condition_variable cv_;
   std::deque<IngestPush> queue_;
   bool busy_ = false;
-  bool stop_ = false;
-  std::atomic<bool> stopping_{false};  // stop_ for the socket waits, read without mu_
+  // Set under mu_ (so the condition waits cannot miss it), read without it
+  // by the socket waits of an attempt.
+  std::atomic<bool> stop_{false};
   std::atomic<uint64_t> delivered_{0}, failed_{0};
   std::thread thread_;
 };
