@@ -175,3 +175,19 @@ TEST(CaptureStore, StartRemovesOnlyWhatDeadWritersLeft) {
   EXPECT_NE(stat(dead.c_str(), &st), 0);
   EXPECT_NE(stat(old.c_str(), &st), 0);
 }
+
+// A FIFO where a capture's manifest should be (planted by anyone who can
+// write the directory) is refused at once: `slableak captures` used to
+// block in open() until a writer came, which is never.
+TEST(CaptureStore, ReadingAFifoIsRefusedNotAHang) {
+  ScratchDir d;
+  const fs::path cap = fs::path(d.path()) / "20261207T000000Z-sigusr1";
+  fs::create_directory(cap);
+  ASSERT_EQ(mkfifo((cap / "capture.json").c_str(), 0600), 0);
+  try {
+    CaptureStore::read(d.path(), cap.filename().string(), "capture.json", 1 << 20);
+    FAIL() << "a FIFO was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+  }
+}

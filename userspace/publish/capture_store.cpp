@@ -202,11 +202,15 @@ std::vector<std::pair<std::string, uint64_t>> CaptureStore::list(const std::stri
 std::string CaptureStore::read(const std::string& dir, const std::string& capture, const std::string& file,
                                size_t max_bytes) {
   const std::string path = dir + "/" + capture + "/" + file;
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  // O_NONBLOCK: a FIFO planted in a capture must not hang `slableak
+  // captures`; it is refused below, as anything but a regular file is.
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (!fd) {
     const int e = errno;
     throw env_error(path + ": " + errno_text(e));
   }
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) throw env_error(path + ": not a regular file");
   std::string out;
   char buf[16384];
   for (;;) {
