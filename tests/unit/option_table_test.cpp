@@ -4,6 +4,8 @@
 // a duration or a word is listed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -24,6 +26,12 @@ ParseResult parse(std::vector<std::string> args) {
 bool accepted(std::vector<std::string> args, std::string* why = nullptr) {
   if (!args.empty() && args[0] == "run") args.insert(args.end(), {"--", "true"});  // run needs its COMMAND
   if (!args.empty() && args[0] == "diff") args.insert(args.end(), {"a.json", "b.json"});  // diff needs two files
+  // Options that mean something only with another one, which they need.
+  const auto with = [&](const char* opt, std::initializer_list<std::string> needed) {
+    if (std::find(args.begin(), args.end(), opt) != args.end()) args.insert(args.end(), needed);
+  };
+  with("--push-interval", {"--push-pprof", "http://127.0.0.1:4040"});
+  with("--capture-keep", {"--capture-dir", "/var/lib/slableak/captures"});
   try {
     return parse(args).config.has_value();
   } catch (const Error& e) {

@@ -179,6 +179,17 @@ TEST(RunConfig, CaptureOptions) {
             std::string::npos);
   EXPECT_NE(usage_message({"export", "--capture-dir", "d", "--capture-when-growth", "5M"}).find("BYTES/WINDOW"),
             std::string::npos);
+  // A bound or a switch of the recorder without the recorder would be
+  // silently nothing: each is a usage error naming the missing option.
+  for (const std::vector<std::string>& alone :
+       {std::vector<std::string>{"export", "--capture-keep", "3"}, {"export", "--capture-max-bytes", "1G"},
+        {"export", "--no-capture-on-oom"}}) {
+    const std::string m = usage_message(alone);
+    EXPECT_NE(m.find(alone[1]), std::string::npos) << m;
+    EXPECT_NE(m.find("needs --capture-dir"), std::string::npos) << m;
+  }
+  EXPECT_NE(usage_message({"export", "--push-interval", "30s"}).find("--push-interval needs --push-pprof"),
+            std::string::npos);
   const auto caps = parse({"captures"}).config.value();
   EXPECT_EQ(caps.command, Command::captures);
   EXPECT_EQ(caps.captures.dir, "/var/lib/slableak/captures");

@@ -33,7 +33,10 @@ struct Raw {
   bool show_addresses = false, stack_cache = true;
   std::string duration = "30s", min_age = "0s", interval, top = "20", format = "table", sort = "verdict";
   std::string textfile_dir = "/var/lib/prometheus/node-exporter", listen, top_stacks = "20";
-  std::string capture_dir, capture_keep = "10", capture_max_bytes = "256M", capture_sunreclaim, capture_growth;
+  // capture_keep and capture_max_bytes stay "" unless given (their defaults
+  // are kDefaultCaptureKeep/-MaxBytes), so that one given without
+  // --capture-dir is an error rather than silently nothing.
+  std::string capture_dir, capture_keep, capture_max_bytes, capture_sunreclaim, capture_growth;
   bool no_capture_on_oom = false, capture_on_leaking = false;
   std::string push_pprof, push_interval;
   bool no_textfile = false, once = false;
@@ -171,22 +174,31 @@ ExportConfig export_config(const Raw& raw) {
       throw usage_error("bad --push-pprof host '" + printable(h) +
                         "': use a numeric address such as http://127.0.0.1:4040 (the static binary does no name lookups)");
   }
+  if (!raw.push_interval.empty() && raw.push_pprof.empty())
+    throw usage_error("--push-interval needs --push-pprof URL (where to push)");
   e.push_interval = raw.push_interval.empty() ? e.interval : seconds_of(raw.push_interval, "--push-interval");
   if (!e.textfile && e.listen.empty() && e.push_pprof.empty())
     throw usage_error("nothing to export to: drop --no-textfile or add --listen 127.0.0.1:PORT");
   e.top_stacks = parse_in_range(raw.top_stacks, "--top-stacks", kTopStacksRange);
   e.capture_dir = raw.capture_dir;
-  e.capture_keep = parse_in_range(raw.capture_keep, "--capture-keep", kCaptureKeepRange);
-  e.capture_max_bytes = parse_size(raw.capture_max_bytes, "--capture-max-bytes");
+  e.capture_keep = parse_in_range(raw.capture_keep.empty() ? kDefaultCaptureKeep : raw.capture_keep, "--capture-keep",
+                                  kCaptureKeepRange);
+  e.capture_max_bytes =
+      parse_size(raw.capture_max_bytes.empty() ? kDefaultCaptureMaxBytes : raw.capture_max_bytes, "--capture-max-bytes");
   e.capture_on_oom = !raw.no_capture_on_oom;
   if (!raw.capture_sunreclaim.empty())
     e.capture_sunreclaim = parse_size_or_share(raw.capture_sunreclaim, "--capture-when-sunreclaim");
   if (!raw.capture_growth.empty()) e.capture_growth = parse_growth_rule(raw.capture_growth, "--capture-when-growth");
   e.capture_on_leaking = raw.capture_on_leaking;
-  // A trigger without a place to write would silently do nothing.
+  // A trigger or a bound without a place to write would silently do nothing.
   const bool triggers = raw.capture_sunreclaim.size() || raw.capture_growth.size() || raw.capture_on_leaking;
   if (e.capture_dir.empty() && triggers)
     throw usage_error("the capture triggers need --capture-dir DIR (where captures are written)");
+  if (e.capture_dir.empty() && (raw.capture_keep.size() || raw.capture_max_bytes.size() || raw.no_capture_on_oom))
+    throw usage_error(std::string(raw.capture_keep.size()       ? "--capture-keep"
+                                  : raw.capture_max_bytes.size() ? "--capture-max-bytes"
+                                                                 : "--no-capture-on-oom") +
+                      " needs --capture-dir DIR (where captures are written)");
   return e;
 }
 
@@ -225,9 +237,9 @@ void add_export_options(CLI::App* exp, Raw& raw) {
                   "write a capture (report, flame graph, meminfo, slabinfo) there when a trigger fires; "
                   "SIGUSR1 captures now");
   exp->add_option("--capture-keep", raw.capture_keep, "captures kept at most (the oldest go first)")
-      ->capture_default_str();
+      ->default_str(kDefaultCaptureKeep);
   exp->add_option("--capture-max-bytes", raw.capture_max_bytes, "bytes of captures kept at most (the oldest go first)")
-      ->capture_default_str();
+      ->default_str(kDefaultCaptureMaxBytes);
   exp->add_flag("--no-capture-on-oom", raw.no_capture_on_oom, "do not capture when the OOM killer picks a victim");
   exp->add_option("--capture-when-sunreclaim", raw.capture_sunreclaim,
                   "capture when SUnreclaim reaches a share of MemTotal (30%) or a size (4G)");

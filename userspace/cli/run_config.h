@@ -49,6 +49,9 @@ struct ExportConfig {
   std::chrono::duration<double> push_interval{15};  // --push-interval, default the --interval
 };
 inline constexpr Range kCaptureKeepRange{1, 1000};
+// As the user would type them: the defaults of ExportConfig above.
+inline constexpr const char* kDefaultCaptureKeep = "10";
+inline constexpr const char* kDefaultCaptureMaxBytes = "256M";
 
 struct TriageConfig {
   std::chrono::duration<double> window{10};  // how long slabinfo is watched
