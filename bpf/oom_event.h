@@ -19,10 +19,7 @@ struct slk_oom_event {
 	__u64 cgroup_id; /* the victim's cgroup v2 id; 0 if unknown */
 	__s32 pid;       /* the victim's thread id, as the tracepoint gives it */
 	__u32 flags;
-	__u32 killer_tgid; /* the task that ran the OOM killer (it was allocating) */
-	__u32 pad;
 	char comm[SLK_OOM_COMM_LEN];
-	char killer_comm[SLK_OOM_COMM_LEN];
 	/* The last component of the victim's memory cgroup path ("" for the
 	 * root), read from the task while it is still whole: by the time
 	 * userspace reads /proc/PID/cgroup the victim has often exited. */

@@ -46,20 +46,24 @@ int on_mark_victim(struct bpf_raw_tracepoint_args *ctx)
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->time_ns = bpf_ktime_get_ns();
-	e->killer_tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
-	bpf_get_current_comm(e->killer_comm, sizeof(e->killer_comm));
 	if (bpf_core_field_exists(struct trace_event_raw_mark_victim___task, __data_loc_comm)) {
 		struct task_struct *task = (struct task_struct *)ctx->args[0];
 		e->pid = BPF_CORE_READ(task, pid);
 		BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
 		e->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-		/* The memory controller's cgroup (v1 or v2): where a memcg OOM happened. */
-		const int memcg = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-		if (memcg >= 0 && memcg < 12) {
-			struct cgroup_subsys_state *css = BPF_CORE_READ(task, cgroups, subsys[memcg]);
-			const char *name = BPF_CORE_READ(css, cgroup, kn, name);
-			if (name)
-				bpf_probe_read_kernel_str(e->memcg_name, sizeof(e->memcg_name), name);
+		/* The memory controller's cgroup (v1 or v2): where a memcg OOM
+		 * happened. A kernel built without CONFIG_MEMCG has no
+		 * memory_cgrp_id: the unguarded relocation would fail the load,
+		 * and with it the OOM trigger, for want of a name. */
+		if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
+			const int memcg = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+			const int count = bpf_core_enum_value(enum cgroup_subsys_id, CGROUP_SUBSYS_COUNT);
+			if (memcg >= 0 && memcg < count) {
+				struct cgroup_subsys_state *css = BPF_CORE_READ(task, cgroups, subsys[memcg]);
+				const char *name = BPF_CORE_READ(css, cgroup, kn, name);
+				if (name)
+					bpf_probe_read_kernel_str(e->memcg_name, sizeof(e->memcg_name), name);
+			}
 		}
 		e->flags = SLK_OOM_VICTIM_TASK;
 	} else {

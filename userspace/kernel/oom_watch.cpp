@@ -16,7 +16,7 @@
 namespace slableak {
 namespace {
 
-static_assert(sizeof(slk_oom_event) == 128, "struct slk_oom_event: BPF and userspace disagree");
+static_assert(sizeof(slk_oom_event) == 104, "struct slk_oom_event: BPF and userspace disagree");
 constexpr size_t kMaxPending = 64;
 
 std::string bounded_comm(const char* c) { return std::string(c, strnlen(c, SLK_OOM_COMM_LEN)); }
