@@ -90,6 +90,36 @@ Snapshot by_comm_snapshot() {
   return s;
 }
 
+// A task's keys that ended empty are retired from the kernel map, their
+// totals kept as history; the next read has no key of that slot at all.
+// Its history row still needs a label (this threw std::out_of_range and
+// ended the exporter once a --by task's last objects were freed).
+TEST(ByTask, HistoryOfATaskWhoseKeysWereRetiredKeepsItsLabel) {
+  Fixture f;
+  Aggregator a({"kmalloc-2k"}, 1, 60);
+  a.set_by_task(true);
+  const auto resolve = [&f](uint32_t id) -> const SymbolizedStack& { return f.by_id.at(id); };
+  KernelRead r1 = f.read();
+  r1.now_ns = uint64_t{10} << 30;  // epoch 1 ended long ago
+  r1.aggs.push_back(row(1, 3, 0));
+  r1.aggs.back().val.allocs = 4;
+  r1.aggs.back().val.frees = 4;
+  r1.task_names[3] = "cron";
+  std::vector<slk_agg_key> retire;
+  a.ingest(r1, resolve, &retire);
+  ASSERT_FALSE(retire.empty());
+  KernelRead r2 = f.read();
+  r2.now_ns = r1.now_ns;
+  r2.aggs = {row(1, 1, 300)};
+  r2.aggs.back().key.epoch = 9;
+  std::vector<StackReport> rows;
+  ASSERT_NO_THROW(rows = a.ingest(r2, resolve, &retire));
+  const StackReport* cron = task_row(rows, "task#3");
+  ASSERT_NE(cron, nullptr) << "the retired task's history has no row";
+  EXPECT_EQ(cron->allocs, 4u);
+  EXPECT_EQ(cron->objects, 0);
+}
+
 TEST(ByTask, EveryOutputNamesTheTask) {
   const Snapshot s = by_comm_snapshot();
   std::ostringstream json, table, folded;

@@ -95,6 +95,9 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
   if (by_task_) {
     std::array<bool, 256> used{};
     for (const auto& row : read.aggs) used[row.key.task_slot] = true;
+    // Retired keys keep their slot, and their totals become rows below
+    // after the slot's last key has left the map.
+    for (const auto& [key, totals] : retired_) used[std::get<1>(key)] = true;
     std::vector<uint8_t> slots;
     for (size_t i = 0; i < used.size(); ++i)
       if (used[i]) slots.push_back(static_cast<uint8_t>(i));
@@ -108,7 +111,7 @@ std::vector<StackReport> Aggregator::ingest(const KernelRead& read, const Resolv
     if (fresh) {
       StackReport& r = out.emplace_back();
       r.cache = cache_name(cache_idx);
-      if (by_task_) r.task = task_label.at(task);
+      if (by_task_) r.task = task_label.at(task);  // every slot of a row is labelled above
       r.stack_id = digest_hex(sym.digest);
       r.stack_fn_id = digest_hex(sym.fn_digest);
       r.frames = sym.frames;
