@@ -104,7 +104,7 @@ struct FrameParts {
   uint64_t address = 0;  // 0 unless printed (--show-addresses)
 };
 FrameParts parse_frame(std::string_view frame);
-// parse_frame(frame).symbol: what stack_fn_id digests.
+// parse_frame(frame).symbol: what stack_fn_id reads (allocation_site.h).
 inline std::string symbol_of_frame(std::string_view frame) { return parse_frame(frame).symbol; }
 
 }  // namespace slableak

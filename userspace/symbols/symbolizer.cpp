@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "allocation_site.h"
 #include "stack_digest.h"
 
 namespace slableak {
@@ -46,8 +47,8 @@ SymbolizedStack::SymbolizedStack(FrameList frames_in, FrameList functions_in)
   StackDigest d;
   for (const auto& f : frames) d.add_frame(f);
   digest = d.value();
-  StackDigest fd;
-  for (const auto& f : frames) fd.add_frame(symbol_of_frame(f));
+  SiteDigest fd;
+  for (const auto& f : frames) fd.add_function(symbol_of_frame(f));
   fn_digest = fd.value();
 }
 
@@ -68,11 +69,12 @@ SymbolizedStack Symbolizer::symbolize_uncached(const std::vector<uint64_t>& ips)
   // The digest (stack_id) is taken from the frames without addresses, with
   // or without --show-addresses: ids stay stable, and an address never
   // shapes one.
-  StackDigest digest, fn_digest;
+  StackDigest digest;
+  SiteDigest fn_digest;
   for (auto it = first; it != end; ++it) {
     const auto r = syms_->resolve(*it);
     digest.add_frame(format_frame(r, *it, false));
-    fn_digest.add_frame(r ? r->name : std::string_view("[unknown]"));
+    fn_digest.add_function(r ? r->name : std::string_view("[unknown]"));
   }
   if (first == end) return SymbolizedStack(FrameList{}, FrameList{}, digest.value(), fn_digest.value());
   auto source = std::make_shared<const AddressFrames>(syms_, show_addresses_, std::vector<uint64_t>(first, end));

@@ -28,8 +28,8 @@ struct SymbolizedStack {
   FrameList functions;  // same frames, function (and module) only
   // StackDigest of the frames, taken once: every refresh folds stacks by it.
   uint64_t digest;
-  // StackDigest of the function names alone (no offsets, no modules): the
-  // same code path on different kernel builds (stack_fn_id).
+  // SiteDigest of the function names (allocation_site.h): the allocation
+  // site, the same on every kernel build and arch (stack_fn_id).
   uint64_t fn_digest;
 };
 
