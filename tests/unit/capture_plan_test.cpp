@@ -257,3 +257,15 @@ TEST(CaptureSummary, NamesTheHeaviestLeakingStackFirst) {
   EXPECT_EQ(sum.top_bytes, 8192);
   EXPECT_EQ(sum.total_bytes, (1 << 20) + 8192);
 }
+
+// The writer's queue is full when a capture arrives: the oldest waiting one
+// that is not an OOM capture makes room; OOM captures go only when nothing
+// else waits, the oldest first.
+TEST(CapturePlan, AFullWriterQueueDropsTheOldestNonOomCapture) {
+  using T = CaptureTrigger;
+  EXPECT_FALSE(waiting_capture_to_drop({}).has_value());
+  EXPECT_EQ(waiting_capture_to_drop({T::signal, T::growth}), 0u);
+  EXPECT_EQ(waiting_capture_to_drop({T::oom, T::sunreclaim}), 1u);
+  EXPECT_EQ(waiting_capture_to_drop({T::oom, T::oom, T::leaking}), 2u);
+  EXPECT_EQ(waiting_capture_to_drop({T::oom, T::oom}), 0u);
+}

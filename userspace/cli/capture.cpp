@@ -36,6 +36,8 @@ std::string read_or_say(const std::string& path, size_t max) {
   }
 }
 
+void say(const std::string& line) { std::cerr << ("slableak: " + line + "\n") << std::flush; }
+
 std::string percent(double share) {
   std::ostringstream o;
   o.precision(3);
@@ -75,9 +77,19 @@ FlightRecorder::FlightRecorder(const ExportConfig& eo)
   }
   if (eo.capture_growth) growth_.emplace(static_cast<double>(eo.capture_growth->bytes), eo.capture_growth->window_s);
   if (eo.capture_on_leaking) leaking_.emplace();
+  writer_ = std::thread([this] { run_writer(); });
 }
 
-FlightRecorder::~FlightRecorder() = default;
+// Captures already handed over are still written: a SIGTERM right after an
+// OOM capture was taken must not lose it.
+FlightRecorder::~FlightRecorder() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
 
 void FlightRecorder::start_oom_watch() {
   if (!eo_.capture_on_oom) return;
@@ -150,10 +162,11 @@ std::optional<PendingCapture> FlightRecorder::judge(const Snapshot& s, double mo
   return out;
 }
 
-void FlightRecorder::write(const Snapshot& taken, const PendingCapture& p, ExpositionInfo* info) {
+void FlightRecorder::write(const Snapshot& taken, const PendingCapture& p, const ExpositionInfo& info) {
   Snapshot report = taken;
   sort_stacks(report.stacks, SortKey::verdict);
-  CaptureSummary sum;
+  Job job;
+  CaptureSummary& sum = job.summary;
   sum.unix_time = report.unix_time;
   sum.name = capture_name(report.unix_time, p.trigger);
   sum.trigger = p.trigger;
@@ -163,26 +176,78 @@ void FlightRecorder::write(const Snapshot& taken, const PendingCapture& p, Expos
   // The report's time on CLOCK_MONOTONIC, the clock of the OOM event.
   sum.monotonic_s = report.unix_time - (clock_s(CLOCK_REALTIME) - clock_s(CLOCK_MONOTONIC));
   summarize_capture(report, &sum);
-  auto files = capture_files(report, render_prometheus(report, *info));
-  for (const auto& f : files) sum.files.push_back(f.name);
+  job.files = capture_files(report, render_prometheus(report, info));
+  for (const auto& f : job.files) sum.files.push_back(f.name);
   sum.files.push_back("capture.json");
-  files.push_back({"capture.json", render_capture_manifest(sum)});
+  job.files.push_back({"capture.json", render_capture_manifest(sum)});
+  job.noticed = p.noticed;
+  std::string dropped;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (queue_.size() >= kMaxQueued) {
+      std::vector<CaptureTrigger> waiting;
+      for (const auto& j : queue_) waiting.push_back(j.summary.trigger);
+      const auto victim = queue_.begin() + static_cast<std::ptrdiff_t>(*waiting_capture_to_drop(waiting));
+      dropped = victim->summary.name;
+      queue_.erase(victim);
+      ++errors_;
+    }
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_all();
+  if (!dropped.empty())
+    std::cerr << "slableak: capture " << dropped << " dropped: " << kMaxQueued
+              << " captures were waiting for the disk" << std::endl;
+}
+
+void FlightRecorder::count_into(ExpositionInfo* info) const {
+  for (size_t t = 0; t < written_.size(); ++t) info->captures_total[t] = written_[t].load();
+  info->capture_errors = errors_.load();
+  info->last_capture_unix = last_unix_.load();
+}
+
+void FlightRecorder::drain() {
+  std::unique_lock<std::mutex> g(mu_);
+  cv_.wait(g, [this] { return queue_.empty() && !busy_; });
+}
+
+void FlightRecorder::run_writer() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> g(mu_);
+      cv_.wait(g, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stop_, and nothing left to write
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+    }
+    store_one(job);
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      busy_ = false;
+    }
+    cv_.notify_all();
+  }
+}
+
+void FlightRecorder::store_one(const Job& job) {
+  const CaptureSummary& sum = job.summary;
   std::string err;
   uint64_t bytes = 0;
-  for (const auto& f : files) bytes += f.content.size();
+  for (const auto& f : job.files) bytes += f.content.size();
   const auto now = RepeatedFailure::Clock::now();
-  if (store_.write(sum.name, files, &err)) {
-    ++info->captures_total[static_cast<size_t>(p.trigger)];
-    info->last_capture_unix = report.unix_time;
-    std::cerr << "slableak: capture " << store_.dir() << "/" << sum.name << " (" << p.reason << "): "
-              << format_bytes(static_cast<double>(bytes)) << " written " << static_cast<long>(ms_since(p.noticed))
-              << " ms after the trigger" << std::endl;
-    if (const std::string line = failures_.succeeded(now); !line.empty())
-      std::cerr << "slableak: captures written again: " << line << std::endl;
+  if (store_.write(sum.name, job.files, &err)) {
+    ++written_[static_cast<size_t>(sum.trigger)];
+    last_unix_ = sum.unix_time;
+    // Each line in one write: the loop logs from another thread.
+    say("capture " + store_.dir() + "/" + sum.name + " (" + sum.reason + "): " +
+        format_bytes(static_cast<double>(bytes)) + " written " + std::to_string(static_cast<long>(ms_since(job.noticed))) +
+        " ms after the trigger");
+    if (const std::string line = failures_.succeeded(now); !line.empty()) say("captures written again: " + line);
   } else {
-    ++info->capture_errors;
-    const std::string line = failures_.failed(err, now);
-    if (!line.empty()) std::cerr << "slableak: " << line << std::endl;
+    ++errors_;
+    if (const std::string line = failures_.failed(err, now); !line.empty()) say(line);
   }
 }
 

@@ -21,11 +21,24 @@
 //   leaking     a stack judged `leaking` for the first time (--capture-on-leaking)
 // sigusr1 and oom are answered within the exporter's 100 ms wait slice with
 // a fresh collection; the others are judged on each interval's collection.
+//
+// The files are rendered on the exporter's loop, and written (fsynced) by a
+// writer thread of the recorder's own: under memory pressure an fsync can
+// stall for seconds, and the textfile and /metrics must not stall with it.
+// At most kMaxQueued captures wait for the writer; past that the oldest
+// waiting one that is not an OOM capture is dropped and counted as an error.
 #pragma once
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "capture_plan.h"
 #include "capture_store.h"
@@ -60,10 +73,26 @@ class FlightRecorder {
   std::optional<PendingCapture> poll();
   // The threshold triggers, on an interval's collection.
   std::optional<PendingCapture> judge(const Snapshot& s, double monotonic_s);
-  // Writes a capture of @s (taken for @p); counts it in @info.
-  void write(const Snapshot& s, const PendingCapture& p, ExpositionInfo* info);
+  // Renders a capture of @s (taken for @p) and hands it to the writer
+  // thread; @info is what the capture's metrics.prom shows.
+  void write(const Snapshot& s, const PendingCapture& p, const ExpositionInfo& info);
+  // The writer's counts so far into @info (captures by trigger, errors,
+  // time of the last capture), for the next exposition.
+  void count_into(ExpositionInfo* info) const;
+  // Blocks until every capture handed over has been written or has failed.
+  void drain();
+
+  static constexpr size_t kMaxQueued = 2;
 
  private:
+  struct Job {
+    CaptureSummary summary;
+    std::vector<CaptureFile> files;
+    std::chrono::steady_clock::time_point noticed;
+  };
+  void run_writer();
+  void store_one(const Job& job);
+
   ExportConfig eo_;
   CaptureStore store_;
   std::unique_ptr<OomWatch> oom_;
@@ -72,8 +101,18 @@ class FlightRecorder {
   uint64_t sunreclaim_at_ = 0;
   std::optional<GrowthTrigger> growth_;
   std::optional<LeakingTrigger> leaking_;
-  RepeatedFailure failures_{std::chrono::minutes(10)};
+  RepeatedFailure failures_{std::chrono::minutes(10)};  // the writer's only
   uint64_t oom_lost_reported_ = 0;
+
+  // The writer thread and what it shares with the loop.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool busy_ = false, stop_ = false;
+  std::array<std::atomic<uint64_t>, kCaptureTriggerCount> written_{};
+  std::atomic<uint64_t> errors_{0};
+  std::atomic<double> last_unix_{0};
+  std::thread writer_;  // last: started once everything above exists
 };
 
 }  // namespace slableak

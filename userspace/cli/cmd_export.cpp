@@ -172,12 +172,12 @@ int run_export(const RunConfig& c) {
       if (left <= std::chrono::nanoseconds::zero()) break;
       more = session.wait(std::min<std::chrono::nanoseconds>(left, std::chrono::milliseconds(100)));
       if (!more) break;
-      if (const auto p = recorder->poll()) recorder->write(session.collect(), *p, &info);
+      if (const auto p = recorder->poll()) recorder->write(session.collect(), *p, info);
     }
     if (!more) break;
     const Snapshot s = session.collect();
     if (recorder)
-      if (const auto p = recorder->judge(s, session.elapsed_s())) recorder->write(s, *p, &info);
+      if (const auto p = recorder->judge(s, session.elapsed_s())) recorder->write(s, *p, info);
     if (s.slabinfo_error != slabinfo_error) {
       std::cerr << "slableak: "
                 << (s.slabinfo_error.empty() ? std::string("/proc/slabinfo is readable again")
@@ -199,6 +199,10 @@ int run_export(const RunConfig& c) {
       }
       info.pushes = pusher->delivered();
       info.push_failures = pusher->failed();
+    }
+    if (recorder) {
+      if (eo.once) recorder->drain();  // the one file written says what was captured
+      recorder->count_into(&info);
     }
     std::string text = render_prometheus(s, info);
     bool written = true;

@@ -75,6 +75,13 @@ std::optional<CaptureName> parse_capture_name(std::string_view name) {
   return out;
 }
 
+std::optional<size_t> waiting_capture_to_drop(const std::vector<CaptureTrigger>& waiting) {
+  if (waiting.empty()) return std::nullopt;
+  for (size_t i = 0; i < waiting.size(); ++i)
+    if (waiting[i] != CaptureTrigger::oom) return i;
+  return 0;
+}
+
 std::vector<std::string> captures_to_remove(std::vector<StoredCapture> stored, size_t keep, uint64_t max_bytes) {
   std::erase_if(stored, [](const StoredCapture& c) { return !parse_capture_name(c.name); });
   // Oldest first: the names sort in time order.

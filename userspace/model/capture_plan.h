@@ -51,6 +51,11 @@ struct StoredCapture {
 // deleting itself). Names that are not captures are never chosen.
 std::vector<std::string> captures_to_remove(std::vector<StoredCapture> stored, size_t keep, uint64_t max_bytes);
 
+// Captures waiting for the writer, oldest first: the one to drop when one
+// more arrives and the queue is full. The oldest that is not an OOM capture;
+// if all are, the oldest (a newer OOM capture says more). Empty: none.
+std::optional<size_t> waiting_capture_to_drop(const std::vector<CaptureTrigger>& waiting);
+
 // A level trigger with hysteresis: fires when the value reaches @fire_at
 // and is armed; disarms; arms again only once the value has fallen below
 // @rearm_below. A host stuck above the line writes one capture, not one
