@@ -54,13 +54,16 @@ stage modules scripts/slk-lab modules --slableak build-static/slableak
 # libraries and qemu). See docs/kernels.md for its run time.
 stage cross-setup scripts/setup-cross-arm64.sh
 stage matrix-arm64 scripts/slk-lab matrix --arch arm64
-# Deployment (scripts/slk-lab deploy; docs/operations.md "Deployment test"): the
-# .deb packaged from build/ installed with apt in a Debian 12 guest on 6.1
-# (systemd as PID 1, Debian's prometheus and node_exporter, the project's alert
-# rules), then the exporter killed, its textfile directory removed,
-# node_exporter stopped, a second unit started, the package removed; fails if
-# any check fails. The guest image is built once into /var/cache/slableak-deploy
-# (4-8 min). --no-fleet: without the second guest of the fleet test, whose
-# checks fail today (the leak's path gets one stack_fn_id per kernel:
-# docs/operations.md "Fleet test").
-stage deploy scripts/slk-lab deploy --no-fleet
+# Deployment and fleet (scripts/slk-lab deploy; docs/operations.md "Deployment
+# test", "Fleet test"): the .deb packaged from build/ installed with apt in a
+# Debian 12 guest on 6.1 (systemd as PID 1, Debian's prometheus and
+# node_exporter, the project's alert rules), then the exporter killed, its
+# textfile directory removed, node_exporter stopped, a second unit started, the
+# package removed; beside it a second guest on 6.12 with the same .deb, both
+# leaking through one netlink path while this host's Prometheus scrapes both:
+# one stack_fn_id, two hosts affected, the fleet alert, both /debug/pprof/slab
+# profiles decoded and merged by go tool pprof. Fails if any of the 21 checks
+# fails. The guest image is built once into /var/cache/slableak-deploy (4-8 min).
+# 375 s (both guests, image cached; the alert fired 34 s into the leak),
+# measured 2026-12-07 on the 2-core development VM beside a soak run.
+stage deploy scripts/slk-lab deploy

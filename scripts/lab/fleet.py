@@ -7,6 +7,7 @@ the guest side is the fleet block of files/deploy/scenario.sh) and records what
 it saw into {name: text}; judge_fleet.py decides.
 """
 
+import gzip
 import json
 import shutil
 import subprocess
@@ -15,17 +16,25 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from . import judge_fleet
 from .guest import LabError, free_ports
 
 ALERT = "SlableakPathLeakingOnManyHosts"
 GUEST_PORT = 9435
 
 
-def prometheus_config(targets, rules, interval="10s"):
+# The test's own cadence: the exporters collect every 2 s (scenario.conf), so
+# a scrape every 5 s and a rule evaluation every 2 s see each step of the leak
+# without the minutes a production cadence would add to the wait.
+SCRAPE_S = 5
+EVAL_S = 2
+
+
+def prometheus_config(targets, rules):
     """TARGETS {guest name: host port} -> the host Prometheus' YAML. A scrape
-    of an exporter in a TCG guest takes seconds: the timeout is the interval."""
-    lines = ["global:", "  scrape_interval: %s" % interval, "  scrape_timeout: %s" % interval,
-             "  evaluation_interval: 5s", "rule_files:", "  - %s" % rules, "scrape_configs:",
+    of an exporter in a TCG guest can take seconds: the timeout is the interval."""
+    lines = ["global:", "  scrape_interval: %ds" % SCRAPE_S, "  scrape_timeout: %ds" % SCRAPE_S,
+             "  evaluation_interval: %ds" % EVAL_S, "rule_files:", "  - %s" % rules, "scrape_configs:",
              "  - job_name: slableak", "    static_configs:"]
     for name, port in sorted(targets.items()):
         lines += ["      - targets: ['127.0.0.1:%d']" % port, "        labels:", "          guest: %s" % name]
@@ -142,14 +151,14 @@ class Phase:
             firing = _result(_query(self.base, 'ALERTS{alertname="%s",alertstate="firing"}' % ALERT))
             if firing:
                 break
-            time.sleep(5)
+            time.sleep(EVAL_S)
         self.files["seconds.txt"] = "drip_to_firing=%.0f\n" % (time.monotonic() - t_drip)
         self.log("fleet: %s %s after %.0f s of dripping" % (
             ALERT, "firing" if firing else "NOT firing", time.monotonic() - t_drip))
-        # Every answer at one instant, a rule evaluation (every 5 s) behind:
-        # the per-host and the fleet-wide series of one evaluation.
-        time.sleep(7)
-        at = time.time() - 6
+        # Every answer at one instant, a rule evaluation behind: the per-host
+        # and the fleet-wide series of one evaluation.
+        time.sleep(EVAL_S + 2)
+        at = time.time() - (EVAL_S + 1)
         self.record("alerts-fleet", 'ALERTS{alertname="%s"}' % ALERT, at)
         self.record("hosts-affected", "slableak:stack_fn_hosts_affected", at)
         self.record("path-leaking", "slableak:stack_fn_leaking", at)
@@ -185,11 +194,31 @@ class Phase:
             rc, out = go_pprof("-raw", str(f))
             self.files["pprof-%s.raw" % n] = "# go tool pprof -raw: exit %d\n%s" % (rc, out)
             paths.append(str(f))
+            self.cost(n, port, f, out)
         if len(paths) == len(self.guests):
             rc, out = go_pprof("-raw", *paths)
             self.files["pprof-merged.raw"] = "# go tool pprof -raw: exit %d\n%s" % (rc, out)
             rc, out = go_pprof("-top", "-sample_index=inuse_space", *paths)
             self.files["pprof-merged.top"] = "# go tool pprof -top: exit %d\n%s" % (rc, out)
+
+    def cost(self, name, port, profile, raw):
+        """What the host costs its scraper and its backend, as served: the
+        /metrics text (bytes, gzipped bytes, series) and the profile (gzipped
+        bytes, samples), into cost.txt."""
+        try:
+            text = _get("http://127.0.0.1:%d/metrics" % port, 20)
+        except OSError as e:
+            text = b""
+            self.log("fleet: %s /metrics: %s" % (name, e))
+        series = sum(1 for line in text.decode("utf-8", "replace").splitlines() if line and not line.startswith("#"))
+        try:
+            samples = len(judge_fleet.parse_raw(raw)[1])
+        except ValueError:
+            samples = -1
+        line = "%s metrics_bytes=%d metrics_gzip_bytes=%d series=%d profile_bytes=%d profile_samples=%d\n" % (
+            name, len(text), len(gzip.compress(text)), series, profile.stat().st_size, samples)
+        self.files["cost.txt"] = self.files.get("cost.txt", "") + line
+        self.log("fleet: cost %s" % line.strip())
 
     def close(self):
         """Release every guest (the lines it still waits for) and stop Prometheus."""

@@ -12,7 +12,7 @@ from lab.guest import REPO
 
 DATA = Path(__file__).resolve().parent / "data"
 EXPECTED = 5000  # scenario.conf: HOLDERS * HOLDER_COUNT
-# What fails in the recorded run (one stack_fn_id per kernel for the path).
+# What fails when the path gets one stack_fn_id per kernel.
 SPLIT = {"fleet-one-path", "fleet-hosts-affected", "fleet-alert"}
 RAW = """PeriodType: space bytes
 Period: 1
@@ -49,31 +49,31 @@ class Recorded(unittest.TestCase):
         self.assertEqual([c for c in checks if not c[1]], [])
         self.assertEqual(len(checks), 14)
 
-    def test_the_recorded_fleet_splits_the_path_by_kernel(self):
-        # Recorded on 6.1 and 6.12: both guests ran the phase, both profiles hold
-        # what the holders held and merge to the sum; but 6.12 has no
-        # __sock_sendmsg frame, so the path's function names, and its stack_fn_id,
-        # differ: no host count of 2, no fleet alert.
+    def test_every_fleet_check_passes(self):
+        # Recorded on 6.1 and 6.12: 6.1's stack has a __sock_sendmsg frame that
+        # 6.12 inlines; the allocation site (__alloc_skb <- netlink_sendmsg) is
+        # one stack_fn_id on both, two hosts affected, the fleet alert fired.
         checks = {n: (ok, d) for n, ok, d in self.fleet_checks()}
         self.assertEqual(len(checks), 7)
-        self.assertEqual({n for n, (ok, _) in checks.items() if not ok},
-                         {"fleet-one-path", "fleet-hosts-affected", "fleet-alert"})
-        self.assertRegex(checks["fleet-one-path"][1], r"stack_fn_id=\['[0-9a-f]{16}', '[0-9a-f]{16}'\]")
+        self.assertEqual({n for n, (ok, _) in checks.items() if not ok}, set())
+        self.assertRegex(checks["fleet-one-path"][1], r"stack_fn_id=[0-9a-f]{16} stack_ids=\w+,\w+")
 
-    def one_path_id(self):
-        """The recorded host files with one stack_fn_id for the leak's stacks, as
-        a digest that merged the two builds would give them."""
+    def split_path_id(self):
+        """The recorded host files with one stack_fn_id per host for the
+        leak's path, as a digest of every frame gave them: the fleet guest's
+        stacks and per-host rows get an id of their own."""
         host = copy.deepcopy(self.rec["fleet-host"])
         j = json.loads(host["stack-info.json"])
         for s in j["data"]["result"]:
-            if set(judge_fleet.PATH_FUNCS) <= {f.split("+")[0] for f in s["metric"]["frames"].split(";")}:
-                s["metric"]["stack_fn_id"] = "00000000000000aa"
+            if s["metric"].get("guest") == "fleet" and set(judge_fleet.PATH_FUNCS) <= {
+                    f.split("+")[0] for f in s["metric"].get("frames", "").split(";")}:
+                s["metric"]["stack_fn_id"] = "00000000000000bb"
         host["stack-info.json"] = json.dumps(j)
         return host
 
-    def test_one_path_id_on_both_kernels_passes_the_path_check(self):
-        checks = {n: ok for n, ok, _ in self.fleet_checks(self.one_path_id())}
-        self.assertTrue(checks["fleet-one-path"])
+    def test_one_path_id_per_kernel_fails_the_path_checks(self):
+        failed = {n for n, ok, _ in self.fleet_checks(self.split_path_id()) if not ok}
+        self.assertEqual(failed, SPLIT)
 
     def test_a_missing_alert_and_a_wrong_count_fail_their_checks(self):
         files = dict(self.rec["deploy"])
@@ -91,7 +91,7 @@ class Recorded(unittest.TestCase):
         host = dict(self.rec["fleet-host"])
         host["pprof-merged.raw"] = host["pprof-deploy.raw"]
         failed = {n for n, ok, _ in self.fleet_checks(host) if not ok}
-        self.assertEqual(failed - SPLIT, {"fleet-merged-profile"})
+        self.assertEqual(failed, {"fleet-merged-profile"})
 
     def test_a_profile_short_of_the_held_count_fails(self):
         host = dict(self.rec["fleet-host"])
@@ -99,12 +99,12 @@ class Recorded(unittest.TestCase):
         held["fleet"] = str(int(held["fleet"]) * 2)
         host["held.txt"] = "".join("%s %s\n" % kv for kv in held.items())
         failed = {n for n, ok, _ in self.fleet_checks(host) if not ok}
-        self.assertEqual(failed - SPLIT, {"fleet-profiles"})
+        self.assertEqual(failed, {"fleet-profiles"})
 
     def test_both_hosts_on_one_kernel_is_not_a_fleet(self):
         r = self.rec
         same = dict(r["fleet"], **{"kernel.txt": r["deploy"]["kernel.txt"]})
-        checks = {n: ok for n, ok, _ in self.fleet_checks(self.one_path_id(), {"deploy": r["deploy"], "fleet": same})}
+        checks = {n: ok for n, ok, _ in self.fleet_checks(None, {"deploy": r["deploy"], "fleet": same})}
         self.assertFalse(checks["fleet-one-path"])
 
 
