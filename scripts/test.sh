@@ -56,7 +56,7 @@ stage ctest ctest --test-dir build --output-on-failure --timeout 600 "$@"
 # Hardening (docs/reliability.md): the suite under ASan+UBSan, and the
 # exporter soak for SOAK_SECONDS (the fuzzers run in the guest lane).
 stage sanitize scripts/sanitize.sh
-stage soak env SOAK_SECONDS="${SOAK_SECONDS:-300}" scripts/soak.sh
+stage soak scripts/slk-lab soak --seconds "${SOAK_SECONDS:-300}"
 
 echo "== host lane done; waiting for the guest lane ($guest_log)"
 guest_rc=0
