@@ -114,6 +114,21 @@ const std::vector<Recorded>& recorded() {
        "x86-64 6.12",
        {"btf_new_fd+0x39d", "__sys_bpf+0x685", "__x64_sys_bpf+0x21", "do_syscall_64+0x87",
         "entry_SYSCALL_64_after_hwframe+0x76"}},
+      // holder epoll (slk-lab matrix --scenario named --kinds epoll): epitems,
+      // in eventpoll_epi (merged into "pid" before 6.18). The second function
+      // is the syscall's arch wrapper.
+      {"epoll watch",
+       "x86-64 5.10",
+       {"do_epoll_ctl+0x3d9", "__x64_sys_epoll_ctl+0x5d", "do_syscall_64+0x33", "entry_SYSCALL_64_after_hwframe+0x67"}},
+      {"epoll watch",
+       "x86-64 6.1",
+       {"do_epoll_ctl+0x4ea", "__x64_sys_epoll_ctl+0x6c", "do_syscall_64+0x5d", "entry_SYSCALL_64_after_hwframe+0x6e"}},
+      {"epoll watch",
+       "x86-64 6.12",
+       {"do_epoll_ctl+0x3bf", "__x64_sys_epoll_ctl+0x73", "do_syscall_64+0x87", "entry_SYSCALL_64_after_hwframe+0x76"}},
+      {"epoll watch",
+       "x86-64 6.18",
+       {"do_epoll_ctl+0x3f1", "__x64_sys_epoll_ctl+0x72", "do_syscall_64+0x84", "entry_SYSCALL_64_after_hwframe+0x76"}},
       {"netlink socket",
        "arm64 5.10",
        {"sk_prot_alloc+0x98", "sk_alloc+0x40", "__netlink_create+0x48", "netlink_create+0x158", "__sock_create+0x160",
@@ -311,7 +326,7 @@ TEST(AllocationSite, OnePathHasOneIdOnEveryKernelAndArch) {
   // __sock_sendmsg (6.1, gone on x86-64 6.12), new_inode_pseudo (gone on
   // 6.18), __key_create_or_update (6.12+), __x64_sys_* vs __arm64_sys_*.
   auto ids = ids_per_path();
-  ASSERT_EQ(ids.size(), 10u);
+  ASSERT_EQ(ids.size(), 11u);
   for (const auto& [path, set] : ids) EXPECT_EQ(set.size(), 1u) << path;
   EXPECT_NE(ids["netlink arm64 wrapper"], ids["netlink sendto"]);
 }
@@ -371,6 +386,16 @@ TEST(AllocationSite, OneFunctionUnderItsBuildNames) {
   EXPECT_EQ(site_function_name("foo.cold"), "foo");
   EXPECT_EQ(site_function_name("__key_create_or_update"), "key_create_or_update");
   EXPECT_EQ(site_function_name("kmemdup_noprof"), "kmemdup");
+  // One syscall under its wrappers' names, on every arch.
+  EXPECT_EQ(site_function_name("__x64_sys_epoll_ctl"), "sys_epoll_ctl");
+  EXPECT_EQ(site_function_name("__arm64_sys_epoll_ctl"), "sys_epoll_ctl");
+  EXPECT_EQ(site_function_name("__se_sys_epoll_ctl"), "sys_epoll_ctl");
+  EXPECT_EQ(site_function_name("__do_sys_add_key"), "sys_add_key");
+  EXPECT_EQ(site_function_name("__x64_compat_sys_sendmsg"), "compat_sys_sendmsg");
+  EXPECT_EQ(site_function_name("__sys_sendto"), "sys_sendto");
+  EXPECT_EQ(site_function_name("__x64_foo"), "x64_foo");
+  EXPECT_EQ(site_digest({"do_epoll_ctl", "__x64_sys_epoll_ctl"}),
+            site_digest({"do_epoll_ctl", "__arm64_sys_epoll_ctl"}));
   EXPECT_EQ(site_function_name("_noprof"), "noprof");
   EXPECT_EQ(site_function_name("[unknown]"), "[unknown]");
   EXPECT_EQ(site_function_name("__"), "__");

@@ -8,6 +8,18 @@ std::string_view site_function_name(std::string_view fn) {
   if (fn.empty() || fn.front() == '[') return fn;  // "[unknown]"
   const auto dot = fn.find('.');                   // C names have no '.': a clone suffix
   if (dot != std::string_view::npos) fn = fn.substr(0, dot);
+  // SYSCALL_DEFINE's wrappers: per arch (__x64_sys_epoll_ctl,
+  // __arm64_sys_epoll_ctl), sign-extending (__se_sys_) and the body
+  // (__do_sys_, inlined into the arch wrapper on some builds) are one
+  // syscall, "sys_epoll_ctl"; compat ones "compat_sys_...".
+  static constexpr std::array<std::string_view, 8> kSyscallPrefixes = {
+      "__x64_", "__ia32_", "__x32_", "__arm64_", "__riscv_", "__s390x_", "__se_", "__do_",
+  };
+  for (auto p : kSyscallPrefixes) {
+    if (fn.substr(0, p.size()) != p) continue;
+    const auto rest = fn.substr(p.size());
+    if (rest.substr(0, 4) == "sys_" || rest.substr(0, 11) == "compat_sys_") return rest;
+  }
   const auto start = fn.find_first_not_of('_');
   if (start != std::string_view::npos) fn = fn.substr(start);
   constexpr std::string_view kNoprof = "_noprof";

@@ -22,7 +22,9 @@ namespace slableak {
 // A function's name as the site id reads it: without leading underscores,
 // a compiler clone suffix (".isra.0", ".constprop.0", ".part.0", ".cold") or
 // the allocation-profiling suffix "_noprof" (6.10+), so "__foo",
-// "foo.isra.0" and "foo_noprof" are one function. "[unknown]" stays.
+// "foo.isra.0" and "foo_noprof" are one function; a syscall's wrappers
+// (__x64_sys_foo, __arm64_sys_foo, __se_sys_foo, __do_sys_foo) are
+// "sys_foo". "[unknown]" stays.
 std::string_view site_function_name(std::string_view fn);
 
 // True for the generic copy/format helpers (kmemdup, kstrdup, kasprintf,
