@@ -156,7 +156,7 @@ std::string render_prometheus(const Snapshot& s, const ExpositionInfo& info) {
       }
     }
 
-  w.family("slableak_stack_info", "gauge", "Readable kernel stack (innermost first, ';'-separated) for a stack_id, and its stack_fn_id (function names only)");
+  w.family("slableak_stack_info", "gauge", "Readable kernel stack (innermost first, ';'-separated) for a stack_id, and its stack_fn_id (the allocation site: innermost two function names)");
   for (const auto& [cache, rs] : rows) {
     std::set<std::string> described;  // with --by a stack has a row per task, and one info
     for (const auto& r : rs) {
