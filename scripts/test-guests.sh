@@ -64,6 +64,6 @@ stage matrix-arm64 scripts/slk-lab matrix --arch arm64
 # one stack_fn_id, two hosts affected, the fleet alert, both /debug/pprof/slab
 # profiles decoded and merged by go tool pprof. Fails if any of the 21 checks
 # fails. The guest image is built once into /var/cache/slableak-deploy (4-8 min).
-# 375 s (both guests, image cached; the alert fired 34 s into the leak),
-# measured 2026-12-07 on the 2-core development VM beside a soak run.
+# 375 s and 369 s in two runs (both guests, image cached; the alert fired 34 s
+# into the leak), measured 2026-12-07 on the 2-core development VM under load.
 stage deploy scripts/slk-lab deploy
