@@ -116,7 +116,15 @@ const std::vector<Recorded>& recorded() {
         "entry_SYSCALL_64_after_hwframe+0x76"}},
       // holder epoll (slk-lab matrix --scenario named --kinds epoll): epitems,
       // in eventpoll_epi (merged into "pid" before 6.18). The second function
-      // is the syscall's arch wrapper.
+      // is the syscall's arch wrapper, __x64_ or __arm64_sys_epoll_ctl.
+      {"epoll watch",
+       "arm64 5.10",
+       {"do_epoll_ctl+0x3e8", "__arm64_sys_epoll_ctl+0xc4", "el0_svc_common.constprop.0+0x80", "do_el0_svc+0x7c",
+        "el0_svc+0x20", "el0_sync_handler+0xb0", "el0_sync+0x180"}},
+      {"epoll watch",
+       "arm64 6.18",
+       {"do_epoll_ctl+0x20c", "__arm64_sys_epoll_ctl+0x9c", "invoke_syscall+0x6c", "el0_svc_common.constprop.0+0x48",
+        "do_el0_svc+0x24", "el0_svc+0x3c", "el0t_64_sync_handler+0xa0", "el0t_64_sync+0x198"}},
       {"epoll watch",
        "x86-64 5.10",
        {"do_epoll_ctl+0x3d9", "__x64_sys_epoll_ctl+0x5d", "do_syscall_64+0x33", "entry_SYSCALL_64_after_hwframe+0x67"}},
