@@ -61,6 +61,15 @@
  *            full) and prints "ready COUNT"; COUNT = 0 prints "ready 0" at
  *            once, drips until a stdin line, prints "held N" and obeys the
  *            line                                          -> kmalloc-2k
+ *   drip-oom COUNT RATE  drip for the OOM guest test: prints "ready 0",
+ *            drips until the first OOM kill after its start (oom_kill in
+ *            /proc/vmstat, read every 20 ms through one descriptor; the file
+ *            HOLDER_VMSTAT instead, for tests), COUNT held (0 = no cap), a
+ *            stdin line, or a failed send; then prints "held N stopped=
+ *            oom|count|stdin|failed [error=WHAT:WHY] oom_kill=K" and keeps
+ *            every message until "release", "quit", EOF or a stop signal
+ *            (a failed send frees nothing: the leak must outlive the OOM)
+ *                                                          -> kmalloc-2k
  *   msg-keep COUNT SysV messages as msg, then prints "queues ID..." and
  *            exits WITHOUT removing the queues: the kernel keeps the
  *            messages after the process is gone (the caller removes them,
@@ -332,8 +341,9 @@ static int g_hold_rx = -1;
 static uint32_t g_hold_port;
 static unsigned long g_hold_in_rx, g_hold_cap, g_held;
 
-/* Parks one more @bytes-byte message in a receiver queue. */
-static void hold_netlink_one(size_t bytes)
+/* Parks one more @bytes-byte message in a receiver queue.  Returns 0, or -1
+ * with errno set and *what naming the step that failed; what is held stays. */
+static int try_hold_netlink_one(size_t bytes, const char **what)
 {
 	static char buf[MSG_BYTES];
 	struct nlmsghdr *h = (struct nlmsghdr *)buf;
@@ -349,8 +359,10 @@ static void hold_netlink_one(size_t bytes)
 			if (g_nfds + 8 > 64 && (g_nfds & (g_nfds - 1)) == 0)
 				raise_nofile(g_nfds * 2);
 			g_hold_rx = nl_receiver(&g_hold_port);
-			if (g_hold_rx < 0)
-				die("netlink receiver after %lu messages", g_held);
+			if (g_hold_rx < 0) {
+				*what = "netlink receiver";
+				return -1;
+			}
 			g_hold_in_rx = 0;
 			g_hold_cap = 0;
 		}
@@ -358,14 +370,23 @@ static void hold_netlink_one(size_t bytes)
 			g_held++;
 			if (g_hold_in_rx++ == 0)
 				g_hold_cap = nl_room(g_hold_rx);
-			return;
+			return 0;
 		}
 		if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && g_hold_in_rx > 0) {
 			g_hold_rx = -1;         /* receiver full: open another */
 			continue;
 		}
-		die("netlink send after %lu messages", g_held);
+		*what = "netlink send";
+		return -1;
 	}
+}
+
+static void hold_netlink_one(size_t bytes)
+{
+	const char *what;
+
+	if (try_hold_netlink_one(bytes, &what) != 0)
+		die("%s after %lu messages", what, g_held);
 }
 
 static void alloc_netlink(unsigned long count, size_t bytes)
@@ -385,27 +406,101 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void drip(unsigned long count, unsigned long rate)
+/* oom_kill of /proc/vmstat through an fd opened once (no allocation when
+ * memory is short); -1 if unreadable.  HOLDER_VMSTAT names another file (tests). */
+static int g_vmstat_fd = -1;
+
+static long oom_kills(void)
+{
+	static char buf[16384];
+	ssize_t n = pread(g_vmstat_fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
+		if (strncmp(p, "oom_kill ", 9) == 0)
+			return strtol(p + 9, NULL, 10);
+	return -1;
+}
+
+/* drip-oom: why the drip stopped ("held N stopped=WHY ..."). */
+static const char *g_drip_stopped = "count";
+static char g_drip_error[160];
+
+/* The paced leak.  @until_oom (drip-oom): also stops at the first OOM kill
+ * after the start (oom_kill of /proc/vmstat, read every 20 ms) and, instead
+ * of dying, at a failed send or receiver, keeping everything held. */
+static void drip(unsigned long count, unsigned long rate, int until_oom)
 {
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-	double next = now_s();
+	double next = now_s(), next_check = 0;
+	long base = 0;
 
 	nl_setup_tx();
-	if (count == 0)
+	if (until_oom) {
+		const char *path = getenv("HOLDER_VMSTAT") ? getenv("HOLDER_VMSTAT") : "/proc/vmstat";
+
+		g_vmstat_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (g_vmstat_fd < 0 || (base = oom_kills()) < 0)
+			die("no oom_kill line in %s (kernel 4.13+)", path);
+		/* room for the receivers' descriptors now: a failed realloc later
+		 * would end in die(), which frees what is held */
+		if (g_capfds < 4096) {
+			int *p = realloc(g_fds, 4096 * sizeof(int));
+
+			if (!p)
+				die("out of memory");
+			g_fds = p;
+			g_capfds = 4096;
+		}
+	}
+	if (count == 0 || until_oom)
 		say("ready 0\n");
 	for (;;) {
 		if (g_stop || (count && g_held >= count))
 			return;
+		if (until_oom && now_s() >= next_check) {
+			long k = oom_kills();
+
+			if (k > base) {
+				g_drip_stopped = "oom";
+				return;
+			}
+			next_check = now_s() + 0.02;
+		}
 		double wait = next - now_s();
 		if (wait > 0) {
-			/* Sleep to the next drop; with COUNT = 0 any stdin line
-			 * (or EOF) ends the drip and is handled by the caller. */
-			if (poll(&pfd, count ? 0 : 1, (int)(wait * 1000) + 1) > 0)
+			/* Sleep to the next drop; with COUNT = 0 (or drip-oom) any
+			 * stdin line (or EOF) ends the drip and is handled by the
+			 * caller. */
+			if (wait > 0.02 && until_oom)
+				wait = 0.02;
+			if (poll(&pfd, count && !until_oom ? 0 : 1, (int)(wait * 1000) + 1) > 0) {
+				g_drip_stopped = "stdin";
 				return;
+			}
 			continue;
 		}
-		hold_netlink_one(MSG_BYTES);
+		if (!until_oom) {
+			hold_netlink_one(MSG_BYTES);
+		} else {
+			const char *what;
+
+			if (try_hold_netlink_one(MSG_BYTES, &what) != 0) {
+				snprintf(g_drip_error, sizeof(g_drip_error), "%s:%s", what, strerror(errno));
+				for (char *c = g_drip_error; *c; c++)
+					if (*c == ' ')
+						*c = '_';
+				g_drip_stopped = "failed";
+				return;
+			}
+		}
 		next += 1.0 / (double)rate;
+		/* drip-oom: a holder held up in reclaim does not catch up in a
+		 * burst afterwards (that burst would take back what the kill freed) */
+		if (until_oom && next < now_s() - 0.1)
+			next = now_s();
 	}
 }
 
@@ -1048,9 +1143,11 @@ int main(int argc, char **argv)
 
 	const int paths = argc == 4 && strcmp(argv[1], "paths") == 0;
 
-	if (argc != 3 && !(argc == 4 && strcmp(argv[1], "drip") == 0) && !paths) {
+	const int drips = strcmp(argv[1 < argc ? 1 : 0], "drip") == 0 || strcmp(argv[1 < argc ? 1 : 0], "drip-oom") == 0;
+
+	if (argc != 3 && !(argc == 4 && drips) && !paths) {
 		fprintf(stderr, "usage: holder {kmalloc|large|large-drip|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|tun|epoll|skb|churn|churn-kmalloc|"
-				"churn-named|churn-write|churn-acl} COUNT | holder drip COUNT [PER_SECOND] | holder paths FIRST COUNT\n");
+				"churn-named|churn-write|churn-acl} COUNT | holder {drip|drip-oom} COUNT [PER_SECOND] | holder paths FIRST COUNT\n");
 		return 2;
 	}
 	const char *vec = argv[1];
@@ -1114,11 +1211,23 @@ int main(int argc, char **argv)
 			die("bad PER_SECOND 0 (1..%lu)", MAX_COUNT);
 		}
 		g_nl_sendmsg = 1;
-		drip(count, rate);
+		drip(count, rate, 0);
 		if (count == 0 && !g_stop) {
 			say("held %lu\n", g_held);
 			serve_commands();
 		}
+	} else if (strcmp(vec, "drip-oom") == 0) {
+		if (rate == 0) {
+			errno = 0;
+			die("bad PER_SECOND 0 (1..%lu)", MAX_COUNT);
+		}
+		g_nl_sendmsg = 1;
+		drip(count, rate, 1);
+		if (g_stop)
+			finish();
+		say("held %lu stopped=%s%s%s oom_kill=%ld\n", g_held, g_drip_stopped, *g_drip_error ? " error=" : "",
+		    g_drip_error, oom_kills());
+		serve_commands();
 	} else if (strcmp(vec, "churn-acl") == 0) {
 		if (count == 0) {
 			errno = 0;
@@ -1139,7 +1248,7 @@ int main(int argc, char **argv)
 				churn_op();
 	} else {
 		errno = 0;
-		die("unknown vector '%s' (kmalloc|large|large-drip|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|tun|epoll|skb|drip|churn|churn-kmalloc|"
+		die("unknown vector '%s' (kmalloc|large|large-drip|cg|msg|msg-keep|msg-keep-thread|sock|sock-drip|tun|epoll|skb|drip|drip-oom|churn|churn-kmalloc|"
 		    "churn-named|churn-write|churn-acl)", vec);
 	}
 	if (g_stop)
