@@ -67,3 +67,14 @@ stage matrix-arm64 scripts/slk-lab matrix --arch arm64
 # 375 s and 369 s in two runs (both guests, image cached; the alert fired 34 s
 # into the leak), measured 2026-12-07 on the 2-core development VM under load.
 stage deploy scripts/slk-lab deploy
+# The flight recorder at a real OOM (scripts/slk-lab oom; docs/operations.md
+# "OOM guest test"): the .deb's unit as shipped in two 320 MiB Debian 12 guests
+# on 6.1 and 6.12 (one before the bpf_get_kmem_cache kfunc of 6.13), booted at
+# once from the deploy stage's image; holder drip-oom leaks kmalloc-2k until
+# the OOM killer kills a memory hog; the host reads each root disk after the
+# guest powered itself off. Fails unless the capture on disk names the hog,
+# names the holder's stack as the top leaking kmalloc-2k stack, and was on disk
+# within 5 s of the first kill, with the holder's objects still held.
+# Measured 2026-12-07: 131 s for the stage (10 s packaging, guests 113 s and 118 s
+# from boot to power-off, at a load average of about 5 on 2 cores).
+stage oom scripts/slk-lab oom

@@ -20,6 +20,9 @@ import re
 CACHE = "kmalloc-2k"
 # holder drip: one 1500-byte netlink message held per drop, sent with sendmsg(2)
 LEAK_FRAMES = ("netlink_sendmsg", "____sys_sendmsg")
+# Why the holder may stop and still be a valid run: the first OOM kill, or a
+# failed send under memory pressure (it keeps what it holds either way).
+KEPT = ("oom", "failed")
 # "written before or within a few seconds after the first OOM kill" (issue 25)
 WITHIN_S = 5.0
 
@@ -51,6 +54,19 @@ def steps(text):
     return out
 
 
+def holder_stop(text):
+    """{"held": N, "stopped": WHY, "oom_kill": K, "error": ...} of holder drip-oom's
+    'held N stopped=WHY [error=...] oom_kill=K' line, or None."""
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "held" and parts[1].isdigit():
+            out = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
+            out["held"] = int(parts[1])
+            out.setdefault("stopped", "?")
+            return out
+    return None
+
+
 def frame_names(frames):
     return [f.split("+", 1)[0] for f in frames]
 
@@ -80,6 +96,16 @@ def oom(console, captures, files, within_s=WITHIN_S):
     check("exporter-ready", st.get("exporter", {}).get("ready") == "yes",
           "unit active, journal said 'slableak: exporting'" if st.get("exporter", {}).get("ready") == "yes"
           else "exporter step: %s" % (st.get("exporter") or "missing"))
+    held = holder_stop(files.get("holder.txt", ""))
+    settled = st.get("settled", {})
+    check("holder-kept", held and held["stopped"] in KEPT and held["held"] > 0 and settled.get("holder_alive") == "yes",
+          "holder held %d messages, stopped=%s%s, alive after the settle: %s"
+          % (held["held"], held["stopped"], " (%s)" % held["error"] if held.get("error") else "",
+             settled.get("holder_alive", "?")) if held
+          else "no 'held' line from the holder (leak outcome: %s)" % st.get("leak-stopped", {}).get("outcome", "?"))
+    check("finished", "done" in st, "the scenario wrote its results and the guest powered off by itself"
+          if "done" in st else "no 'done' step: the guest did not finish (last step: %s)"
+          % (list(st)[-1] if st else "none"))
     k = kills(console)
     if not check("oom-kill", k, "first at %.3f s: pid %d (%s); %d kills" % (k[0] + (len(k),)) if k
                  else "no 'Out of memory: Killed process' on the console (leak outcome: %s)"

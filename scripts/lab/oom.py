@@ -31,7 +31,8 @@ def add_arguments(ap):
     ap.add_argument("--deb", help="slableak_*.deb to install (default: cpack from --build)")
     ap.add_argument("--holder", help="static holder (default: build it)")
     ap.add_argument("--out", help="keep console.log, results/ and the captures in OUT")
-    ap.add_argument("--timeout", type=int, default=900, help="seconds for each guest")
+    ap.add_argument("--timeout", type=int, default=600,
+                    help="seconds for each guest: then qemu is killed (the scenario powers off by itself)")
     ap.add_argument("--within", type=float, default=judge_oom.WITHIN_S,
                     help="seconds after the first kill by which the capture must be on disk")
     ap.add_argument("--record", metavar="DIR",
@@ -60,7 +61,7 @@ def record(path, console, caps, files):
             info.size = len(data)
             t.addfile(info, io.BytesIO(data))
         add("console.log", console)
-        for name in ("steps.txt", "exporter.txt"):
+        for name in ("steps.txt", "exporter.txt", "holder.txt"):
             add("results/" + name, files.get(name, ""))
         for c, fs in sorted(caps.items()):
             for f, text in sorted(fs.items()):
@@ -91,7 +92,8 @@ def run(a, log):
     deb = Path(a.deb) if a.deb else build.deb(a.build, t, log)
     holder = Path(a.holder) if a.holder else build.static_c(ARCHES["amd64"], "tests/support/holder.c", t)
     base = Path(a.out).resolve() if a.out else t / "out"
-    payload = {deb.name: deb, "holder": holder, "run.sh": D / "run.sh", "oom.conf": D / "oom.conf"}
+    payload = {deb.name: deb, "holder": holder, "run.sh": D / "run.sh", "oom.conf": D / "oom.conf",
+               "hog.pl": D / "hog.pl"}
     guests = [image.systemd_guest("oom-" + k, k, img, base / k, payload, memory_mib=a.memory,
                                   timeout=a.timeout, keep_root=True, nice=True) for k in kernels]
     log("booting %s with %d MiB each (image %s)" % (" and ".join(kernels), a.memory, img.parent))
