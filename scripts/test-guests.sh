@@ -75,6 +75,6 @@ stage deploy scripts/slk-lab deploy
 # guest powered itself off. Fails unless the capture on disk names the hog,
 # names the holder's stack as the top leaking kmalloc-2k stack, and was on disk
 # within 5 s of the first kill, with the holder's objects still held.
-# Measured 2026-12-07: 131 s for the stage (10 s packaging, guests 113 s and 118 s
-# from boot to power-off, at a load average of about 5 on 2 cores).
+# Measured 2026-12-07: 131 s and 149 s for the stage in two runs (10-18 s
+# packaging; guests 113-128 s from boot to power-off, load average 5-6 on 2 cores).
 stage oom scripts/slk-lab oom
