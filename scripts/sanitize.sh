@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds everything with AddressSanitizer + UndefinedBehaviorSanitizer (the
-# "asan" preset, build-asan/) and runs the test suite under them: unit
+# Builds with AddressSanitizer + UndefinedBehaviorSanitizer (the "asan"
+# preset, build-asan/, at -O1 -g1) and runs the test suite under them: unit
 # tests, the fuzz corpus replays, and the integration tests, which start
 # build-asan/slableak and build-asan/holder, so the tool itself runs
 # instrumented against the real kernel. Run as root (integration tests load
@@ -30,7 +30,13 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIO
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 
 cmake --preset asan >/dev/null
-cmake --build --preset asan -j"$(nproc)"
+# The default run builds only what it runs: the unit tests, the fuzz corpus
+# replays, and the integration tests with the slableak and holder they start
+# (not the ops tests, the benchmark programs or the man page). With arguments,
+# everything.
+targets=()
+[ $# -gt 0 ] || targets=(--target unit_tests integration_tests slableak holder fuzzers)
+cmake --build --preset asan -j"$(nproc)" "${targets[@]}"
 # The environment above reaches every process the tests start.
 [ $# -gt 0 ] || set -- -L 'unit|integration' -E '^integration\.(Verdict\.|StackLifecycle\.TurnoverThenAFreshLeakIsNamed)'
 ctest --test-dir build-asan --output-on-failure --timeout 900 "$@"
