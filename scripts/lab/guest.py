@@ -197,8 +197,13 @@ class Guest:
         if self.image:
             append += ["root=PARTUUID=" + ROOT_PARTUUID, "rootfstype=ext4", "rootwait", "rw"]
         append += list(self.cmdline)
+        # Several vCPUs share one TCG thread. With a thread per vCPU, a 6.12
+        # guest once died at boot with "Oops: int3" in sched_clock_cpu, the
+        # trace of the kernel patching code (a static key) with int3 that the
+        # other vCPU still ran: one thread runs each vCPU's code as patched.
+        machine = [("tcg,thread=single" if m == "tcg" and self.cpus > 1 else m) for m in a.machine]
         argv = ["nice"] if self.nice else []
-        argv += [a.qemu, *a.machine, "-m", str(self.memory_mib), "-smp", str(self.cpus),
+        argv += [a.qemu, *machine, "-m", str(self.memory_mib), "-smp", str(self.cpus),
                  "-nographic", "-no-reboot", "-kernel", str(self.kernel),
                  "-append", " ".join(append), "-serial", "mon:stdio"]
         if self.icount:

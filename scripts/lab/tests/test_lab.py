@@ -341,6 +341,9 @@ class Runner(unittest.TestCase):
         self.assertIn("user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:9400-:9435", argv)
         self.assertIn("if=none,id=d0,format=raw,readonly=on,file=/p,,x.tar", argv)
         self.assertIn("file,id=labdata,path=/o/data.log", argv)
+        self.assertEqual(argv[argv.index("-accel") + 1], "tcg")
+        two = Guest(name="c", kernel=Path("/k"), out=Path("/o"), image=Path("/root.img"), cpus=2).argv()
+        self.assertEqual(two[two.index("-accel") + 1], "tcg,thread=single")
         arm = Guest(name="b", kernel=Path("/k"), out=Path("/o"), arch=ARCHES["arm64"],
                     image=Path("/root.img")).argv()
         self.assertEqual(arm[0], "qemu-system-aarch64")
