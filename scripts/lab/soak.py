@@ -21,7 +21,6 @@ machine raise it. A sample below the band always fails."""
 import csv
 import dataclasses
 import os
-import select
 import signal
 import subprocess
 import tempfile
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from . import judge_soak
 from .guest import REPO, LabError
+from .host import proc_figures, wait_line, wait_ready
 
 
 LIMITS = [f for f in dataclasses.fields(judge_soak.Limits) if "help" in f.metadata]
@@ -55,46 +55,6 @@ def add_arguments(ap):
 
 def limits(a):
     return judge_soak.Limits(turnover=a.turnover_paths > 0, **{f.name: getattr(a, f.name) for f in LIMITS})
-
-
-def wait_line(path, prefix, seconds, proc):
-    """Waits until a line of PATH starts with PREFIX while PROC runs."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if any(l.startswith(prefix) for l in Path(path).read_text(errors="replace").splitlines()):
-            return
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise LabError("no '%s' in %s after %d s:\n%s" % (prefix, path, seconds,
-                                                    Path(path).read_text(errors="replace")[-2000:]))
-
-
-def wait_ready(fd, proc, log_path, seconds=30):
-    """Reads the exporter's --ready-fd line (its JSON object) within SECONDS."""
-    end, got = time.monotonic() + seconds, b""
-    while time.monotonic() < end and not got.endswith(b"\n"):
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                break
-            got += chunk
-        elif proc.poll() is not None:
-            break
-    if b'"ready":true' not in got:
-        raise LabError("the exporter did not get ready within %d s:\n%s"
-                       % (seconds, Path(log_path).read_text(errors="replace")[-2000:]))
-
-
-def proc_figures(pid, clk=os.sysconf("SC_CLK_TCK")):
-    """The exporter's resident KiB, open fds and CPU seconds, from /proc."""
-    rss = next(l.split()[1] for l in Path("/proc/%d/status" % pid).read_text().splitlines()
-               if l.startswith("VmRSS:"))
-    fds = len(os.listdir("/proc/%d/fd" % pid))
-    stat = Path("/proc/%d/stat" % pid).read_text()
-    fields = stat[stat.rindex(")") + 2:].split()   # after "pid (comm) "; utime, stime: fields 14, 15
-    return {"rss_kb": float(rss), "fds": float(fds), "cpu_s": (int(fields[11]) + int(fields[12])) / clk}
 
 
 class Load:
