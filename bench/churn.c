@@ -4,7 +4,7 @@
  * and this thread's CPU time (user + system, which includes the BPF
  * programs run in its syscalls) per op. On a busy machine the CPU time
  * figure leaves out the time other tasks held the CPU. Used by
- * scripts/bench.sh.
+ * scripts/slk-lab bench.
  *   churn OPS [CPU] [BYTES]
  * OPS = 0 churns until SIGINT/SIGTERM (background load for the daemon
  * measurement), then prints the same line. CPU = -1 leaves it unpinned.

@@ -16,7 +16,7 @@
 //                 [--interval SECONDS] [--sample-every N] [--kallsyms PATH]
 //                 [--seed S] [--no-kernel-map]
 //
-// Prints "key value" lines (parsed by scripts/bench.sh).
+// Prints "key value" lines (parsed by scripts/slk-lab bench).
 #include <bpf/bpf.h>
 #include <sys/resource.h>
 #include <unistd.h>

@@ -4,10 +4,10 @@ import argparse
 import sys
 import time
 
-from . import deploy, matrix, modules, oom, soak
+from . import bench, deploy, matrix, modules, oom, soak
 from .guest import LabError
 
-SCENARIOS = {"matrix": matrix, "deploy": deploy, "modules": modules, "oom": oom, "soak": soak}
+SCENARIOS = {"matrix": matrix, "bench": bench, "deploy": deploy, "modules": modules, "oom": oom, "soak": soak}
 
 
 def main(argv=None):

@@ -172,10 +172,11 @@ def report_fields(report):
 
 
 # ------------------------------------------------------------------ progs
-def prog_stats(progs, prefixes=PROG_PREFIXES):
-    """{id: (name, run_time_ns, run_cnt)} of `bpftool prog show -j` PROGS whose name starts with PREFIXES."""
+def prog_stats(progs, prefixes=PROG_PREFIXES, ids=None):
+    """{id: (name, run_time_ns, run_cnt)} of `bpftool prog show -j` PROGS whose name starts with
+    PREFIXES, of the ids IDS if given."""
     return {p["id"]: (p.get("name", ""), p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in progs
-            if p.get("name", "").startswith(prefixes)}
+            if p.get("name", "").startswith(prefixes) and (ids is None or p["id"] in ids)}
 
 
 def prog_rows(config, before, after):

@@ -86,6 +86,13 @@ class SameAsTheBashBenchmark(unittest.TestCase):
                                      stats(INPUTS["progs_bpftool"][c]["after"]))]
         self.assertEqual(got, rows("progs.txt"))
 
+    def test_progs_count_only_the_tracers_programs_when_asked(self):
+        progs = [{"id": 1, "name": "kmalloc_floor", "run_time_ns": 5, "run_cnt": 1},
+                 {"id": 2, "name": "kmalloc_slab", "run_time_ns": 9, "run_cnt": 1},  # another slableak's
+                 {"id": 3, "name": "tcp_kprobe", "run_time_ns": 1, "run_cnt": 1}]
+        self.assertEqual(set(jb.prog_stats(progs)), {1, 2})
+        self.assertEqual(jb.prog_stats(progs, ids={1, 3}), {1: ("kmalloc_floor", 5, 1)})
+
 
 class Overhead(unittest.TestCase):
     def test_added_cost_is_the_median_over_the_median_untraced(self):
