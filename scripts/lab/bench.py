@@ -65,8 +65,12 @@ def add_arguments(ap):
                     "on: cpu (the churn thread's own CPU time, immune to preemption) or wall")
 
 
-def _out(argv, **kw):
-    return subprocess.run(argv, stdout=subprocess.PIPE, text=True, check=kw.pop("check", True), **kw).stdout
+def _out(argv, check=True, **kw):
+    """ARGV's stdout; with CHECK, a LabError naming it if it fails."""
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=kw.pop("stderr", subprocess.PIPE), text=True, **kw)
+    if check and r.returncode:
+        raise LabError("%s exited %d: %s" % (" ".join(map(str, argv)), r.returncode, (r.stderr or "")[-300:]))
+    return r.stdout
 
 
 def _sha1(path):
@@ -209,6 +213,13 @@ class Bench:
                 os.close(rfd)
         return Tracer(p, out, err, jb.ms_text(t1 - t0), kind)
 
+    def figures(self, t):
+        """proc_figures() of tracer T, which must still run."""
+        try:
+            return proc_figures(t.proc.pid)
+        except (OSError, KeyError):  # gone, or a zombie without VmRSS
+            raise LabError("%s exited before it was measured: %s" % (t.out.name, t.err.read_text()[-300:]))
+
     def stop(self, t, limit, what=None):
         """(ms from SIGINT to exit, exit status); with WHAT, (ms, its JSON report) of a tracer that exited 0."""
         took, rc = self.procs.stop(t.proc, limit)
@@ -312,7 +323,7 @@ class Bench:
                 row["foreign"] = max(f1, self.foreign_pids(me))
                 if t:
                     if t.kind != "bpftrace":
-                        pf = proc_figures(t.proc.pid)
+                        pf = self.figures(t)
                         row["rss_kib"], row["hwm_kib"] = pf["rss_kb"], pf["hwm_kb"]
                     # bpftrace 0.17 has been seen to ignore a SIGINT (2 of 48 runs
                     # here): it gets SIGTERM after 10 s; the churn figure is taken.
@@ -392,8 +403,7 @@ class Bench:
     def churn_named(self, ops):
         """CPU ns per op of one `holder churn-named OPS` on the churn CPU."""
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(["taskset", "-c", str(self.a.cpu), self.holder_bin, "churn-named", str(ops)],
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
+        _out(["taskset", "-c", str(self.a.cpu), self.holder_bin, "churn-named", str(ops)], stdin=subprocess.DEVNULL)
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         return "%.1f" % ((r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) * 1e9 / ops)
 
@@ -445,9 +455,9 @@ class Bench:
         churn = self.procs.start([self.churn_bin, "0", str(a.cpu), str(a.bytes)], self.logs / "daemon-churn.out")
         t = self.tracer("daemon", [self.slableak, "export", "--interval", "15s", "--textfile-dir", str(textdir),
                                    "-c", a.cache])
-        t0, c0 = time.monotonic(), proc_figures(t.proc.pid)["cpu_ticks"]
+        t0, c0 = time.monotonic(), self.figures(t)["cpu_ticks"]
         time.sleep(a.daemon_secs)
-        pf = proc_figures(t.proc.pid)
+        pf = self.figures(t)
         wall = jb.ms_text(time.monotonic() - t0)
         prom = textdir / "slableak.prom"
         text = prom.read_text() if prom.exists() else ""
@@ -469,9 +479,9 @@ class Bench:
         self.say("holder allocated %d in %s s (traced)" % (n, round(held_s, 1)))
         time.sleep(2)
         # snapshot mode collects once a second: CPU over 10 s = ~10 collects
-        c0, t0 = proc_figures(t.proc.pid)["cpu_ticks"], time.monotonic()
+        c0, t0 = self.figures(t)["cpu_ticks"], time.monotonic()
         time.sleep(10)
-        pf = proc_figures(t.proc.pid)
+        pf = self.figures(t)
         wall = jb.ms_text(time.monotonic() - t0)
         final_ms, rep = self.stop(t, 120, "scale")
         self.stop_holder(h)
