@@ -68,7 +68,7 @@ TEST(Symbolizer, DropsUnnamedFramesOnlyAheadOfAllocatorFrames) {
 
 TEST(Symbolizer, ZeroIpTerminatesAndCaches) {
   auto s = make_symbolizer();
-  EXPECT_TRUE(s.symbolize_uncached({0, 0xffffffff8100025a}).frames.empty());
+  EXPECT_TRUE(s.symbolize_uncached({0, 0}).frames.empty());
   const auto& first = s.symbolize(7, {0xffffffff8100025a, 0xffffffff81000301});
   ASSERT_EQ(first.frames.size(), 2u);
   EXPECT_EQ(first.frames[1], "do_msgsnd+0x1");
@@ -77,6 +77,15 @@ TEST(Symbolizer, ZeroIpTerminatesAndCaches) {
   EXPECT_EQ(again.frames.size(), 2u);
   ASSERT_NE(s.cached(7), nullptr);
   EXPECT_EQ(s.cached(8), nullptr);
+}
+
+// The kernel side zeroes the frames inner of the call site (the allocator's
+// and the BPF dispatcher's, bpf/stack_store.h): leading zeros are skipped,
+// and the next zero still ends the stack.
+TEST(Symbolizer, LeadingZerosAreFramesTheKernelDropped) {
+  const auto s = make_symbolizer();
+  const auto st = s.symbolize_uncached({0, 0, 0, 0xffffffff8100025a, 0xffffffff81000301, 0, 0xffffffff81000501});
+  EXPECT_EQ(st.frames, (std::vector<std::string>{"load_msg+0x5a", "do_msgsnd+0x1"}));
 }
 
 // A symbolized stack keeps addresses, not strings: the digest is taken once

@@ -53,14 +53,17 @@ SymbolizedStack::SymbolizedStack(FrameList frames_in, FrameList functions_in)
 }
 
 SymbolizedStack Symbolizer::symbolize_uncached(const std::vector<uint64_t>& ips) const {
-  // Frames end at the first zero; the allocator's own frames are dropped
-  // from the innermost end only. Unnamed frames among them go too: the JIT'd
-  // BPF program has no kallsyms entry unless net.core.bpf_jit_kallsyms=1, and
-  // some unwinders report it (arm64 always, x86-64 on 5.10) ahead of
-  // bpf_trace_run*. An unnamed frame that no allocator frame follows stays.
-  const auto end = std::find(ips.begin(), ips.end(), uint64_t{0});
-  auto first = ips.begin();
-  for (auto it = ips.begin(); it != end; ++it) {
+  // Leading zeros are frames the kernel side dropped (inner of the call
+  // site, bpf/stack_store.h); the frames end at the next zero. The
+  // allocator's own frames are dropped from the innermost end only. Unnamed
+  // frames among them go too: the JIT'd BPF program has no kallsyms entry
+  // unless net.core.bpf_jit_kallsyms=1, and some unwinders report it (arm64
+  // always, x86-64 on 5.10) ahead of bpf_trace_run*. An unnamed frame that
+  // no allocator frame follows stays.
+  const auto begin = std::find_if(ips.begin(), ips.end(), [](uint64_t ip) { return ip != 0; });
+  const auto end = std::find(begin, ips.end(), uint64_t{0});
+  auto first = begin;
+  for (auto it = begin; it != end; ++it) {
     const auto r = syms_->resolve(*it);
     if (!r) continue;
     if (!is_allocator_frame(r->name)) break;
