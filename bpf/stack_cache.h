@@ -204,7 +204,7 @@ static __always_inline long stack_id_for(void *ctx, __u64 call_site, struct slk_
 	}
 unwind:
 	/* The only unwind (see SLK_SKIP_SELF). */
-	sid = store_stack(ctx, SLK_SKIP_SELF, call_site, st);
+	sid = store_stack(ctx, SLK_SKIP_SELF, st);
 	if (sid < 0 || !sc)
 		return sid;
 	if (after == SLK_AFTER_LEARN) {

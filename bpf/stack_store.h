@@ -90,38 +90,45 @@ static __always_inline bool stack_equal(const struct slk_stack *a, const struct 
 	return true;
 }
 
-/* How far in from the innermost frame the allocation's call site is looked
- * for: the BPF program (5.10 and arm64 unwind it), bpf_trace_run<N>, the
- * allocator's own frames. */
+/* The kernel's BPF tracepoint dispatcher, bpf_trace_run1 .. 12: its text,
+ * set by the loader from kallsyms (userspace/symbols/bpf_dispatcher.h);
+ * 0, 0 where it is not known. */
+const volatile __u64 dispatch_lo = 0;
+const volatile __u64 dispatch_hi = 0;
+
+/* How far in from the innermost frame the dispatcher is looked for: the
+ * BPF program (5.10 and arm64 unwind it) and bpf_trace_run<N>. */
 #define SLK_INNER_FRAMES 8
 
-/* Zeroes the frames inner of @call_site, the allocator's caller. They are
- * the allocator's and the BPF dispatcher's, not the path's, and they are
- * not stable: the return address into bpf_trace_run<N> moves when
- * kernel.bpf_stats_enabled flips (a static branch around the program call:
- * bpf_trace_run6+0x11c with stats off, +0x18d with them on, 6.18 x86-64).
- * Kept, they gave one path a second id after the flip, the fingerprint's
- * next verification unwind disagreed, and the fingerprint was off for good:
- * every allocation on the path unwound from then on (kmalloc program 680 ns
- * -> 2,400-3,400 ns a run here). Leading zeros, not a shift: the indices
- * stay constants the verifier needs no bounds for; userspace skips them
- * (userspace/symbols/symbolizer.cpp). A stack without @call_site in reach
- * is kept whole. */
-static __always_inline void drop_inner_frames(struct slk_stack *s, __u64 call_site)
+/* Zeroes the frames up to the last one inside the dispatcher. They are not
+ * the path, and they are not stable: the return address into
+ * bpf_trace_run<N> moves when kernel.bpf_stats_enabled flips (a static
+ * branch around the program call: bpf_trace_run6+0x11c with stats off,
+ * +0x18d with them on, 6.18 x86-64), and a JIT'd program before it has a
+ * new address at every load. Kept, they gave one path a second id after
+ * the flip, the fingerprint's next verification unwind disagreed, and the
+ * fingerprint was off for good: every allocation on the path unwound from
+ * then on (kmalloc program ~480 -> 2,400-3,400 ns a run here). Frames
+ * inner of the call site are kept otherwise: for a track_caller
+ * allocation (kmemdup, __alloc_skb on 5.10) the call site is the helper's
+ * caller, and the helper is part of the path. Leading zeros, not a shift:
+ * the indices stay constants the verifier needs no bounds for; userspace
+ * skips them (userspace/symbols/symbolizer.cpp). */
+static __always_inline void drop_dispatch_frames(struct slk_stack *s)
 {
-	int i, at = -1;
+	int i, last = -1;
 
 	for (i = 0; i < SLK_INNER_FRAMES; i++)
-		if (at < 0 && s->ip[i] == call_site)
-			at = i;
+		if (s->ip[i] >= dispatch_lo && s->ip[i] < dispatch_hi)
+			last = i;
 	for (i = 0; i < SLK_INNER_FRAMES; i++)
-		if (i < at)
+		if (i <= last)
 			s->ip[i] = 0;
 }
 
 /* Unwinds the current kernel stack (skipping @skip frames) and returns its
  * id in the store, or -1 (counted by reason in @st). */
-static __always_inline long store_stack(void *ctx, __u64 skip, __u64 call_site, struct slk_stats *st)
+static __always_inline long store_stack(void *ctx, __u64 skip, struct slk_stats *st)
 {
 	struct slk_stack *buf, *held;
 	__u32 zero = 0, id, key;
@@ -139,7 +146,7 @@ static __always_inline long store_stack(void *ctx, __u64 skip, __u64 call_site, 
 		SLK_COUNT(st, stack_errors);
 		return -1;
 	}
-	drop_inner_frames(buf, call_site);
+	drop_dispatch_frames(buf);
 	h = stack_hash(buf);
 	id = (__u32)(h ^ (h >> 32));
 	for (p = 0; p < SLK_STACK_PROBES; p++) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <fstream>
 
+#include "bpf_dispatcher.h"
 #include "bpf_tracer.h"
 #include "cache_selection.h"
 #include "error.h"
@@ -103,6 +104,7 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   Kallsyms syms = read_kallsyms(*kallsyms);
   if (syms.addresses_hidden() || syms.size() == 0)
     throw env_error("/proc/kallsyms shows no addresses: run as root with CAP_SYSLOG (or lower kernel.kptr_restrict)");
+  const auto dispatcher = bpf_dispatcher_text(syms);
   auto symbolizer = std::make_unique<Symbolizer>(std::move(syms), opt.show_addresses);
 
   // One read serves the selection and the baseline: the slabinfo delta we
@@ -111,6 +113,10 @@ std::unique_ptr<Session> open_live_session(const TraceOptions& opt) {
   const double t0 = clock_seconds(CLOCK_MONOTONIC);
   s.slab_start = read_host_slabinfo();
   TracerSetup setup;
+  if (dispatcher) {
+    setup.dispatch_lo = dispatcher->begin;
+    setup.dispatch_hi = dispatcher->end;
+  }
   setup.caches = select_caches(opt.caches, HostCaches{s.slab_start, read_slab_links()},
                                NamingAbility{exact, names_alloc_event_cache(kf, method), kf.release});
   PlanRequest want;

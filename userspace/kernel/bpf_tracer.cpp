@@ -151,6 +151,8 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   ro->sample_every = opt.sample_every ? opt.sample_every : 1;
   ro->stack_cache = opt.stack_cache && kStackFingerprintsProven;  // compiled out too (bpf/stack_cache.h)
   ro->cg_caches = cfg.cg_caches;
+  ro->dispatch_lo = cfg.dispatch_lo;
+  ro->dispatch_hi = cfg.dispatch_hi;
   ro->alloc_event_has_cache = plan.alloc_event_has_cache;
   ro->filter_tasks = opt.filter_tasks;
   static_assert(kByLimitRange.max == SLK_MAX_TASK_SLOTS, "--by-limit is bounded by the slot byte");

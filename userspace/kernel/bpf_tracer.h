@@ -25,6 +25,9 @@ struct TracerSetup {
   std::vector<CacheSelection> caches;
   ProgramPlan plan;       // which programs load and attach (model/program_plan.h)
   bool cg_caches = true;  // kmalloc-cg-* exist (5.14+): derived method files accounted kmallocs there
+  // The text of bpf_trace_run1..12 (symbols/bpf_dispatcher.h): the kernel
+  // side drops those frames before it names a stack. 0, 0: not known.
+  uint64_t dispatch_lo = 0, dispatch_hi = 0;
 };
 
 class BpfTracer final : public TraceSource {

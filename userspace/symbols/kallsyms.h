@@ -42,6 +42,24 @@ class Kallsyms {
   // synthetic frames from them).
   std::vector<uint64_t> core_addresses() const;
 
+  // The core kernel's text from the first symbol @match accepts to the end of
+  // the last one (the next symbol's address), or nullopt if none matches.
+  struct TextSpan {
+    uint64_t begin = 0, end = 0;
+  };
+  template <typename Match>
+  std::optional<TextSpan> core_text_of(Match match) const {
+    std::optional<TextSpan> out;
+    for (size_t i = 0; i < syms_.size(); ++i) {
+      const Sym& s = syms_[i];
+      if (s.module != 0 || !match(name_of(s))) continue;
+      const uint64_t end = i + 1 < syms_.size() ? syms_[i + 1].addr : s.addr + 1;
+      if (!out) out = TextSpan{s.addr, end};
+      out->end = end;
+    }
+    return out;
+  }
+
   static constexpr size_t kMaxName = 0x7fff;
 
  private:
