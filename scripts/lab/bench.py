@@ -61,6 +61,9 @@ def add_arguments(ap):
         ap.add_argument("--" + name, type=typ, default=default, help=what + ("" if default is None else
                                                                             " (%(default)s)"))
     ap.add_argument("--no-build", action="store_true", help="use the binaries as they are (default: build them)")
+    ap.add_argument("--workload", default="msg", choices=("msg", "udp"), help="what the churn does per op: msg "
+                    "(msgsnd+msgrcv, msg_msg-2k on 6.11+) or udp (a loopback datagram sent and received: skb head "
+                    "in kmalloc-2k at 1500 bytes; pass --cache kmalloc-2k --other-cache kmalloc-cg-2k)")
     ap.add_argument("--metric", default="cpu", choices=("cpu", "wall"), help="the churn figure the table is built "
                     "on: cpu (the churn thread's own CPU time, immune to preemption) or wall")
 
@@ -234,7 +237,8 @@ class Bench:
 
     def churn(self, ops=None):
         """(wall, CPU) ns per op of one churn of OPS."""
-        return jb.churn_figures(_out([self.churn_bin, str(ops or self.a.ops), str(self.a.cpu), str(self.a.bytes)]))
+        return jb.churn_figures(_out([self.churn_bin, str(ops or self.a.ops), str(self.a.cpu), str(self.a.bytes),
+                                      self.a.workload]))
 
     def warm_up(self):
         # Steady state, not start-up: slableak learns each allocation site's
@@ -301,8 +305,8 @@ class Bench:
     def overhead(self):
         a = self.a
         configs, cmds = self.overhead_configs()
-        self.say("", "== overhead: %d configs x %d alternating rounds, churn %d ops of %d bytes (%s) on CPU %d"
-                 % (len(configs), a.rounds, a.ops, a.bytes, a.cache, a.cpu))
+        self.say("", "== overhead: %d configs x %d alternating rounds, churn %d ops of %d bytes (%s, %s) on CPU %d"
+                 % (len(configs), a.rounds, a.ops, a.bytes, a.workload, a.cache, a.cpu))
         tsv = self.out / "overhead.tsv"
         tsv.write_text("\t".join(jb.OVERHEAD_COLUMNS) + "\n")
         n = len(configs)
@@ -452,7 +456,8 @@ class Bench:
                  "CPU %d" % (a.cache, a.daemon_secs, a.cpu))
         textdir = self.out / "textfile"
         textdir.mkdir(exist_ok=True)
-        churn = self.procs.start([self.churn_bin, "0", str(a.cpu), str(a.bytes)], self.logs / "daemon-churn.out")
+        churn = self.procs.start([self.churn_bin, "0", str(a.cpu), str(a.bytes), a.workload],
+                                 self.logs / "daemon-churn.out")
         t = self.tracer("daemon", [self.slableak, "export", "--interval", "15s", "--textfile-dir", str(textdir),
                                    "-c", a.cache])
         t0, c0 = time.monotonic(), self.figures(t)["cpu_ticks"]
