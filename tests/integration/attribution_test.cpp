@@ -192,7 +192,7 @@ TEST(Attribution, StackFingerprintsKeepAttributionExact) {
 // Turning on the kernel's BPF run-time statistics (kernel.bpf_stats_enabled,
 // or BPF_ENABLE_STATS as bpftool and bpftop do) moves the return address into
 // bpf_trace_run<N> in every unwind. Learned fingerprints must survive it:
-// before the kernel side dropped the frames inner of the call site, the next
+// before the kernel side dropped the dispatcher's frames, the next
 // verification unwind disagreed, the fingerprint was off for good, and every
 // later allocation on the path was unwound (3-5x the cost of exact mode).
 TEST(Attribution, StackFingerprintsSurviveBpfStatsBeingTurnedOn) {

@@ -79,9 +79,9 @@ TEST(Symbolizer, ZeroIpTerminatesAndCaches) {
   EXPECT_EQ(s.cached(8), nullptr);
 }
 
-// The kernel side zeroes the frames inner of the call site (the allocator's
-// and the BPF dispatcher's, bpf/stack_store.h): leading zeros are skipped,
-// and the next zero still ends the stack.
+// The kernel side zeroes the frames up to the last one inside the BPF
+// dispatcher (bpf/stack_store.h): leading zeros are skipped, and the next
+// zero still ends the stack.
 TEST(Symbolizer, LeadingZerosAreFramesTheKernelDropped) {
   const auto s = make_symbolizer();
   const auto st = s.symbolize_uncached({0, 0, 0, 0xffffffff8100025a, 0xffffffff81000301, 0, 0xffffffff81000501});

@@ -53,8 +53,8 @@ SymbolizedStack::SymbolizedStack(FrameList frames_in, FrameList functions_in)
 }
 
 SymbolizedStack Symbolizer::symbolize_uncached(const std::vector<uint64_t>& ips) const {
-  // Leading zeros are frames the kernel side dropped (inner of the call
-  // site, bpf/stack_store.h); the frames end at the next zero. The
+  // Leading zeros are frames the kernel side dropped (the BPF dispatcher's
+  // and the program's, bpf/stack_store.h); the frames end at the next zero. The
   // allocator's own frames are dropped from the innermost end only. Unnamed
   // frames among them go too: the JIT'd BPF program has no kallsyms entry
   // unless net.core.bpf_jit_kallsyms=1, and some unwinders report it (arm64
