@@ -22,6 +22,7 @@
 #include "task_filter.h"
 #include "slab_walk.h"
 #include "task_key.h"
+#include "live_table.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -65,13 +66,6 @@ extern struct kmem_cache *bpf_get_kmem_cache(__u64 addr) __ksym __weak;
 static __always_inline struct kmem_cache *bpf_get_kmem_cache(__u64 addr) { return NULL; }
 #define slk_have_kmem_cache_kfunc() 0
 #endif
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 20); /* resized by --max-tracked */
-	__type(key, __u64);
-	__type(value, struct slk_live);
-} live SEC(".maps");
 
 /* Counting filter over the live map's keys: slot h(ptr) counts the tracked
  * addresses that hash there. Incremented before an insert, decremented only
@@ -197,6 +191,10 @@ static __always_inline void agg_release(const struct slk_live *e)
 	struct slk_agg_key k;
 	struct slk_agg_val *v;
 
+	/* The array table's entries are counted by userspace when it reads
+	 * (userspace/model/live_tally.h): nothing to do here. */
+	if (slk_live_array)
+		return;
 	agg_key_of(&k, e);
 	v = bpf_map_lookup_elem(&aggs, &k);
 	if (!v)
@@ -212,14 +210,10 @@ static __always_inline void agg_release(const struct slk_live *e)
  * counted in if this call did, else -1. */
 static __always_inline int untrack(__u64 ptr, __u32 *slot)
 {
-	struct slk_live *e, copy;
+	struct slk_live copy;
 
-	e = bpf_map_lookup_elem(&live, &ptr);
-	if (!e)
+	if (!live_take(ptr, &copy))
 		return -1;
-	copy = *e;
-	if (bpf_map_delete_elem(&live, &ptr))
-		return -1; /* another CPU got there first */
 	__sync_fetch_and_add(slot, -1);
 	agg_release(&copy);
 	return copy.cache_idx;
@@ -278,16 +272,25 @@ static __always_inline int track_alloc(void *ctx, __u64 call_site, __u64 ptr, __
 			return 0;
 		}
 	}
+	/* With the array table the aggregate counts allocations only, and
+	 * before the insert: userspace reads the table first and the rows
+	 * after, so every entry it sees is in its row's allocs. */
+	if (slk_live_array)
+		__sync_fetch_and_add(&v->allocs, 1);
 	__sync_fetch_and_add(slot, 1); /* before the insert: never below the keys */
-	if (bpf_map_update_elem(&live, &ptr, &e, BPF_ANY)) {
+	if (live_insert(ptr, &e)) {
 		__sync_fetch_and_add(slot, -1);
+		if (slk_live_array)
+			__sync_fetch_and_add(&v->allocs, -1);
 		SLK_COUNT(st, drop_live_full);
 		return 0;
 	}
+	SLK_COUNT(st, allocs_tracked);
+	if (slk_live_array)
+		return 0;
 	__sync_fetch_and_add(&v->allocs, 1);
 	__sync_fetch_and_add(&v->bytes, (__s64)bytes_alloc);
 	__sync_fetch_and_add(&v->objects, 1);
-	SLK_COUNT(st, allocs_tracked);
 	return 0;
 }
 

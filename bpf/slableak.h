@@ -68,6 +68,11 @@ struct slk_task_key {
 	char comm[SLK_COMM_LEN];  /* comm (comm, pid); zeros for cgroup */
 };
 
+/* The live table (bpf/live_table.h): addresses per 64-byte bucket, and the
+ * buckets an address may probe from its home. */
+#define SLK_LIVE_WAYS 7
+#define SLK_LIVE_PROBES 4
+
 /* The narrowest allocation epoch: 2^30 ns, about 1.07 s. */
 #define SLK_EPOCH_MIN_SHIFT 30
 

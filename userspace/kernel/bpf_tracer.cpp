@@ -21,6 +21,7 @@
 #include "error.h"
 #include "prog_stats.h"
 #include "slableak.skel.h"
+#include "slableak_nocmpxchg.skel.h"
 #include "slableak_nokfunc.skel.h"
 #include "stack_learning.h"
 #include "target_arch.h"
@@ -101,7 +102,7 @@ uint64_t fd_memlock(int fd) {
 // (one source, built with SLK_NO_KFUNC), without the extern that makes
 // libbpf 1.1 iterate module BTFs, which needs CAP_SYS_ADMIN where vmlinux
 // lacks the kfunc (see bpf/slableak.bpf.c).
-slableak_bpf* open_skeleton(bool with_kfunc) {
+slableak_bpf* open_skeleton(bool with_kfunc, bool with_cmpxchg) {
   // A CO-RE relocation whose type this kernel's vmlinux lacks (enum pagetype
   // before 6.10, read under bpf_core_enum_value_exists) also sends libbpf 1.1
   // to the module BTFs, and listing them needs CAP_SYS_ADMIN, which the
@@ -116,7 +117,10 @@ slableak_bpf* open_skeleton(bool with_kfunc) {
   if (!obj) return nullptr;
   int err = slableak_bpf__create_skeleton(obj);
   if (!err) {
-    obj->skeleton->data = const_cast<void*>(slableak_nokfunc_bpf__elf_bytes(&obj->skeleton->data_sz));
+    // Before 5.12 the verifier refuses the object's compare-and-exchange
+    // even where it never runs: that kernel gets the one built without.
+    obj->skeleton->data = const_cast<void*>(with_cmpxchg ? slableak_nokfunc_bpf__elf_bytes(&obj->skeleton->data_sz)
+                                                         : slableak_nocmpxchg_bpf__elf_bytes(&obj->skeleton->data_sz));
     err = bpf_object__open_skeleton(obj->skeleton, &opts);
   }
   if (err) {
@@ -143,7 +147,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
     throw usage_error("--max-tracked must be between 1 and 4294967295");
 
   const ProgramPlan& plan = cfg.plan;
-  skel_.reset(open_skeleton(plan.kfunc_object));
+  skel_.reset(open_skeleton(plan.kfunc_object, plan.live_array));
   if (!skel_) throw runtime_error(std::string("cannot open the BPF object: ") + std::strerror(errno));
 
   auto* ro = skel_->rodata;
@@ -199,7 +203,20 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   }
 
   cap_ = {opt.max_tracked, opt.max_aggregates, opt.max_stacks};
-  bpf_map__set_max_entries(skel_->maps.live, static_cast<uint32_t>(opt.max_tracked));
+  // The live set (bpf/live_table.h): in the array table, one slot per
+  // tracked object, 7 to a bucket (the last bucket's slots past
+  // --max-tracked stay unused); the maps of the other kind shrink to one
+  // entry.
+  if (plan.live_array) {
+    const uint64_t buckets = (opt.max_tracked + SLK_LIVE_WAYS - 1) / SLK_LIVE_WAYS;
+    ro->live_buckets = static_cast<uint32_t>(buckets);
+    ro->live_slots = static_cast<uint32_t>(opt.max_tracked);
+    bpf_map__set_max_entries(skel_->maps.live, 1);
+    bpf_map__set_max_entries(skel_->maps.live_keys, static_cast<uint32_t>(buckets));
+    bpf_map__set_max_entries(skel_->maps.live_vals, static_cast<uint32_t>(buckets * SLK_LIVE_WAYS));
+  } else {
+    bpf_map__set_max_entries(skel_->maps.live, static_cast<uint32_t>(opt.max_tracked));
+  }
   bpf_map__set_max_entries(skel_->maps.aggs, opt.max_aggregates);
   bpf_map__set_max_entries(skel_->maps.stacks, opt.max_stacks);
   // The free path's filter (bpf/slableak.bpf.c live_filter): every free of
@@ -218,7 +235,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
     std::string why = log_tail(40);
     skel_.reset();
     const bool map_failed = libbpf_log().find("failed to create map") != std::string::npos ||
-                            libbpf_log().find("map 'live'") != std::string::npos;
+                            libbpf_log().find("map 'live") != std::string::npos;
     if ((e == ENOMEM || e == E2BIG) && map_failed)
       throw usage_error("the kernel refused a live map of " + std::to_string(opt.max_tracked) + " entries (" +
                         (e == E2BIG ? "E2BIG" : "ENOMEM") +
@@ -236,6 +253,12 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
     if (bpf_map_update_elem(bpf_map__fd(skel_->maps.name_sel), &h, &idx, BPF_NOEXIST) != 0)
       throw runtime_error("two selected caches share a name hash (" + cfg.caches[i].name +
                           "): follow them in separate runs");
+  }
+  if (plan.live_array) {
+    const size_t buckets = bpf_map__max_entries(skel_->maps.live_keys);
+    live_keys_view_ = MapView(bpf_map__fd(skel_->maps.live_keys), buckets, sizeof(LiveBucket));
+    live_vals_view_ = MapView(bpf_map__fd(skel_->maps.live_vals), buckets * SLK_LIVE_WAYS, sizeof(slk_live));
+    live_table_ = {live_keys_view_.as<LiveBucket>(), live_vals_view_.as<slk_live>(), buckets};
   }
   // The skeleton's owner detaches and unloads everything if this throws.
   if (plan.calibrates()) calibrate_slab_walk(plan);
@@ -329,8 +352,12 @@ KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
   KernelRead r;
   r.now_ns = monotonic_ns();
 
+  // The array table first, the rows after (model/live_tally.h says why).
+  LiveCounts live;
+  if (live_table_.buckets) live = count_live(live_table_);
   r.aggs = read_aggregate_map(bpf_map__fd(skel_->maps.aggs), cap_.aggregates, last_agg_rows_);
   last_agg_rows_ = r.aggs.size();
+  if (live_table_.buckets) apply_live_counts(live, r.aggs);
 
   // Stacks: only those the caller has not symbolized yet (a stack id's
   // frames never change while the map holds it).

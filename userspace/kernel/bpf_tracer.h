@@ -12,6 +12,8 @@
 #include "task_names.h"
 #include "cache_selection.h"
 #include "kernel_read.h"
+#include "live_tally.h"
+#include "map_view.h"
 #include "prog_stats.h"
 #include "program_plan.h"
 #include "trace_config.h"
@@ -69,6 +71,10 @@ class BpfTracer final : public TraceSource {
   std::unordered_map<uint8_t, std::string> task_name_of_slot_;
   int ncpus_ = 1;
   unsigned calib_votes_ = 0;
+  // The array live table (plan.live_array), read in place. Declared after
+  // the skeleton: unmapped before it is destroyed.
+  MapView live_keys_view_, live_vals_view_;
+  LiveTable live_table_;
 
   void calibrate_slab_walk(const ProgramPlan& plan);
 };

@@ -37,6 +37,7 @@ ProgramPlan plan_programs(const KernelFeatures& kf, const PlanRequest& request) 
   plan.method = resolve_method(kf, request.method);
   plan.alloc_event_has_cache = kf.alloc_event_has_cache;
   plan.kfunc_object = plan.method == CacheMethod::kfunc;
+  plan.live_array = kf.has_bpf_cmpxchg || plan.kfunc_object;  // the kfunc (6.13) came after cmpxchg (5.12)
   if (request.named_caches && !names_alloc_event_cache(kf, plan.method))
     throw usage_error("named caches need --method slab on this kernel (" + kf.release +
                       "): kmem_cache_alloc names its cache only since Linux 6.0");

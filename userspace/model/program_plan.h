@@ -20,6 +20,7 @@ struct KernelFeatures {
   bool has_kmalloc_node_event = false;  // separate kmalloc_node tracepoint (< 6.1)
   bool alloc_event_has_cache = false;   // kmem_cache_alloc passes struct kmem_cache * (6.0+)
   uint32_t page_size = 4096;            // the slab walk (bpf/slab_walk.h) assumes 4 KiB
+  bool has_bpf_cmpxchg = false;         // BPF_ATOMIC compare-and-exchange (5.12+)
   std::string release;                  // uname -r, for messages
 };
 
@@ -57,6 +58,10 @@ struct ProgramPlan {
   bool alloc_event_has_cache = false;
   // The object with the bpf_get_kmem_cache extern (only where it exists).
   bool kfunc_object = false;
+  // The live set in the lock-free array table (bpf/live_table.h), where the
+  // kernel has BPF compare-and-exchange; else in a hash map, from the object
+  // built without it.
+  bool live_array = false;
   std::vector<PlannedProgram> programs;  // the programs that load; no other does
 
   const PlannedProgram* find(std::string_view name) const;

@@ -1,0 +1,54 @@
+// A read-only view of a BPF_F_MMAPABLE array map's values, unmapped with
+// the object. Reading the live table this way costs no syscall per entry.
+#pragma once
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "error.h"
+
+namespace slableak {
+
+class MapView {
+ public:
+  MapView() = default;
+  // @entries values of @value_size bytes (the kernel pads each to 8).
+  MapView(int map_fd, size_t entries, size_t value_size) {
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    len_ = (entries * ((value_size + 7) & ~size_t{7}) + page - 1) / page * page;
+    void* p = mmap(nullptr, len_, PROT_READ, MAP_SHARED, map_fd, 0);
+    if (p == MAP_FAILED)
+      throw runtime_error(std::string("cannot map the live table: ") + std::strerror(errno));
+    data_ = p;
+  }
+  ~MapView() {
+    if (data_) munmap(const_cast<void*>(data_), len_);
+  }
+  MapView(MapView&& o) noexcept : data_(o.data_), len_(o.len_) { o.data_ = nullptr; }
+  MapView& operator=(MapView&& o) noexcept {
+    if (this != &o) {
+      if (data_) munmap(const_cast<void*>(data_), len_);
+      data_ = o.data_;
+      len_ = o.len_;
+      o.data_ = nullptr;
+    }
+    return *this;
+  }
+  MapView(const MapView&) = delete;
+  MapView& operator=(const MapView&) = delete;
+
+  template <typename T>
+  const T* as() const { return static_cast<const T*>(data_); }
+  explicit operator bool() const { return data_ != nullptr; }
+
+ private:
+  const void* data_ = nullptr;
+  size_t len_ = 0;
+};
+
+}  // namespace slableak
