@@ -61,6 +61,9 @@ def add_arguments(ap):
         ap.add_argument("--" + name, type=typ, default=default, help=what + ("" if default is None else
                                                                             " (%(default)s)"))
     ap.add_argument("--no-build", action="store_true", help="use the binaries as they are (default: build them)")
+    ap.add_argument("--baseline", default=None, help="an earlier build's slableak binary: adds exact-base (exact "
+                    "mode of that build) to the overhead rounds and the program bodies, to compare a change with "
+                    "what it replaces in one run")
     ap.add_argument("--workload", default="msg", choices=("msg", "udp"), help="what the churn does per op: msg "
                     "(msgsnd+msgrcv, msg_msg-2k on 6.11+) or udp (a loopback datagram sent and received: skb head "
                     "in kmalloc-2k at 1500 bytes; pass --cache kmalloc-2k --other-cache kmalloc-cg-2k)")
@@ -297,6 +300,9 @@ class Bench:
         configs = ["untraced", "floor", "floor1", "exact", *(("s64",) if a.quick else ("s16", "s64", "s256")),
                    "other", "bt-count", "bt-stacks"]
         configs += ["exact-bycomm"] + ([] if a.quick else ["exact-nocache"])
+        if a.baseline:
+            cmds["exact-base"] = ("slableak", [a.baseline, *snap[1:], "-c", a.cache])
+            configs.append("exact-base")
         if not self.bpftrace:
             self.log("bpftrace not installed: bt-count and bt-stacks skipped")
             configs = [c for c in configs if not c.startswith("bt-")]
@@ -354,10 +360,13 @@ class Bench:
         args = {"s64": ["-c", a.cache, "--sample-every", "64"], "other": ["-c", a.other_cache],
                 "exact": ["-c", a.cache]}
         rows = []
+        if a.baseline:
+            args["exact-base"] = ["-c", a.cache]
         with self.bpf_stats():
-            for c in ("floor", "s64", "other", "exact"):
+            for c in ("floor", "s64", "other", "exact", *(("exact-base",) if a.baseline else ())):
+                binary = a.baseline if c == "exact-base" else self.slableak
                 t = (self.tracer("progs-floor", [self.floor], "floor") if c == "floor" else
-                     self.tracer("progs-" + c, [self.slableak, "snapshot", "-d", "1h", *args[c]]))
+                     self.tracer("progs-" + c, [binary, "snapshot", "-d", "1h", *args[c]]))
                 self.warm_up()
                 ids = self.prog_ids(t)
                 before = jb.prog_stats(self.progs_json(), ids=ids)

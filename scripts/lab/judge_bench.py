@@ -11,8 +11,8 @@ import statistics as st
 
 NAN = float("nan")
 # Table order of the overhead configurations (bench.py runs those it has).
-OVERHEAD_ORDER = ("untraced", "floor", "floor1", "exact", "exact-nocache", "exact-bycomm", "s16", "s64", "s256",
-                  "other", "bt-count", "bt-stacks")
+OVERHEAD_ORDER = ("untraced", "floor", "floor1", "exact", "exact-base", "exact-nocache", "exact-bycomm", "s16", "s64",
+                  "s256", "other", "bt-count", "bt-stacks")
 OVERHEAD_COLUMNS = ("round", "config", "ns_per_op", "cpu_ns_per_op", "attach_ms", "stop_ms", "rss_kib", "hwm_kib",
                     "selected", "tracked", "kernel_map_bytes", "recursion_misses", "foreign", "stacks_from_cache")
 # Rounds left after dropping those another kmem tracer disturbed: at least this many, or none dropped.
@@ -144,7 +144,7 @@ def overhead(rows, metric="cpu"):
                  ("added_ns_%s_%s" % (other_name, c), "%.1f" % (med_o[c] - med_o["untraced"]))]
         if am:
             figs.append(("attach_to_line_ms_" + c, "%.0f" % st.median(am)))
-    for c in ("exact", "s64", "floor"):
+    for c in ("exact", "exact-base", "s64", "floor"):
         if c not in by:
             continue
         rss, hwm, kmb = ([int(x[k]) for x in by[c] if x[k] not in ("-", "")]
@@ -155,7 +155,7 @@ def overhead(rows, metric="cpu"):
             figs += [("snapshot_rss_kib_" + c, "%d" % st.median(rss)), ("snapshot_hwm_kib_" + c, "%d" % st.median(hwm)),
                      ("kernel_map_bytes_" + c, "%d" % st.median(kmb))]
     # sanity: did the tracer see the churn?
-    for c in ("exact", "exact-nocache", "exact-bycomm", "s64", "other"):
+    for c in ("exact", "exact-base", "exact-nocache", "exact-bycomm", "s64", "other"):
         if c in by:
             x = by[c][-1]
             lines.append("sanity %-6s allocs_selected %s tracked %s stacks_from_cache %s recursion_misses %s "
@@ -368,6 +368,13 @@ def targets(f):
     if None not in (ex, bts):
         verdict("exact <= bt-stacks (aim: half)", ex <= bts, "%+.0f ns vs %+.0f (%.2fx; half %s)" % (
             ex, bts, ex / bts if bts else 0, "met" if ex <= bts / 2 else "not met"))
+    # Issue 28's pair, shown when a --baseline build ran beside this one.
+    eb = num("added_ns_exact-base")
+    if None not in (ex, bts, eb) and bts:
+        verdict("exact <= 0.2x bt-stacks", ex <= 0.2 * bts, "%+.0f ns vs %+.0f (%.2fx)" % (ex, bts, ex / bts))
+    if None not in (ex, eb) and eb:
+        verdict("exact < 0.5x exact-base (the --baseline build)", ex < 0.5 * eb,
+                "%+.0f ns vs %+.0f (%.2fx)" % (ex, eb, ex / eb))
     if "estimate_errors_pct" in f:
         errs = [float(x) for x in f["estimate_errors_pct"].split(",") if x]
         verdict("sampled estimate of 50k within 10%", all(abs(e) <= 10 for e in errs),

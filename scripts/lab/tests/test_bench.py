@@ -193,6 +193,16 @@ class Targets(unittest.TestCase):
         del f["check_wall_ms"]
         self.assertTrue(jb.targets(f)[-1].startswith("-     attached within 150 ms: whole 'check' run"))
 
+    def test_a_baseline_build_adds_the_half_cost_targets(self):
+        f = jb.parse_figures((DATA / "figures.txt").read_text())
+        f["added_ns_exact"] = "450.0"
+        f["added_ns_exact-base"] = "950.0"
+        t = jb.targets(f)
+        self.assertIn("PASS  exact <= 0.2x bt-stacks: +450 ns vs +2296 (0.20x)", t)
+        self.assertIn("PASS  exact < 0.5x exact-base (the --baseline build): +450 ns vs +950 (0.47x)", t)
+        f["added_ns_exact-base"] = "880.0"
+        self.assertIn("FAIL  exact < 0.5x exact-base (the --baseline build): +450 ns vs +880 (0.51x)", jb.targets(f))
+
     def test_a_section_not_run_has_no_target(self):
         self.assertEqual(jb.targets({}), [])
         self.assertEqual(jb.targets({"daemon_cpu_percent": "0.5"}),
