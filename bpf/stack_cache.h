@@ -17,8 +17,8 @@
  *    userspace keeps loops out of the programs, so they verify cheaply on
  *    every kernel. Until a site is learned, its allocations are unwound.
  *  - Fast path: read the window, take the words at the learned offsets:
- *    (call_site, w[0..7]) is the fingerprint, mapped to a stack id learned by
- *    a real capture. Random kstack offsets (RANDOMIZE_KSTACK_OFFSET) do not
+ *    (call_site, a hash of w[0..7]) is the fingerprint, mapped to a stack id
+ *    learned by a real capture. Random kstack offsets (RANDOMIZE_KSTACK_OFFSET) do not
  *    matter: they shift the syscall entry, not the distances above us.
  *  - Trust is earned and re-checked: the first SLK_FP_VERIFY_FIRST uses of a
  *    fingerprint, and one in SLK_FP_VERIFY_EVERY after, still unwind and
@@ -81,6 +81,7 @@ struct {
 struct slk_scratch {
 	struct slk_learn learn;
 	struct slk_fp_key key;
+	__u64 anchor; /* see stack_id_for() */
 };
 
 /* call_site -> one raw-stack sample for userspace to learn offsets from. */
@@ -122,6 +123,17 @@ enum slk_after_unwind {
 	SLK_AFTER_INSERT,   /* first use of a fingerprint: remember its stack */
 };
 
+/* Sites with at most this many fingerprint words read them one by one; a
+ * read costs about as much as copying ~100 bytes of window. */
+#define SLK_FP_WORD_READS 3
+
+/* Words of kernel stack from @base up to the top of its stack: the window
+ * must stop there, or a read of it faults as a whole. */
+static __always_inline __u64 stack_words_above(__u64 base)
+{
+	return (((base + SLK_STACK_ALIGN) & ~((__u64)SLK_STACK_ALIGN - 1)) - base) / 8;
+}
+
 /* Reads up to @words words of kernel stack from @base into @raw; returns
  * how many words were read (0 on failure). */
 static __always_inline __u32 read_window(__u64 *raw, __u64 base, __u32 words)
@@ -161,12 +173,13 @@ static __always_inline long stack_id_for(void *ctx, __u64 call_site, struct slk_
 	 * the allocating callers. (Not our own locals: since 6.13 x86-64 may
 	 * run tracing programs on a per-CPU private stack.) The verifier
 	 * forbids arithmetic on that pointer, so launder it into a plain
-	 * number through a probe read of the spilled pointer. */
+	 * number through per-CPU memory, which the verifier does not track
+	 * (pointer stores into maps need CAP_PERFMON, which every slableak
+	 * program has): a store and a load, where a probe read of the
+	 * spilled pointer cost a helper call on every allocation. */
 	if (sc) {
-		void *anchor = ctx;
-
-		if (bpf_probe_read_kernel(&base, sizeof(base), &anchor))
-			sc = NULL;
+		sc->anchor = (__u64)ctx;
+		base = *(volatile __u64 *)&sc->anchor;
 	}
 	if (sc) {
 		site = bpf_map_lookup_elem(&sites, &call_site);
@@ -174,18 +187,38 @@ static __always_inline long stack_id_for(void *ctx, __u64 call_site, struct slk_
 			after = SLK_AFTER_LEARN;
 			goto unwind;
 		}
-		__builtin_memset(&sc->key, 0, sizeof(sc->key));
 		sc->key.call_site = call_site;
+		sc->key.words_hash = 0;
 		if (site->n) {
 			__u32 span = site->span;
+			__u64 h = 0xcbf29ce484222325ULL, w;
 
-			if (span > SLK_SCAN_WORDS || read_window(sc->learn.raw, base, span) < span)
+			if (span > SLK_SCAN_WORDS || span > stack_words_above(base))
 				goto unwind;
-			for (i = 0; i < SLK_FP_WORDS; i++) {
-				if (i >= site->n)
-					break;
-				sc->key.w[i] = sc->learn.raw[site->off[i] & (SLK_SCAN_WORDS - 1)];
+			if (site->n <= SLK_FP_WORD_READS) {
+				/* A short path (a syscall's: 2 words 58 apart for
+				 * msgsnd) reads its words one by one: a read of
+				 * the whole window copied ~460 bytes for 16. */
+				for (i = 0; i < SLK_FP_WORD_READS; i++) {
+					if (i >= site->n)
+						break;
+					if (bpf_probe_read_kernel(&w, sizeof(w),
+								  (void *)(base + (__u64)(site->off[i] & (SLK_SCAN_WORDS - 1)) * 8)))
+						goto unwind;
+					h = (h ^ w) * 0x100000001b3ULL;
+					h ^= h >> 29;
+				}
+			} else {
+				if (read_window(sc->learn.raw, base, span) < span)
+					goto unwind;
+				for (i = 0; i < SLK_FP_WORDS; i++) {
+					if (i >= site->n)
+						break;
+					h = (h ^ sc->learn.raw[site->off[i] & (SLK_SCAN_WORDS - 1)]) * 0x100000001b3ULL;
+					h ^= h >> 29;
+				}
 			}
+			sc->key.words_hash = h;
 		}
 		fv = bpf_map_lookup_elem(&fingerprints, &sc->key);
 		if (fv && !fv->unstable) {
