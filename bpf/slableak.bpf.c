@@ -105,8 +105,9 @@ struct {
 /* Per-CPU state that is not a counter. */
 struct slk_cpu_state {
 	__u32 sample_left;  /* allocations until the next sample */
-	__u32 pad;
+	__u32 clock_epoch;  /* see alloc_epoch_now() */
 	__u64 scratch;      /* see scalar_of() */
+	__u64 clock_jiffies;
 };
 
 struct {
@@ -125,6 +126,28 @@ static __always_inline struct slk_cpu_state *this_cpu_state(void)
 /* The value of a pointer the verifier types (a kfunc's result), as a plain
  * number the verdict can hash: a round trip through per-CPU memory, which
  * the verifier does not track (root only, like every slableak program). */
+/* The allocation epoch (bpf_ktime_get_ns() >> SLK_EPOCH_MIN_SHIFT), read
+ * once per CPU per jiffy: bpf_ktime_get_ns() took ~84 ns a call on a VM
+ * whose clock reads trap (docs/performance.md), a third of the kmalloc
+ * program, where bpf_jiffies64() is a load. Within a tick the epoch
+ * (~1.07 s wide) can be late by at most the tick (4 ms at HZ=250), and a
+ * CPU that allocates rarely reads the clock anew on its next tick. */
+static __always_inline __u32 alloc_epoch_now(void)
+{
+	struct slk_cpu_state *cs = this_cpu_state();
+	__u64 j = bpf_jiffies64();
+	__u32 epoch;
+
+	if (cs && cs->clock_jiffies == j && cs->clock_epoch)
+		return cs->clock_epoch;
+	epoch = (__u32)(bpf_ktime_get_ns() >> SLK_EPOCH_MIN_SHIFT);
+	if (cs) {
+		cs->clock_jiffies = j;
+		cs->clock_epoch = epoch;
+	}
+	return epoch;
+}
+
 static __always_inline __u64 scalar_of(const void *p)
 {
 	struct slk_cpu_state *cs = this_cpu_state();
@@ -254,7 +277,7 @@ static __always_inline int track_alloc(void *ctx, __u64 call_site, __u64 ptr, __
 	sid = stack_id_for(ctx, call_site, st);
 	if (sid < 0)
 		sid = SLK_STACK_UNAVAILABLE;
-	e.alloc_epoch = (__u32)(bpf_ktime_get_ns() >> SLK_EPOCH_MIN_SHIFT);
+	e.alloc_epoch = alloc_epoch_now();
 	e.stack_id = (__u32)sid;
 	e.cache_idx = idx;
 	shift = epoch_shift; /* read once: userspace may widen it meanwhile */

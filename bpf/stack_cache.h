@@ -21,7 +21,7 @@
  *    learned by a real capture. Random kstack offsets (RANDOMIZE_KSTACK_OFFSET) do not
  *    matter: they shift the syscall entry, not the distances above us.
  *  - Trust is earned and re-checked: the first SLK_FP_VERIFY_FIRST uses of a
- *    fingerprint, and one in SLK_FP_VERIFY_EVERY after, still unwind and
+ *    fingerprint, and one in SLK_FP_VERIFY_EVERY after (at random), still unwind and
  *    compare. One disagreement (two stacks that share the window and differ
  *    deeper) marks the fingerprint unstable for good: every allocation on it
  *    is unwound from then on. Disagreements are counted and exported.
@@ -82,6 +82,7 @@ struct slk_scratch {
 	struct slk_learn learn;
 	struct slk_fp_key key;
 	__u64 anchor; /* see stack_id_for() */
+	__u64 draw;   /* see verify_draw() */
 };
 
 /* call_site -> one raw-stack sample for userspace to learn offsets from. */
@@ -155,6 +156,24 @@ static __always_inline __u32 read_window(__u64 *raw, __u64 base, __u32 words)
 	return bytes / 8;
 }
 
+/* Serve a trusted fingerprint from the cache (true), or verify it (false,
+ * one time in SLK_FP_VERIFY_EVERY)? Drawn from a per-CPU xorshift: a
+ * counter in the fingerprint was a locked add on a line every CPU that
+ * allocates on the path writes, and a per-CPU count could beat in step with
+ * paths that alternate and never verify one of them. */
+static __always_inline bool verify_draw(struct slk_scratch *sc)
+{
+	__u64 x = sc->draw;
+
+	if (!x)
+		x = 0x9E3779B97F4A7C15ULL ^ bpf_get_prandom_u32();
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	sc->draw = x;
+	return (x >> 32) & (SLK_FP_VERIFY_EVERY - 1);
+}
+
 static __always_inline long stack_id_for(void *ctx, __u64 call_site, struct slk_stats *st)
 {
 	struct slk_scratch *sc = NULL;
@@ -225,8 +244,9 @@ static __always_inline long stack_id_for(void *ctx, __u64 call_site, struct slk_
 			/* Read, then add: a fetching atomic needs BPF v3 (5.12+); a
 			 * race here only shifts which use gets verified. */
 			uses = fv->uses;
-			__sync_fetch_and_add(&fv->uses, 1);
-			if (uses >= SLK_FP_VERIFY_FIRST && (uses & (SLK_FP_VERIFY_EVERY - 1))) {
+			if (uses < SLK_FP_VERIFY_FIRST) {
+				__sync_fetch_and_add(&fv->uses, 1);
+			} else if (verify_draw(sc)) {
 				SLK_COUNT(st, stacks_from_fingerprint);
 				return fv->stack_id;
 			}

@@ -254,12 +254,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
       throw runtime_error("two selected caches share a name hash (" + cfg.caches[i].name +
                           "): follow them in separate runs");
   }
-  if (plan.live_array) {
-    const size_t buckets = bpf_map__max_entries(skel_->maps.live_keys);
-    live_keys_view_ = MapView(bpf_map__fd(skel_->maps.live_keys), buckets, sizeof(LiveBucket));
-    live_vals_view_ = MapView(bpf_map__fd(skel_->maps.live_vals), buckets * SLK_LIVE_WAYS, sizeof(slk_live));
-    live_table_ = {live_keys_view_.as<LiveBucket>(), live_vals_view_.as<slk_live>(), buckets};
-  }
+  if (plan.live_array) live_buckets_ = bpf_map__max_entries(skel_->maps.live_keys);
   // The skeleton's owner detaches and unloads everything if this throws.
   if (plan.calibrates()) calibrate_slab_walk(plan);
   err = slableak_bpf__attach(skel_.get());
@@ -354,10 +349,10 @@ KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
 
   // The array table first, the rows after (model/live_tally.h says why).
   LiveCounts live;
-  if (live_table_.buckets) live = count_live(live_table_);
+  if (live_buckets_) live = count_live_table();
   r.aggs = read_aggregate_map(bpf_map__fd(skel_->maps.aggs), cap_.aggregates, last_agg_rows_);
   last_agg_rows_ = r.aggs.size();
-  if (live_table_.buckets) apply_live_counts(live, r.aggs);
+  if (live_buckets_) apply_live_counts(live, r.aggs);
 
   // Stacks: only those the caller has not symbolized yet (a stack id's
   // frames never change while the map holds it).
@@ -482,6 +477,24 @@ size_t BpfTracer::learn_sites() {
     bpf_map_delete_elem(lfd, &call_site);
   }
   return learned;
+}
+
+// The live table, a window at a time: 16384 buckets (1 MiB of keys and
+// 1.75 MiB of values; a multiple of 256 buckets starts both on a page).
+LiveCounts BpfTracer::count_live_table() const {
+  constexpr size_t kWindow = 16384;
+  static_assert(kWindow % 256 == 0 && sizeof(LiveBucket) * 256 % 4096 == 0 &&
+                    sizeof(slk_live) * SLK_LIVE_WAYS * 256 % 4096 == 0,
+                "windows start on a page in both maps");
+  LiveCounts counts;
+  const int kfd = bpf_map__fd(skel_->maps.live_keys), vfd = bpf_map__fd(skel_->maps.live_vals);
+  for (size_t first = 0; first < live_buckets_; first += kWindow) {
+    const size_t n = std::min(kWindow, live_buckets_ - first);
+    const MapView keys(kfd, first, n, sizeof(LiveBucket));
+    const MapView vals(vfd, first * SLK_LIVE_WAYS, n * SLK_LIVE_WAYS, sizeof(slk_live));
+    count_live({keys.as<LiveBucket>(), vals.as<slk_live>(), n}, counts);
+  }
+  return counts;
 }
 
 void BpfTracer::retire(const std::vector<slk_agg_key>& keys) {

@@ -71,10 +71,9 @@ class BpfTracer final : public TraceSource {
   std::unordered_map<uint8_t, std::string> task_name_of_slot_;
   int ncpus_ = 1;
   unsigned calib_votes_ = 0;
-  // The array live table (plan.live_array), read in place. Declared after
-  // the skeleton: unmapped before it is destroyed.
-  MapView live_keys_view_, live_vals_view_;
-  LiveTable live_table_;
+  // The array live table (plan.live_array): its bucket count, 0 without.
+  size_t live_buckets_ = 0;
+  LiveCounts count_live_table() const;
 
   void calibrate_slab_walk(const ProgramPlan& plan);
 };

@@ -1,5 +1,8 @@
-// A read-only view of a BPF_F_MMAPABLE array map's values, unmapped with
-// the object. Reading the live table this way costs no syscall per entry.
+// A read-only view of a window of a BPF_F_MMAPABLE array map's values,
+// unmapped with the object. Reading the live table this way costs no
+// syscall per entry; mapping it a window at a time keeps the pages it
+// maps (the kernel maps them all at mmap time, and they count in VmRSS)
+// to a few MiB however large the table.
 #pragma once
 #include <sys/mman.h>
 #include <unistd.h>
@@ -17,11 +20,13 @@ namespace slableak {
 class MapView {
  public:
   MapView() = default;
-  // @entries values of @value_size bytes (the kernel pads each to 8).
-  MapView(int map_fd, size_t entries, size_t value_size) {
+  // Values @first .. @first + @count of @value_size bytes (the kernel pads
+  // each to 8); @first * padded size must be a multiple of the page size.
+  MapView(int map_fd, size_t first, size_t count, size_t value_size) {
     const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    len_ = (entries * ((value_size + 7) & ~size_t{7}) + page - 1) / page * page;
-    void* p = mmap(nullptr, len_, PROT_READ, MAP_SHARED, map_fd, 0);
+    const size_t elem = (value_size + 7) & ~size_t{7};
+    len_ = (count * elem + page - 1) / page * page;
+    void* p = mmap(nullptr, len_, PROT_READ, MAP_SHARED, map_fd, static_cast<off_t>(first * elem));
     if (p == MAP_FAILED)
       throw runtime_error(std::string("cannot map the live table: ") + std::strerror(errno));
     data_ = p;

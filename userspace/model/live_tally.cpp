@@ -27,6 +27,11 @@ slk_agg_key agg_key_of_live(const slk_live& e) {
 
 LiveCounts count_live(const LiveTable& table) {
   LiveCounts out;
+  count_live(table, out);
+  return out;
+}
+
+void count_live(const LiveTable& table, LiveCounts& out) {
   // Consecutive entries of one key are common (a leak fills the table in
   // allocation order): the last key is compared before hashing.
   slk_agg_key last{};
@@ -46,7 +51,6 @@ LiveCounts count_live(const LiveTable& table) {
       last_count->bytes += e.bytes;
     }
   }
-  return out;
 }
 
 uint64_t apply_live_counts(const LiveCounts& counts, std::vector<AggRow>& rows) {

@@ -52,6 +52,8 @@ struct LiveCounts {
   uint64_t entries = 0;
 };
 LiveCounts count_live(const LiveTable& table);
+// The same, added to @counts: a table read a window at a time.
+void count_live(const LiveTable& table, LiveCounts& counts);
 
 // Sets objects, bytes and frees of every row of @rows from @counts.
 // Returns the entries counted under no row's key (a value read while
