@@ -36,6 +36,7 @@ KernelFeatures features(bool kfunc, bool node_event, bool event_has_cache, const
   f.alloc_event_has_cache = event_has_cache;
   f.page_size = 4096;
   f.release = release;
+  f.has_bpf_cmpxchg = std::string_view(release).rfind("5.10.", 0) != 0;  // 5.12+: every row but 5.10
   return f;
 }
 
@@ -101,6 +102,22 @@ TEST_P(OnKernel, DerivedNeverCalibratesAndNamesKmallocsByTheirSize) {
   EXPECT_TRUE(plan.find("kmalloc_derived"));
   EXPECT_EQ(plan.find("kmalloc_node_derived") != nullptr, row.features.has_kmalloc_node_event);
   EXPECT_FALSE(plan.find("kmem_cache_alloc_named"));
+}
+
+TEST_P(OnKernel, TheLiveTableIsTheArrayWhereTheVerifierTakesCmpxchg) {
+  const KernelRow& row = GetParam();
+  for (CacheMethod m : {CacheMethod::automatic, CacheMethod::slab, CacheMethod::derived}) {
+    PlanRequest kmalloc_only;
+    kmalloc_only.method = m;
+    kmalloc_only.kmalloc_caches = true;
+    const ProgramPlan plan = plan_programs(row.features, kmalloc_only);
+    EXPECT_EQ(plan.live_array, row.features.has_bpf_cmpxchg) << row.name;
+  }
+  // The kfunc object is built with cmpxchg: it implies the array, whatever
+  // the probe said (the kfunc came in 6.13, cmpxchg in 5.12).
+  KernelFeatures f = row.features;
+  f.has_bpf_cmpxchg = false;
+  if (f.has_kmem_cache_kfunc) EXPECT_TRUE(plan_programs(f, both(CacheMethod::kfunc)).live_array);
 }
 
 TEST_P(OnKernel, TheSlabMethodRunsEverywhere) {

@@ -239,7 +239,8 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
     if ((e == ENOMEM || e == E2BIG) && map_failed)
       throw usage_error("the kernel refused a live map of " + std::to_string(opt.max_tracked) + " entries (" +
                         (e == E2BIG ? "E2BIG" : "ENOMEM") +
-                        "): use a smaller --max-tracked (1M costs about 105 MiB of kernel memory)");
+                        "): use a smaller --max-tracked (1M costs about " +
+                        (plan.live_array ? "43" : "105") + " MiB of kernel memory)");
     // As root, EACCES is the verifier refusing a program: show why.
     if ((e == EPERM || e == EACCES) && (geteuid() != 0 || why.empty()))
       throw env_error("the kernel refused to load BPF programs (" + std::string(std::strerror(e)) +
@@ -520,6 +521,9 @@ size_t BpfTracer::retire_stacks(const std::vector<uint32_t>& ids) {
     prev = &key;
   }
   for (const auto& k : doomed) bpf_map_delete_elem(ffd, &k);
+  // After the deletes: every CPU's memo of a trusted fingerprint
+  // (bpf/stack_cache.h) is dropped, so none serves a retired stack's id.
+  __atomic_fetch_add(&skel_->bss->fp_gen, 1, __ATOMIC_SEQ_CST);
   const int sfd = bpf_map__fd(skel_->maps.stacks);
   size_t deleted = 0;
   for (uint32_t id : sorted)

@@ -67,9 +67,11 @@ inline constexpr Range kSampleEveryRange{1, 1'000'000};
 inline constexpr Range kTopRange{0, 100'000};      // stacks shown; 0 = all
 inline constexpr Range kTopStacksRange{1, 10'000};  // exporter series per cache
 inline constexpr Range kByLimitRange{1, 255};       // task slots: one byte of the key (SLK_MAX_TASK_SLOTS)
-// Kernel memory one live-map entry costs, measured (`slableak check`:
-// 103.8 MiB for 1M entries, all maps; docs/performance.md); used to refuse
-// a --max-tracked the host cannot hold before the kernel is asked.
+// Kernel memory one live-map entry costs at most, measured (`slableak
+// check`: 104.5 MiB for 1M entries, all maps, with the hash map of kernels
+// before 5.12; the array table of 5.12+ takes 42.9 MiB; docs/performance.md);
+// used to refuse a --max-tracked the host cannot hold before the kernel is
+// asked, so the larger figure.
 inline constexpr uint64_t kLiveEntryKernelBytes = 109;
 
 std::string method_name(CacheMethod m);
