@@ -19,7 +19,8 @@
  *  - live_vals: the value of key slot b * SLK_LIVE_WAYS + i, apart from the
  *    keys, so that a lookup reads one line of keys only.
  *  - An address lives in its home bucket (a multiplicative hash of it) or,
- *    when that is full, in one of the next SLK_LIVE_PROBES - 1. A bucket's
+ *    when that is full, in one of the next SLK_LIVE_PROBES - 1 along its
+ *    probe sequence (a stride from a second hash of it). A bucket's
  *    `passed` counts the entries that went past it, so a lookup stops at
  *    the first bucket nothing went past: one line for almost every lookup,
  *    present or not.
@@ -33,7 +34,10 @@
  * Sizing (bpf_tracer.cpp): one slot per --max-tracked entry, so that it
  * stays a true maximum; 1M entries take 24 MiB (24 bytes a slot). Near
  * full, an address whose SLK_LIVE_PROBES buckets are all taken is dropped
- * (counted as live_map_full) a little before the table holds them all.
+ * (counted as live_map_full) before the table holds them all: see
+ * live_stride() for how early. SLK_LIVE_PROBES 8 would push that to ~73%
+ * and ~96% (simulated), but nearly doubled the verifier's time (attach
+ * ~185 ms instead of ~100-120 on 6.18).
  *
  * Kernels without BPF_CMPXCHG (5.10, 5.11) cannot even load an object that
  * contains one, so the object built with SLK_NO_CMPXCHG keeps the hash map;
@@ -100,13 +104,28 @@ static __always_inline __u32 live_home(__u64 ptr)
 	return (__u32)((h * live_buckets) >> 32);
 }
 
-static __always_inline __u32 live_next(__u32 b)
+/* The stride of @ptr's probe sequence, in [1, live_buckets - 1] (1 for one
+ * bucket): double hashing, so that addresses whose home buckets neighbour
+ * do not pile up along one run of buckets. Simulated with uniform
+ * addresses, one slot per entry (scripts/live-table-fill.py): the first
+ * insert is refused at ~57% full (~49% with stride 1), 1% of inserts by
+ * 88% full (79%). */
+static __always_inline __u32 live_stride(__u64 ptr)
 {
-	return b + 1 >= live_buckets ? 0 : b + 1;
+	__u64 h = (ptr * 0xC2B2AE3D27D4EB4FULL) >> 32;
+
+	return live_buckets > 1 ? 1 + (__u32)((h * (live_buckets - 1)) >> 32) : 1;
 }
 
-/* Undo the `passed` marks of an entry placed @dist buckets past @home. */
-static __always_inline void live_unpass(__u32 home, __u32 dist)
+static __always_inline __u32 live_next(__u32 b, __u32 stride)
+{
+	__u32 n = b + stride;
+
+	return n >= live_buckets ? n - live_buckets : n;
+}
+
+/* Undo the `passed` marks of an entry placed @dist probes past @home. */
+static __always_inline void live_unpass(__u32 home, __u32 stride, __u32 dist)
 {
 	struct slk_live_bucket *bk;
 	__u32 b = home;
@@ -118,7 +137,7 @@ static __always_inline void live_unpass(__u32 home, __u32 dist)
 		bk = bpf_map_lookup_elem(&live_keys, &b);
 		if (bk)
 			__sync_fetch_and_add(&bk->passed, -1);
-		b = live_next(b);
+		b = live_next(b, stride);
 	}
 }
 
@@ -128,12 +147,13 @@ static __always_inline int live_insert(__u64 ptr, const struct slk_live *e)
 {
 	struct slk_live_bucket *bk;
 	struct slk_live *v;
-	__u32 home, b, s;
+	__u32 home, b, s, stride;
 	int i, j;
 
 	if (!slk_live_array)
 		return bpf_map_update_elem(&live, &ptr, e, BPF_ANY) ? -1 : 0;
 	home = b = live_home(ptr);
+	stride = live_stride(ptr);
 	for (j = 0; j < SLK_LIVE_PROBES; j++) {
 		bk = bpf_map_lookup_elem(&live_keys, &b);
 		if (!bk)
@@ -155,9 +175,9 @@ static __always_inline int live_insert(__u64 ptr, const struct slk_live *e)
 		 * entry does not stop here. */
 		if (j < SLK_LIVE_PROBES - 1)
 			__sync_fetch_and_add(&bk->passed, 1);
-		b = live_next(b);
+		b = live_next(b, stride);
 	}
-	live_unpass(home, j < SLK_LIVE_PROBES - 1 ? j : SLK_LIVE_PROBES - 1);
+	live_unpass(home, stride, j < SLK_LIVE_PROBES - 1 ? j : SLK_LIVE_PROBES - 1);
 	return -1;
 }
 
@@ -167,7 +187,7 @@ static __always_inline bool live_take(__u64 ptr, struct slk_live *out)
 {
 	struct slk_live_bucket *bk;
 	struct slk_live *v;
-	__u32 home, b, s;
+	__u32 home, b, s, stride;
 	int i, j;
 
 	if (!slk_live_array) {
@@ -178,6 +198,7 @@ static __always_inline bool live_take(__u64 ptr, struct slk_live *out)
 		return bpf_map_delete_elem(&live, &ptr) == 0;
 	}
 	home = b = live_home(ptr);
+	stride = live_stride(ptr);
 	for (j = 0; j < SLK_LIVE_PROBES; j++) {
 		bk = bpf_map_lookup_elem(&live_keys, &b);
 		if (!bk)
@@ -194,12 +215,12 @@ static __always_inline bool live_take(__u64 ptr, struct slk_live *out)
 			if (__sync_val_compare_and_swap(&bk->key[i], ptr, 0) != ptr)
 				return false;
 #endif
-			live_unpass(home, j);
+			live_unpass(home, stride, j);
 			return true;
 		}
 		if (!bk->passed)
 			return false; /* nothing went past: it is not further on */
-		b = live_next(b);
+		b = live_next(b, stride);
 	}
 	return false;
 }
