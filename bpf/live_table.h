@@ -26,10 +26,13 @@
  *    present or not.
  *
  * The value is written after its key is claimed and read before its key is
- * released. No reader can see it half-written: the only readers are the
- * free of the same address (which cannot run before its allocation event
- * returns) and the implicit-free check of the next allocation of the same
- * address (which comes after a free). Userspace never reads the table.
+ * released. No program can see it half-written: the only ones that read it
+ * are the free of the same address (which cannot run before its allocation
+ * event returns) and the implicit-free check of the next allocation of the
+ * same address (which comes after a free). Userspace reads the table in
+ * place to count what is outstanding (userspace/model/live_tally.h); for
+ * the instant between a claim and its value's store it may read the slot's
+ * previous value, an error of one object that the next read does not have.
  *
  * Sizing (bpf_tracer.cpp): one slot per --max-tracked entry, so that it
  * stays a true maximum; 1M entries take 24 MiB (24 bytes a slot). Near
