@@ -123,9 +123,6 @@ static __always_inline struct slk_cpu_state *this_cpu_state(void)
 	return bpf_map_lookup_elem(&cpu_state, &zero);
 }
 
-/* The value of a pointer the verifier types (a kfunc's result), as a plain
- * number the verdict can hash: a round trip through per-CPU memory, which
- * the verifier does not track (root only, like every slableak program). */
 /* The allocation epoch (bpf_ktime_get_ns() >> SLK_EPOCH_MIN_SHIFT), read
  * once per CPU per jiffy: bpf_ktime_get_ns() took ~84 ns a call on a VM
  * whose clock reads trap (docs/performance.md), a third of the kmalloc
@@ -148,6 +145,9 @@ static __always_inline __u32 alloc_epoch_now(void)
 	return epoch;
 }
 
+/* The value of a pointer the verifier types (a kfunc's result), as a plain
+ * number the verdict can hash: a round trip through per-CPU memory, which
+ * the verifier does not track (root only, like every slableak program). */
 static __always_inline __u64 scalar_of(const void *p)
 {
 	struct slk_cpu_state *cs = this_cpu_state();
