@@ -31,6 +31,7 @@
 
 /* Self-contained: include after vmlinux.h and the libbpf helpers. */
 #include "slableak.h"
+#include "core_shims.h" /* slk_ksym_exists */
 #include "tracer_stats.bpf.h"
 #include "stack_store.h" /* the `stacks` map: kernel stacks by id */
 
@@ -152,9 +153,39 @@ enum slk_after_unwind {
 	SLK_AFTER_INSERT,   /* first use of a fingerprint: remember its stack */
 };
 
-/* Sites with at most this many fingerprint words read them one by one; a
- * read costs about as much as copying ~100 bytes of window. */
-#define SLK_FP_WORD_READS 3
+/* A site reads its words one by one where that is cheaper than copying
+ * the window: a helper read costs about as much as copying ~12 words of
+ * window (the msgsnd path: 2 words 58 apart; the UDP send path: 8 words
+ * over 208, whose window copy took ~36 ns more than 8 reads). */
+#define SLK_FP_READ_WORDS_COST 12
+
+#ifndef SLK_NO_KFUNC
+/* The object with kfunc externs loads only on 6.13+, which all have it
+ * (6.2+). Weak, and checked, all the same. */
+extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym __weak;
+#define slk_direct_reads() slk_ksym_exists(bpf_rdonly_cast)
+#else
+static __always_inline void *bpf_rdonly_cast(void *obj, __u32 btf_id) { return NULL; }
+#define slk_direct_reads() 0
+#endif
+
+/* One word of kernel stack at @addr into @w; 0, or non-zero if it could
+ * not be read. With bpf_rdonly_cast the word is a plain load the JIT
+ * guards with an exception-table entry (BPF_PROBE_MEM: a fault reads 0),
+ * where bpf_probe_read_kernel is a helper call with page faults disabled
+ * around it: 8 of them took ~33 ns of a ~150-ns kmalloc program on the
+ * UDP send path (docs/performance.md). The cast needs a struct type whose
+ * first member is a plain word: rb_node's is an unsigned long. */
+static __always_inline int read_stack_word(__u64 addr, __u64 *w)
+{
+	if (slk_direct_reads()) {
+		struct rb_node *n = bpf_rdonly_cast((void *)addr, bpf_core_type_id_kernel(struct rb_node));
+
+		*w = n->__rb_parent_color;
+		return 0;
+	}
+	return bpf_probe_read_kernel(w, sizeof(*w), (void *)addr);
+}
 
 /* Words of kernel stack from @base up to the top of its stack: the window
  * must stop there, or a read of it faults as a whole. */
@@ -163,11 +194,20 @@ static __always_inline __u64 stack_words_above(__u64 base)
 	return (((base + SLK_STACK_ALIGN) & ~((__u64)SLK_STACK_ALIGN - 1)) - base) / 8;
 }
 
+/* The fingerprint hash of the words so far, @h, and the next word, @w
+ * (an FNV-1a step on whole words, then a shift so that the high bits of
+ * one word reach the low bits the next multiply spreads). */
+static __always_inline __u64 fp_mix(__u64 h, __u64 w)
+{
+	h = (h ^ w) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
 /* Reads up to @words words of kernel stack from @base into @raw; returns
  * how many words were read (0 on failure). */
 static __always_inline __u32 read_window(__u64 *raw, __u64 base, __u32 words)
 {
-	__u64 avail = ((base + SLK_STACK_ALIGN) & ~((__u64)SLK_STACK_ALIGN - 1)) - base;
+	__u64 avail = stack_words_above(base) * 8;
 	__u64 bytes = (__u64)words * 8;
 
 	if (bytes > avail)
@@ -256,18 +296,13 @@ static __always_inline long stack_id_for(void *ctx, __u64 call_site, struct slk_
 
 			if (span > SLK_SCAN_WORDS || span > stack_words_above(base))
 				goto unwind;
-			if (site->n <= SLK_FP_WORD_READS) {
-				/* A short path (a syscall's: 2 words 58 apart for
-				 * msgsnd) reads its words one by one: a read of
-				 * the whole window copied ~460 bytes for 16. */
-				for (i = 0; i < SLK_FP_WORD_READS; i++) {
+			if (slk_direct_reads() || site->n * SLK_FP_READ_WORDS_COST <= span) {
+				for (i = 0; i < SLK_FP_WORDS; i++) {
 					if (i >= site->n)
 						break;
-					if (bpf_probe_read_kernel(&w, sizeof(w),
-								  (void *)(base + (__u64)(site->off[i] & (SLK_SCAN_WORDS - 1)) * 8)))
+					if (read_stack_word(base + (__u64)(site->off[i] & (SLK_SCAN_WORDS - 1)) * 8, &w))
 						goto unwind;
-					h = (h ^ w) * 0x100000001b3ULL;
-					h ^= h >> 29;
+					h = fp_mix(h, w);
 				}
 			} else {
 				if (read_window(sc->learn.raw, base, span) < span)
@@ -275,8 +310,7 @@ static __always_inline long stack_id_for(void *ctx, __u64 call_site, struct slk_
 				for (i = 0; i < SLK_FP_WORDS; i++) {
 					if (i >= site->n)
 						break;
-					h = (h ^ sc->learn.raw[site->off[i] & (SLK_SCAN_WORDS - 1)]) * 0x100000001b3ULL;
-					h ^= h >> 29;
+					h = fp_mix(h, sc->learn.raw[site->off[i] & (SLK_SCAN_WORDS - 1)]);
 				}
 			}
 			sc->key.words_hash = h;
