@@ -23,6 +23,7 @@
 #include "slab_walk.h"
 #include "task_key.h"
 #include "live_table.h"
+#include "agg_table.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -266,8 +267,9 @@ static __always_inline int track_alloc(void *ctx, __u64 call_site, __u64 ptr, __
 				       int idx, __u32 *slot, struct slk_stats *st)
 {
 	struct slk_agg_key k = {};
-	struct slk_agg_val zero = {}, *v;
+	struct slk_agg_val zero = {}, *v = NULL;
 	struct slk_live e = {};
+	__u64 *allocs = NULL;
 	__u32 shift;
 	long sid;
 
@@ -286,30 +288,34 @@ static __always_inline int track_alloc(void *ctx, __u64 call_site, __u64 ptr, __
 	e.task_slot = task_slot_of_current();
 
 	agg_key_of(&k, &e);
-	v = bpf_map_lookup_elem(&aggs, &k);
-	if (!v) {
-		bpf_map_update_elem(&aggs, &k, &zero, BPF_NOEXIST);
+	if (slk_live_array) {
+		allocs = agg_allocs_of(&k);
+	} else {
 		v = bpf_map_lookup_elem(&aggs, &k);
 		if (!v) {
-			SLK_COUNT(st, drop_agg_full);
-			return 0;
+			bpf_map_update_elem(&aggs, &k, &zero, BPF_NOEXIST);
+			v = bpf_map_lookup_elem(&aggs, &k);
 		}
 	}
-	/* With the array table the aggregate counts allocations only, and
-	 * before the insert: userspace reads the table first and the rows
-	 * after, so every entry it sees is in its row's allocs. */
-	if (slk_live_array)
-		__sync_fetch_and_add(&v->allocs, 1);
+	if (!allocs && !v) {
+		SLK_COUNT(st, drop_agg_full);
+		return 0;
+	}
+	/* With the array tables the aggregate counts allocations only, and
+	 * before the insert: userspace reads the live table first and the
+	 * aggregates after, so every entry it sees is in its key's allocs. */
+	if (allocs)
+		__sync_fetch_and_add(allocs, 1);
 	__sync_fetch_and_add(slot, 1); /* before the insert: never below the keys */
 	if (live_insert(ptr, &e)) {
 		__sync_fetch_and_add(slot, -1);
-		if (slk_live_array)
-			__sync_fetch_and_add(&v->allocs, -1);
+		if (allocs)
+			__sync_fetch_and_add(allocs, -1);
 		SLK_COUNT(st, drop_live_full);
 		return 0;
 	}
 	SLK_COUNT(st, allocs_tracked);
-	if (slk_live_array)
+	if (!v)
 		return 0;
 	__sync_fetch_and_add(&v->allocs, 1);
 	__sync_fetch_and_add(&v->bytes, (__s64)bytes_alloc);

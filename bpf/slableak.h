@@ -109,6 +109,18 @@ struct slk_agg_val {
 	__u64 frees;   /* of those, freed (explicitly or implicitly) */
 };
 
+/* A slot of the aggregate table (bpf/agg_table.h), where the kernel has the
+ * array live table: allocations per aggregate key, two slots to a 64-byte
+ * line. @tag is 0 while the slot is free, else a hash of @key with bit 0
+ * set; @key is written after the tag is claimed and @allocs counted after
+ * the key is written. */
+struct slk_agg_slot {
+	struct slk_agg_key key;
+	__u64 allocs;
+	__u64 tag;
+};
+#define SLK_AGG_PROBES 8 /* slots a key may take from its home: 4 lines */
+
 /* Per allocation site (call_site): where, relative to the BPF program's
  * frame, the return addresses of the next callers sit on the stack. */
 struct slk_site {

@@ -12,6 +12,7 @@
 #include <cstdarg>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <algorithm>
 #include <sstream>
@@ -217,7 +218,17 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
   } else {
     bpf_map__set_max_entries(skel_->maps.live, static_cast<uint32_t>(opt.max_tracked));
   }
-  bpf_map__set_max_entries(skel_->maps.aggs, opt.max_aggregates);
+  // The aggregates (bpf/agg_table.h) go with the live set: with the array
+  // table, an array of twice --max-aggregates slots (open addressing fills
+  // well below full); with the hash map, the hash map.
+  if (plan.live_array) {
+    ro->agg_slot_count = static_cast<uint32_t>(agg_slot_count_for(opt.max_aggregates));
+    bpf_map__set_max_entries(skel_->maps.agg_slots, ro->agg_slot_count);
+    bpf_map__set_max_entries(skel_->maps.aggs, 1);
+  } else {
+    bpf_map__set_max_entries(skel_->maps.agg_slots, 1);
+    bpf_map__set_max_entries(skel_->maps.aggs, opt.max_aggregates);
+  }
   bpf_map__set_max_entries(skel_->maps.stacks, opt.max_stacks);
   // The free path's filter (bpf/slableak.bpf.c live_filter): every free of
   // every cache reads one slot, so it is sized to stay in cache rather than
@@ -255,7 +266,10 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
       throw runtime_error("two selected caches share a name hash (" + cfg.caches[i].name +
                           "): follow them in separate runs");
   }
-  if (plan.live_array) live_buckets_ = bpf_map__max_entries(skel_->maps.live_keys);
+  if (plan.live_array) {
+    live_buckets_ = bpf_map__max_entries(skel_->maps.live_keys);
+    agg_slots_ = bpf_map__max_entries(skel_->maps.agg_slots);
+  }
   // The skeleton's owner detaches and unloads everything if this throws.
   if (plan.calibrates()) calibrate_slab_walk(plan);
   err = slableak_bpf__attach(skel_.get());
@@ -351,7 +365,12 @@ KernelRead BpfTracer::read(const std::function<bool(uint32_t)>& want_stack) {
   // The array table first, the rows after (model/live_tally.h says why).
   LiveCounts live;
   if (live_buckets_) live = count_live_table();
-  r.aggs = read_aggregate_map(bpf_map__fd(skel_->maps.aggs), cap_.aggregates, last_agg_rows_);
+  if (agg_slots_) {
+    last_agg_slots_ = read_agg_slots();
+    r.aggs = agg_rows_of(last_agg_slots_);
+  } else {
+    r.aggs = read_aggregate_map(bpf_map__fd(skel_->maps.aggs), cap_.aggregates, last_agg_rows_);
+  }
   last_agg_rows_ = r.aggs.size();
   if (live_buckets_) apply_live_counts(live, r.aggs);
 
@@ -498,9 +517,41 @@ LiveCounts BpfTracer::count_live_table() const {
   return counts;
 }
 
+// The aggregate table a window at a time: 32768 slots, 1 MiB.
+constexpr size_t kAggWindow = 32768;
+static_assert(sizeof(slk_agg_slot) * kAggWindow % 4096 == 0, "windows start on a page");
+
+AggSlots BpfTracer::read_agg_slots() const {
+  AggSlots held;
+  const int fd = bpf_map__fd(skel_->maps.agg_slots);
+  for (size_t first = 0; first < agg_slots_; first += kAggWindow) {
+    const size_t n = std::min(kAggWindow, agg_slots_ - first);
+    const MapView v(fd, first, n, sizeof(slk_agg_slot));
+    collect_agg_slots(v.as<slk_agg_slot>(), n, static_cast<uint32_t>(first), held);
+  }
+  return held;
+}
+
 void BpfTracer::retire(const std::vector<slk_agg_key>& keys) {
-  const int fd = bpf_map__fd(skel_->maps.aggs);
-  for (const auto& k : keys) bpf_map_delete_elem(fd, &k);
+  if (!agg_slots_) {
+    const int fd = bpf_map__fd(skel_->maps.aggs);
+    for (const auto& k : keys) bpf_map_delete_elem(fd, &k);
+    return;
+  }
+  // The slots the last read found each key in, by window.
+  std::map<size_t, std::vector<uint32_t>> by_window;
+  for (const auto& k : keys) {
+    const auto it = last_agg_slots_.by_key.find(k);
+    if (it == last_agg_slots_.by_key.end()) continue;
+    for (uint32_t i : it->second.slots) by_window[i / kAggWindow].push_back(i);
+    last_agg_slots_.by_key.erase(it);
+  }
+  const int fd = bpf_map__fd(skel_->maps.agg_slots);
+  for (const auto& [w, slots] : by_window) {
+    const size_t first = w * kAggWindow, n = std::min(kAggWindow, agg_slots_ - first);
+    const MapView v(fd, first, n, sizeof(slk_agg_slot), true);
+    for (uint32_t i : slots) free_agg_slot(v.as_mut<slk_agg_slot>()[i - first]);
+  }
 }
 
 size_t BpfTracer::retire_stacks(const std::vector<uint32_t>& ids) {

@@ -13,6 +13,7 @@
 #include "cache_selection.h"
 #include "kernel_read.h"
 #include "live_tally.h"
+#include "agg_slots.h"
 #include "map_view.h"
 #include "prog_stats.h"
 #include "program_plan.h"
@@ -74,6 +75,11 @@ class BpfTracer final : public TraceSource {
   // The array live table (plan.live_array): its bucket count, 0 without.
   size_t live_buckets_ = 0;
   LiveCounts count_live_table() const;
+  // The aggregate table (with the live table): its slot count, 0 without;
+  // and where the last read found each key, for retire().
+  size_t agg_slots_ = 0;
+  AggSlots last_agg_slots_;
+  AggSlots read_agg_slots() const;
 
   void calibrate_slab_walk(const ProgramPlan& plan);
 };

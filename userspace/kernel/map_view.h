@@ -1,4 +1,5 @@
-// A read-only view of a window of a BPF_F_MMAPABLE array map's values,
+// A view of a window of a BPF_F_MMAPABLE array map's values (read-only
+// unless asked),
 // unmapped with the object. Reading the live table this way costs no
 // syscall per entry; mapping it a window at a time keeps the pages it
 // maps (the kernel maps them all at mmap time, and they count in VmRSS)
@@ -22,13 +23,15 @@ class MapView {
   MapView() = default;
   // Values @first .. @first + @count of @value_size bytes (the kernel pads
   // each to 8); @first * padded size must be a multiple of the page size.
-  MapView(int map_fd, size_t first, size_t count, size_t value_size) {
+  // @writable: for freeing the aggregate table's slots (agg_slots.h).
+  MapView(int map_fd, size_t first, size_t count, size_t value_size, bool writable = false) {
     const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
     const size_t elem = (value_size + 7) & ~size_t{7};
     len_ = (count * elem + page - 1) / page * page;
-    void* p = mmap(nullptr, len_, PROT_READ, MAP_SHARED, map_fd, static_cast<off_t>(first * elem));
+    void* p = mmap(nullptr, len_, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, map_fd,
+                   static_cast<off_t>(first * elem));
     if (p == MAP_FAILED)
-      throw runtime_error(std::string("cannot map the live table: ") + std::strerror(errno));
+      throw runtime_error(std::string("cannot map a kernel table: ") + std::strerror(errno));
     data_ = p;
   }
   ~MapView() {
@@ -49,6 +52,9 @@ class MapView {
 
   template <typename T>
   const T* as() const { return static_cast<const T*>(data_); }
+  // Only on a view made writable.
+  template <typename T>
+  T* as_mut() const { return static_cast<T*>(const_cast<void*>(data_)); }
   explicit operator bool() const { return data_ != nullptr; }
 
  private:

@@ -16,6 +16,7 @@ namespace slableak {
 static_assert(sizeof(slk_agg_key) == 16, "slk_agg_key layout shared with BPF");
 static_assert(sizeof(slk_agg_val) == 32, "slk_agg_val layout shared with BPF");
 static_assert(sizeof(slk_live) == 16, "slk_live layout shared with BPF");
+static_assert(sizeof(slk_agg_slot) == 32, "slk_agg_slot layout shared with BPF: two to a cache line");
 static_assert(sizeof(slk_task_key) == 24, "slk_task_key layout shared with BPF");
 constexpr size_t kernel_counter_count() {
   size_t n = 0;
