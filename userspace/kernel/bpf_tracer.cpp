@@ -251,7 +251,7 @@ BpfTracer::BpfTracer(const TraceOptions& opt, const TracerSetup& cfg) {
       throw usage_error("the kernel refused a live map of " + std::to_string(opt.max_tracked) + " entries (" +
                         (e == E2BIG ? "E2BIG" : "ENOMEM") +
                         "): use a smaller --max-tracked (1M costs about " +
-                        (plan.live_array ? "43" : "105") + " MiB of kernel memory)");
+                        (plan.live_array ? "40" : "105") + " MiB of kernel memory)");
     // As root, EACCES is the verifier refusing a program: show why.
     if ((e == EPERM || e == EACCES) && (geteuid() != 0 || why.empty()))
       throw env_error("the kernel refused to load BPF programs (" + std::string(std::strerror(e)) +
