@@ -64,6 +64,14 @@ static __always_inline bool agg_slot_is(const struct slk_agg_slot *s, __u64 tag,
 	return s->tag == tag && s->key.epoch == k->epoch && agg_key_rest(&s->key) == rest;
 }
 
+/* The @p-th slot from @home, wrapping at the end of the table. */
+static __always_inline __u32 agg_probe(__u32 home, int p)
+{
+	__u32 i = home + p;
+
+	return i >= agg_slot_count ? i - agg_slot_count : i;
+}
+
 /* The allocation count of @k's slot, claimed if it has none; NULL when its
  * probes are all taken by other keys. */
 static __always_inline __u64 *agg_allocs_of(const struct slk_agg_key *k)
@@ -75,17 +83,13 @@ static __always_inline __u64 *agg_allocs_of(const struct slk_agg_key *k)
 	int p;
 
 	for (p = 0; p < SLK_AGG_PROBES; p++) {
-		i = home + p;
-		if (i >= agg_slot_count)
-			i -= agg_slot_count;
+		i = agg_probe(home, p);
 		s = bpf_map_lookup_elem(&agg_slots, &i);
 		if (s && agg_slot_is(s, tag, k, rest))
 			return &s->allocs;
 	}
 	for (p = 0; p < SLK_AGG_PROBES; p++) {
-		i = home + p;
-		if (i >= agg_slot_count)
-			i -= agg_slot_count;
+		i = agg_probe(home, p);
 		s = bpf_map_lookup_elem(&agg_slots, &i);
 		if (!s || s->tag)
 			continue;
