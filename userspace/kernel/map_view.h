@@ -1,6 +1,5 @@
-// A view of a window of a BPF_F_MMAPABLE array map's values (read-only
-// unless asked),
-// unmapped with the object. Reading the live table this way costs no
+// A view of a window of a BPF_F_MMAPABLE array map's values, read-only
+// unless asked, unmapped with the object. Reading the live table this way costs no
 // syscall per entry; mapping it a window at a time keeps the pages it
 // maps (the kernel maps them all at mmap time, and they count in VmRSS)
 // to a few MiB however large the table.
